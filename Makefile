@@ -1,0 +1,77 @@
+# swarm-stake: every target sets up what it needs (stamp files in .tools/ make re-runs free).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+ROOT  := $(abspath .)
+TOOLS := $(ROOT)/.tools
+VENV  := $(ROOT)/.venv
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+SOLC_VERSION := 0.8.37
+FOUNDRY_PLATFORM := linux-$(shell uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')
+
+# All tool state stays inside the project folder.
+export PATH := $(TOOLS)/bin:$(VENV)/bin:$(PATH)
+export APE_DATA_FOLDER := $(TOOLS)/ape
+export SOLCX_BINARY_PATH := $(TOOLS)/solcx
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export NPM_CONFIG_CACHE := $(TOOLS)/npm-cache
+export PYTHONDONTWRITEBYTECODE := 1
+
+CONTRACT_SOURCES := $(shell find contracts -name '*.sol' -not -path 'contracts/.cache/*')
+
+.PHONY: help setup compile artifacts test test-contracts test-python demo bench lock clean
+
+help:
+	@echo "make demo   run the end-to-end demo on an embedded anvil chain"
+	@echo "make test   run the whole test suite"
+	@echo "make bench  measure gas per operation (writes bench-results.json)"
+	@echo "make artifacts  regenerate the ABIs shipped in swarm_stake/artifacts"
+
+setup: $(TOOLS)/npm.stamp $(TOOLS)/venv.stamp $(TOOLS)/solc.stamp
+
+$(TOOLS)/npm.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(TOOLS)/bin
+	ln -sf $(ROOT)/node_modules/@foundry-rs/anvil-$(FOUNDRY_PLATFORM)/bin/anvil $(TOOLS)/bin/anvil
+	ln -sf $(ROOT)/node_modules/@foundry-rs/cast-$(FOUNDRY_PLATFORM)/bin/cast $(TOOLS)/bin/cast
+	$(TOOLS)/bin/anvil --version >/dev/null
+	touch $@
+
+$(TOOLS)/venv.stamp: requirements.lock pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --no-deps -r requirements.lock
+	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(VENV)/bin/python -m pip check
+	mkdir -p $(TOOLS) && touch $@
+
+# A solc-compatible command on solc-js, on PATH and where py-solc-x / ape-solidity look for it.
+$(TOOLS)/solc.stamp: $(TOOLS)/npm.stamp tools/solc.js
+	mkdir -p $(TOOLS)/bin $(SOLCX_BINARY_PATH)
+	ln -sf $(ROOT)/tools/solc.js $(TOOLS)/bin/solc
+	ln -sf $(ROOT)/tools/solc.js $(SOLCX_BINARY_PATH)/solc-v$(SOLC_VERSION)
+	$(TOOLS)/bin/solc --version | grep -q "Version: $(SOLC_VERSION)"
+	touch $@
+
+compile: $(TOOLS)/compile.stamp
+$(TOOLS)/compile.stamp: $(TOOLS)/solc.stamp $(TOOLS)/venv.stamp ape-config.yaml $(CONTRACT_SOURCES)
+	ape compile
+	touch $@
+
+artifacts: $(TOOLS)/compile.stamp
+	python scripts/export_artifacts.py
+
+test: setup $(TOOLS)/compile.stamp
+	ape test tests --network ethereum:local:foundry -p no:cacheprovider $(PYTEST_ARGS)
+
+demo: setup
+	swarm-stake demo
+
+bench: setup $(TOOLS)/compile.stamp
+	python scripts/bench.py
+
+lock: $(TOOLS)/venv.stamp
+	(echo "# Every Python package of the project's virtualenv, pinned exactly (regenerate: make lock)."; \
+	 $(VENV)/bin/python -m pip freeze --all --exclude-editable | grep -v -E '^(pip|swarm-stake)==') > requirements.lock
+
+clean:
+	rm -rf .build contracts/.cache $(TOOLS)/compile.stamp

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+
+import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {SharesMath} from "./libraries/SharesMath.sol";
+
+/// @title StakeManager
+/// @notice Per-provider share pools of ERC-20 stake with delegation, unbonding, jailing and
+/// incident freezes. See {IStakeManager}.
+contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+    bytes32 public constant RESTORER_ROLE = keccak256("RESTORER_ROLE");
+
+    uint256 public constant MIN_UNBONDING_PERIOD = 1;
+    uint256 public constant MAX_UNBONDING_PERIOD = 365 days;
+
+    IERC20 private immutable _token;
+
+    /// @dev Parameters read together on hot paths: one slot.
+    uint128 private _minSelfStake;
+    uint32 private _unbondingPeriod;
+
+    uint256 private _totalStake;
+
+    mapping(address provider => Provider) private _providers;
+    mapping(address provider => Pool) private _pools;
+    mapping(address provider => mapping(address staker => Position)) private _positions;
+
+    constructor(IERC20 token_, address admin, uint32 unbondingPeriod_, uint128 minSelfStake_) {
+        if (address(token_) == address(0) || admin == address(0)) revert ZeroAddress();
+        _token = token_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setUnbondingPeriod(unbondingPeriod_);
+        _minSelfStake = minSelfStake_;
+        emit MinSelfStakeSet(minSelfStake_);
+    }
+
+    /* PROVIDERS */
+
+    /// @inheritdoc IStakeManager
+    function registerProvider(address operator, uint256 selfStake, string calldata metadataURI)
+        external
+        nonReentrant
+        returns (uint256 shares)
+    {
+        if (operator == address(0)) revert ZeroAddress();
+        if (_providers[msg.sender].registered) revert ProviderAlreadyRegistered(msg.sender);
+        if (selfStake == 0) revert ZeroAmount();
+        uint256 minimum = _minSelfStake;
+        if (selfStake < minimum) revert SelfStakeBelowMinimum(selfStake, minimum);
+
+        _providers[msg.sender] =
+            Provider({operator: operator, jailedUntil: 0, openIncidents: 0, registered: true, tombstoned: false});
+        shares = _mintShares(msg.sender, msg.sender, selfStake);
+        emit ProviderRegistered(msg.sender, operator, selfStake, shares, metadataURI);
+        _pullExact(selfStake);
+    }
+
+    /// @inheritdoc IStakeManager
+    function setOperator(address operator) external {
+        if (operator == address(0)) revert ZeroAddress();
+        Provider storage provider = _registered(msg.sender);
+        provider.operator = operator;
+        emit OperatorChanged(msg.sender, operator);
+    }
+
+    /// @inheritdoc IStakeManager
+    function setMetadataURI(address provider, string calldata metadataURI) external {
+        Provider storage p = _registered(provider);
+        if (msg.sender != provider && msg.sender != p.operator) revert NotProviderKey(provider, msg.sender);
+        emit MetadataURIChanged(provider, metadataURI);
+    }
+
+    /* STAKE */
+
+    /// @inheritdoc IStakeManager
+    function stake(address provider, uint256 assets) external nonReentrant returns (uint256 shares) {
+        if (assets == 0) revert ZeroAmount();
+        Provider memory p = _registered(provider);
+        if (p.tombstoned) revert ProviderTombstoned(provider);
+        if (p.openIncidents != 0) revert PoolFrozen(provider, p.openIncidents);
+        if (msg.sender != provider && (p.jailedUntil > block.timestamp || _selfStakeOf(provider) < _minSelfStake)) {
+            revert ProviderNotActive(provider);
+        }
+
+        shares = _mintShares(provider, msg.sender, assets);
+        emit Staked(provider, msg.sender, assets, shares);
+        _pullExact(assets);
+    }
+
+    /// @inheritdoc IStakeManager
+    function requestUnstake(address provider, uint256 shares) external {
+        if (shares == 0) revert ZeroAmount();
+        _registered(provider);
+        Position memory position = _positions[provider][msg.sender];
+        if (shares > position.shares) revert InsufficientShares(shares, position.shares);
+
+        uint256 remaining = position.shares - shares;
+        if (msg.sender == provider && remaining != 0) {
+            Pool memory pool = _pools[provider];
+            uint256 remainingAssets = SharesMath.toAssetsDown(remaining, pool.assets, pool.shares);
+            uint256 minimum = _minSelfStake;
+            if (remainingAssets < minimum) revert SelfStakeBelowMinimum(remainingAssets, minimum);
+        }
+
+        uint256 unbondingEnd = block.timestamp + _unbondingPeriod;
+        position.shares = uint112(remaining);
+        position.unbondingShares += uint112(shares); // both parts of one uint112 balance: cannot overflow
+        position.unbondingEnd = unbondingEnd.toUint32();
+        _positions[provider][msg.sender] = position;
+        emit UnstakeRequested(provider, msg.sender, shares, position.unbondingShares, unbondingEnd);
+    }
+
+    /// @inheritdoc IStakeManager
+    function withdraw(address provider) external nonReentrant returns (uint256 assets) {
+        Provider memory p = _registered(provider);
+        if (p.openIncidents != 0) revert PoolFrozen(provider, p.openIncidents);
+        Position memory position = _positions[provider][msg.sender];
+        uint256 shares = position.unbondingShares;
+        if (shares == 0) revert NothingToWithdraw();
+        if (block.timestamp < position.unbondingEnd) {
+            revert UnbondingNotFinished(position.unbondingEnd, block.timestamp);
+        }
+
+        Pool memory pool = _pools[provider];
+        assets = SharesMath.toAssetsDown(shares, pool.assets, pool.shares);
+        // assets < pool.assets + 1 and shares <= pool.shares: neither subtraction can underflow.
+        _pools[provider] = Pool({assets: pool.assets - uint128(assets), shares: pool.shares - uint128(shares)});
+        position.unbondingShares = 0;
+        position.unbondingEnd = 0;
+        _positions[provider][msg.sender] = position;
+        _totalStake -= assets;
+
+        emit Withdrawn(provider, msg.sender, shares, assets);
+        if (assets != 0) _token.safeTransfer(msg.sender, assets);
+    }
+
+    /* HOOKS */
+
+    /// @inheritdoc IStakeManager
+    function slash(address provider, uint256 amount, address escrow) external onlyRole(SLASHER_ROLE) nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        if (escrow == address(0)) revert ZeroAddress();
+        Pool storage pool = _pools[provider];
+        uint256 poolAssets = pool.assets;
+        if (amount > poolAssets) revert SlashExceedsStake(amount, poolAssets);
+
+        unchecked {
+            poolAssets -= amount;
+        }
+        pool.assets = uint128(poolAssets);
+        _totalStake -= amount;
+
+        emit Slashed(provider, escrow, amount, poolAssets);
+        _token.safeTransfer(escrow, amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function returnStake(address provider, uint256 amount) external onlyRole(RESTORER_ROLE) nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        _registered(provider);
+        Pool storage pool = _pools[provider];
+        uint256 poolAssets = pool.assets + amount;
+        pool.assets = poolAssets.toUint128();
+        _totalStake += amount;
+
+        emit StakeReturned(provider, msg.sender, amount, poolAssets);
+        _pullExact(amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function jail(address provider, uint64 until) external onlyRole(SLASHER_ROLE) {
+        Provider storage p = _registered(provider);
+        if (until <= block.timestamp) revert JailNotInFuture(until);
+        if (until > p.jailedUntil) p.jailedUntil = until;
+        emit Jailed(provider, p.jailedUntil);
+    }
+
+    /// @inheritdoc IStakeManager
+    function unjail(address provider) external onlyRole(RESTORER_ROLE) {
+        _registered(provider).jailedUntil = 0;
+        emit Unjailed(provider);
+    }
+
+    /// @inheritdoc IStakeManager
+    function tombstone(address provider) external onlyRole(SLASHER_ROLE) {
+        Provider storage p = _registered(provider);
+        if (p.tombstoned) revert ProviderTombstoned(provider);
+        p.tombstoned = true;
+        emit Tombstoned(provider);
+    }
+
+    /// @inheritdoc IStakeManager
+    function freeze(address provider) external onlyRole(SLASHER_ROLE) {
+        Provider storage p = _registered(provider);
+        uint16 openIncidents = p.openIncidents + 1;
+        p.openIncidents = openIncidents;
+        emit PoolFreezeChanged(provider, openIncidents);
+    }
+
+    /// @inheritdoc IStakeManager
+    function unfreeze(address provider) external onlyRole(RESTORER_ROLE) {
+        Provider storage p = _registered(provider);
+        uint16 openIncidents = p.openIncidents;
+        if (openIncidents == 0) revert PoolNotFrozen(provider);
+        unchecked {
+            --openIncidents;
+        }
+        p.openIncidents = openIncidents;
+        emit PoolFreezeChanged(provider, openIncidents);
+    }
+
+    /* GOVERNANCE */
+
+    /// @inheritdoc IStakeManager
+    function setUnbondingPeriod(uint32 period) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setUnbondingPeriod(period);
+    }
+
+    /// @inheritdoc IStakeManager
+    function setMinSelfStake(uint128 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _minSelfStake = amount;
+        emit MinSelfStakeSet(amount);
+    }
+
+    /* VIEWS */
+
+    /// @inheritdoc IStakeManager
+    function token() external view returns (address) {
+        return address(_token);
+    }
+
+    /// @inheritdoc IStakeManager
+    function unbondingPeriod() external view returns (uint32) {
+        return _unbondingPeriod;
+    }
+
+    /// @inheritdoc IStakeManager
+    function minSelfStake() external view returns (uint128) {
+        return _minSelfStake;
+    }
+
+    /// @inheritdoc IStakeManager
+    function totalStake() external view returns (uint256) {
+        return _totalStake;
+    }
+
+    /// @inheritdoc IStakeManager
+    function getProvider(address provider) external view returns (Provider memory) {
+        return _providers[provider];
+    }
+
+    /// @inheritdoc IStakeManager
+    function statusOf(address provider) external view returns (ProviderStatus) {
+        Provider memory p = _providers[provider];
+        if (!p.registered) return ProviderStatus.None;
+        if (p.tombstoned) return ProviderStatus.Tombstoned;
+        if (p.jailedUntil > block.timestamp) return ProviderStatus.Jailed;
+        if (_selfStakeOf(provider) < _minSelfStake) return ProviderStatus.BelowMinimum;
+        return ProviderStatus.Active;
+    }
+
+    /// @inheritdoc IStakeManager
+    function getPool(address provider) external view returns (Pool memory) {
+        return _pools[provider];
+    }
+
+    /// @inheritdoc IStakeManager
+    function getPosition(address provider, address staker) external view returns (Position memory) {
+        return _positions[provider][staker];
+    }
+
+    /// @inheritdoc IStakeManager
+    function convertToAssets(address provider, uint256 shares) external view returns (uint256) {
+        Pool memory pool = _pools[provider];
+        return SharesMath.toAssetsDown(shares, pool.assets, pool.shares);
+    }
+
+    /// @inheritdoc IStakeManager
+    function previewStake(address provider, uint256 assets) external view returns (uint256) {
+        Pool memory pool = _pools[provider];
+        return SharesMath.toSharesDown(assets, pool.assets, pool.shares);
+    }
+
+    /// @inheritdoc IStakeManager
+    function selfStakeOf(address provider) external view returns (uint256) {
+        return _selfStakeOf(provider);
+    }
+
+    /* INTERNAL */
+
+    function _registered(address provider) private view returns (Provider storage p) {
+        p = _providers[provider];
+        if (!p.registered) revert ProviderNotRegistered(provider);
+    }
+
+    function _selfStakeOf(address provider) private view returns (uint256) {
+        Pool memory pool = _pools[provider];
+        return SharesMath.toAssetsDown(_positions[provider][provider].shares, pool.assets, pool.shares);
+    }
+
+    /// @dev Effects of a deposit; the caller pulls the tokens afterwards.
+    function _mintShares(address provider, address staker, uint256 assets) private returns (uint256 shares) {
+        Pool memory pool = _pools[provider];
+        if (pool.assets == 0 && pool.shares != 0) revert PoolDepleted(provider);
+        shares = SharesMath.toSharesDown(assets, pool.assets, pool.shares);
+        if (shares == 0) revert ZeroShares();
+
+        _pools[provider] = Pool({assets: (pool.assets + assets).toUint128(), shares: (pool.shares + shares).toUint128()});
+        Position storage position = _positions[provider][staker];
+        position.shares = (position.shares + shares).toUint112();
+        _totalStake += assets;
+    }
+
+    /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.
+    function _pullExact(uint256 amount) private {
+        uint256 balanceBefore = _token.balanceOf(address(this));
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 received = _token.balanceOf(address(this)) - balanceBefore;
+        if (received != amount) revert TransferAmountMismatch(amount, received);
+    }
+
+    function _setUnbondingPeriod(uint32 period) private {
+        if (period < MIN_UNBONDING_PERIOD || period > MAX_UNBONDING_PERIOD) {
+            revert UnbondingPeriodOutOfRange(period, MIN_UNBONDING_PERIOD, MAX_UNBONDING_PERIOD);
+        }
+        _unbondingPeriod = period;
+        emit UnbondingPeriodSet(period);
+    }
+}

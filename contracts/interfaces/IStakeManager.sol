@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IStakeManager
+/// @notice Holds the ERC-20 performance bonds of swarm-stake: one pool per provider, counted in
+/// shares, so that a slash or a recovery changes one number whatever the number of delegators.
+/// @dev Roles and their powers:
+/// - `DEFAULT_ADMIN_ROLE` (the governance timelock) sets the unbonding period and the minimum
+///   self-stake, and grants the other roles. It cannot move stake.
+/// - `SLASHER_ROLE` (the verdict contract) can slash a pool into an escrow address, jail and
+///   tombstone a provider and freeze a pool. It cannot unjail, unfreeze or return stake.
+/// - `RESTORER_ROLE` (the recovery escrow) can return stake to a pool, unfreeze a pool and lift a
+///   jail. It cannot slash.
+/// Stake that is unbonding stays in the pool as shares: it keeps being slashable and keeps its
+/// share of any recovery until it is withdrawn.
+interface IStakeManager {
+    /* ERRORS */
+
+    /// @notice An amount, a share count or an address argument was zero.
+    error ZeroAmount();
+    /// @notice An address argument was the zero address.
+    error ZeroAddress();
+    /// @notice The deposit is too small to mint a single share at the pool's current price.
+    error ZeroShares();
+    /// @notice `provider` has already registered.
+    error ProviderAlreadyRegistered(address provider);
+    /// @notice `provider` has never registered.
+    error ProviderNotRegistered(address provider);
+    /// @notice `provider` is permanently excluded.
+    error ProviderTombstoned(address provider);
+    /// @notice `provider` cannot take delegations now (jailed, tombstoned or below its minimum self-stake).
+    error ProviderNotActive(address provider);
+    /// @notice The caller is neither the provider (owner key) nor its operator key.
+    error NotProviderKey(address provider, address caller);
+    /// @notice A provider's self-stake would be `selfStake`, above zero and below `minimum`.
+    error SelfStakeBelowMinimum(uint256 selfStake, uint256 minimum);
+    /// @notice The staker asked to unstake `requested` shares and holds `available` bonded shares.
+    error InsufficientShares(uint256 requested, uint256 available);
+    /// @notice The staker has no unbonding request in this pool.
+    error NothingToWithdraw();
+    /// @notice The unbonding request ends at `unbondingEnd`; it is `nowTime`.
+    error UnbondingNotFinished(uint256 unbondingEnd, uint256 nowTime);
+    /// @notice The pool of `provider` has `openIncidents` open incidents: no new shares, no exits.
+    error PoolFrozen(address provider, uint256 openIncidents);
+    /// @notice The pool of `provider` has shares but no assets left; it takes no new stake.
+    error PoolDepleted(address provider);
+    /// @notice The token moved `received` to the contract when `expected` was asked for
+    /// (fee-on-transfer and rebasing tokens are refused).
+    error TransferAmountMismatch(uint256 expected, uint256 received);
+    /// @notice A slash of `amount` exceeds the `poolAssets` of the pool.
+    error SlashExceedsStake(uint256 amount, uint256 poolAssets);
+    /// @notice The pool of `provider` has no open incident to unfreeze.
+    error PoolNotFrozen(address provider);
+    /// @notice An unbonding period of `value` seconds is outside [`min`, `max`].
+    error UnbondingPeriodOutOfRange(uint256 value, uint256 min, uint256 max);
+    /// @notice A jail end of `until` is not in the future.
+    error JailNotInFuture(uint256 until);
+
+    /* STRUCTS */
+
+    /// @notice Derived status of a provider.
+    enum ProviderStatus {
+        /// Never registered.
+        None,
+        /// Registered, not jailed, self-stake at or above the minimum: takes work and delegations.
+        Active,
+        /// Registered and jailed until `jailedUntil`.
+        Jailed,
+        /// Permanently excluded.
+        Tombstoned,
+        /// Registered, not jailed, but its self-stake is below the minimum.
+        BelowMinimum
+    }
+
+    /// @notice A provider's registration, packed into one storage slot.
+    struct Provider {
+        /// Operator key: runs the node, appeals verdicts and files recovery claims.
+        address operator;
+        /// Unix time until which the provider is jailed (0: never jailed).
+        uint64 jailedUntil;
+        /// Open incidents of the pool; while non-zero the pool is frozen.
+        uint16 openIncidents;
+        /// Whether the provider registered.
+        bool registered;
+        /// Whether the provider is permanently excluded.
+        bool tombstoned;
+    }
+
+    /// @notice A provider's pool, packed into one storage slot.
+    struct Pool {
+        /// Tokens that back the pool's shares (bonded and unbonding alike).
+        uint128 assets;
+        /// Shares outstanding (bonded and unbonding alike).
+        uint128 shares;
+    }
+
+    /// @notice A staker's position in one pool, packed into one storage slot.
+    struct Position {
+        /// Bonded shares.
+        uint112 shares;
+        /// Shares waiting for the end of their unbonding period (still slashable).
+        uint112 unbondingShares;
+        /// Unix time at which `unbondingShares` may be withdrawn.
+        uint32 unbondingEnd;
+    }
+
+    /* EVENTS */
+
+    /// @notice `provider` (the owner key) registered with `operator`, staking `assets` for `shares`.
+    event ProviderRegistered(
+        address indexed provider, address indexed operator, uint256 assets, uint256 shares, string metadataURI
+    );
+    /// @notice The operator key of `provider` changed.
+    event OperatorChanged(address indexed provider, address indexed operator);
+    /// @notice The metadata URI (the node's health endpoint) of `provider` changed.
+    event MetadataURIChanged(address indexed provider, string metadataURI);
+    /// @notice `staker` added `assets` to the pool of `provider` and received `shares`.
+    event Staked(address indexed provider, address indexed staker, uint256 assets, uint256 shares);
+    /// @notice `staker` started unbonding `shares` of the pool of `provider`; its whole unbonding
+    /// balance (`totalUnbondingShares`) can be withdrawn from `unbondingEnd`.
+    event UnstakeRequested(
+        address indexed provider,
+        address indexed staker,
+        uint256 shares,
+        uint256 totalUnbondingShares,
+        uint256 unbondingEnd
+    );
+    /// @notice `staker` burned `shares` of the pool of `provider` and received `assets`.
+    event Withdrawn(address indexed provider, address indexed staker, uint256 shares, uint256 assets);
+    /// @notice `amount` of the pool of `provider` moved to `escrow`; the pool holds `poolAssets` after it.
+    event Slashed(address indexed provider, address indexed escrow, uint256 amount, uint256 poolAssets);
+    /// @notice `from` returned `amount` to the pool of `provider`; the pool holds `poolAssets` after it.
+    event StakeReturned(address indexed provider, address indexed from, uint256 amount, uint256 poolAssets);
+    /// @notice `provider` is jailed until `until`.
+    event Jailed(address indexed provider, uint256 until);
+    /// @notice The jail of `provider` was lifted early.
+    event Unjailed(address indexed provider);
+    /// @notice `provider` is permanently excluded.
+    event Tombstoned(address indexed provider);
+    /// @notice The pool of `provider` now has `openIncidents` open incidents (frozen while non-zero).
+    event PoolFreezeChanged(address indexed provider, uint256 openIncidents);
+    /// @notice The unbonding period is now `period` seconds.
+    event UnbondingPeriodSet(uint256 period);
+    /// @notice The minimum self-stake is now `amount`.
+    event MinSelfStakeSet(uint256 amount);
+
+    /* PROVIDERS */
+
+    /// @notice Registers the caller (its owner key) as a provider and stakes `selfStake` tokens
+    /// into its new pool. The caller must have approved the tokens.
+    /// @param operator The operator key (node, appeals, claims).
+    /// @param selfStake Tokens to stake; at least the minimum self-stake.
+    /// @param metadataURI The node's health endpoint; kept in the event only.
+    /// @return shares Shares minted to the provider.
+    function registerProvider(address operator, uint256 selfStake, string calldata metadataURI)
+        external
+        returns (uint256 shares);
+
+    /// @notice Changes the operator key. Only the provider's owner key.
+    function setOperator(address operator) external;
+
+    /// @notice Publishes a new metadata URI. The provider's owner or operator key.
+    function setMetadataURI(address provider, string calldata metadataURI) external;
+
+    /* STAKE */
+
+    /// @notice Stakes `assets` into the pool of `provider`: a self-stake top-up when the caller is the
+    /// provider, a delegation otherwise (the provider must then be active). Refused while the pool is frozen.
+    /// @return shares Shares minted to the caller, rounded down.
+    function stake(address provider, uint256 assets) external returns (uint256 shares);
+
+    /// @notice Starts unbonding `shares` of the caller's bonded shares in the pool of `provider`.
+    /// Adding to an existing request restarts the unbonding period for the whole unbonding balance.
+    /// A provider unstaking its own stake must keep at least the minimum self-stake or leave entirely.
+    function requestUnstake(address provider, uint256 shares) external;
+
+    /// @notice Burns the caller's unbonding shares of the pool of `provider` once the unbonding period has
+    /// ended, and transfers their value at the pool's current price (after any slash). Refused while frozen.
+    /// @return assets Tokens transferred, rounded down.
+    function withdraw(address provider) external returns (uint256 assets);
+
+    /* HOOKS */
+
+    /// @notice Moves `amount` of the pool of `provider` to `escrow`. Only `SLASHER_ROLE`.
+    /// Every staker of the pool, unbonding ones included, loses the same fraction.
+    function slash(address provider, uint256 amount, address escrow) external;
+
+    /// @notice Pulls `amount` tokens from the caller back into the pool of `provider`, to the benefit of
+    /// every share holder pro rata. Only `RESTORER_ROLE`.
+    function returnStake(address provider, uint256 amount) external;
+
+    /// @notice Jails `provider` until `until` (a later jail wins). Only `SLASHER_ROLE`.
+    function jail(address provider, uint64 until) external;
+
+    /// @notice Lifts the jail of `provider` (an overturned verdict). Only `RESTORER_ROLE`.
+    function unjail(address provider) external;
+
+    /// @notice Excludes `provider` for good. Only `SLASHER_ROLE`.
+    function tombstone(address provider) external;
+
+    /// @notice Counts one more open incident of the pool of `provider`. Only `SLASHER_ROLE`.
+    function freeze(address provider) external;
+
+    /// @notice Counts one open incident of the pool of `provider` as ended. Only `RESTORER_ROLE`.
+    function unfreeze(address provider) external;
+
+    /* GOVERNANCE */
+
+    /// @notice Sets the unbonding period in seconds. Only `DEFAULT_ADMIN_ROLE`.
+    function setUnbondingPeriod(uint32 period) external;
+
+    /// @notice Sets the minimum self-stake of a provider. Only `DEFAULT_ADMIN_ROLE`.
+    function setMinSelfStake(uint128 amount) external;
+
+    /* VIEWS */
+
+    /// @notice The staked token.
+    function token() external view returns (address);
+
+    /// @notice The unbonding period in seconds.
+    function unbondingPeriod() external view returns (uint32);
+
+    /// @notice The minimum self-stake of an active provider.
+    function minSelfStake() external view returns (uint128);
+
+    /// @notice Tokens held in all pools together.
+    function totalStake() external view returns (uint256);
+
+    /// @notice The registration of `provider`.
+    function getProvider(address provider) external view returns (Provider memory);
+
+    /// @notice The derived status of `provider`.
+    function statusOf(address provider) external view returns (ProviderStatus);
+
+    /// @notice The pool of `provider`.
+    function getPool(address provider) external view returns (Pool memory);
+
+    /// @notice The position of `staker` in the pool of `provider`.
+    function getPosition(address provider, address staker) external view returns (Position memory);
+
+    /// @notice The value in tokens of `shares` of the pool of `provider`, rounded down.
+    function convertToAssets(address provider, uint256 shares) external view returns (uint256);
+
+    /// @notice The shares that staking `assets` into the pool of `provider` would mint, rounded down.
+    function previewStake(address provider, uint256 assets) external view returns (uint256);
+
+    /// @notice The value in tokens of the bonded shares of `provider` in its own pool.
+    function selfStakeOf(address provider) external view returns (uint256);
+}
