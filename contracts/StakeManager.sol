@@ -25,17 +25,16 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
 
     IERC20 private immutable _token;
 
-    /// @dev Parameters read together on hot paths: one slot.
-    uint128 private _minSelfStake;
+    /// @dev Read and written together on hot paths: one slot.
+    uint96 private _minSelfStake;
     uint32 private _unbondingPeriod;
-
-    uint256 private _totalStake;
+    uint128 private _totalStake;
 
     mapping(address provider => Provider) private _providers;
     mapping(address provider => Pool) private _pools;
     mapping(address provider => mapping(address staker => Position)) private _positions;
 
-    constructor(IERC20 token_, address admin, uint32 unbondingPeriod_, uint128 minSelfStake_) {
+    constructor(IERC20 token_, address admin, uint32 unbondingPeriod_, uint96 minSelfStake_) {
         if (address(token_) == address(0) || admin == address(0)) revert ZeroAddress();
         _token = token_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
@@ -138,7 +137,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         position.unbondingShares = 0;
         position.unbondingEnd = 0;
         _positions[provider][msg.sender] = position;
-        _totalStake -= assets;
+        _totalStake -= uint128(assets); // assets <= pool.assets <= _totalStake
 
         emit Withdrawn(provider, msg.sender, shares, assets);
         if (assets != 0) _token.safeTransfer(msg.sender, assets);
@@ -158,7 +157,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
             poolAssets -= amount;
         }
         pool.assets = uint128(poolAssets);
-        _totalStake -= amount;
+        _totalStake -= uint128(amount); // amount <= pool assets <= _totalStake
 
         emit Slashed(provider, escrow, amount, poolAssets);
         _token.safeTransfer(escrow, amount);
@@ -171,7 +170,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         Pool storage pool = _pools[provider];
         uint256 poolAssets = pool.assets + amount;
         pool.assets = poolAssets.toUint128();
-        _totalStake += amount;
+        _totalStake = (_totalStake + amount).toUint128();
 
         emit StakeReturned(provider, msg.sender, amount, poolAssets);
         _pullExact(amount);
@@ -227,7 +226,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function setMinSelfStake(uint128 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setMinSelfStake(uint96 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _minSelfStake = amount;
         emit MinSelfStakeSet(amount);
     }
@@ -245,7 +244,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function minSelfStake() external view returns (uint128) {
+    function minSelfStake() external view returns (uint96) {
         return _minSelfStake;
     }
 
@@ -318,7 +317,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         _pools[provider] = Pool({assets: (pool.assets + assets).toUint128(), shares: (pool.shares + shares).toUint128()});
         Position storage position = _positions[provider][staker];
         position.shares = (position.shares + shares).toUint112();
-        _totalStake += assets;
+        _totalStake = (_totalStake + assets).toUint128();
     }
 
     /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.

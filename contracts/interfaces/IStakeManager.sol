@@ -210,7 +210,7 @@ interface IStakeManager {
     function setUnbondingPeriod(uint32 period) external;
 
     /// @notice Sets the minimum self-stake of a provider. Only `DEFAULT_ADMIN_ROLE`.
-    function setMinSelfStake(uint128 amount) external;
+    function setMinSelfStake(uint96 amount) external;
 
     /* VIEWS */
 
@@ -221,7 +221,7 @@ interface IStakeManager {
     function unbondingPeriod() external view returns (uint32);
 
     /// @notice The minimum self-stake of an active provider.
-    function minSelfStake() external view returns (uint128);
+    function minSelfStake() external view returns (uint96);
 
     /// @notice Tokens held in all pools together.
     function totalStake() external view returns (uint256);

@@ -1,0 +1,67 @@
+"""Deploy swarm-stake to any network with Ape, from a per-network parameter file.
+
+    ape run deploy --network ethereum:sepolia:node --account deployer
+    ape run deploy --network ethereum:local:foundry --account TEST::0
+
+Parameters come from deployments/params/<network>.json (or --params); the address registry is
+written to deployments/<network>.json (or --registry). The steps are swarm_stake.deploy.plan,
+the same plan the devnet runs with web3.py.
+"""
+
+from pathlib import Path
+
+import click
+from ape.cli import ConnectedProviderCommand, account_option, network_option
+
+from swarm_stake.deploy import DeployParams, Registry, execute, plan
+from swarm_stake.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class ApeExecutor:
+    """Carries out plan steps with Ape's contract containers and the chosen account."""
+
+    def __init__(self, project, account):
+        self.project = project
+        self.account = account
+
+    def deploy(self, contract, args):
+        instance = getattr(self.project, contract).deploy(*args, sender=self.account)
+        click.echo(f"deployed {contract} at {instance.address}")
+        return instance.address
+
+    def call(self, contract, address, function, args):
+        instance = getattr(self.project, contract).at(address)
+        getattr(instance, function)(*args, sender=self.account)
+        click.echo(f"called {contract}.{function}")
+
+
+@click.command(cls=ConnectedProviderCommand)
+@network_option()
+@account_option()
+@click.option("--params", "params_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="parameter file (default deployments/params/<network>.json)")
+@click.option("--registry", "registry_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="registry to write (default deployments/<network>.json)")
+def cli(ecosystem, network, provider, account, params_path, registry_path):
+    from ape import chain, project
+
+    name = network.name
+    params_path = params_path or ROOT / "deployments" / "params" / f"{name}.json"
+    registry_path = registry_path or ROOT / "deployments" / f"{name}.json"
+    try:
+        params = DeployParams.from_file(params_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if params.token == "0x" + "00" * 20 or params.admin == "0x" + "00" * 20:
+        raise click.ClickException(f"{params_path}: set the real token and governance (admin) addresses first")
+
+    start_block = chain.blocks.head.number + 1
+    addresses = execute(plan(params, account.address), ApeExecutor(project, account))
+    registry = Registry(
+        network=f"{ecosystem.name}:{name}", chain_id=chain.chain_id, start_block=start_block,
+        contracts=addresses, params=params,
+    )
+    registry.save(registry_path)
+    click.echo(f"wrote {registry_path}")

@@ -1,0 +1,199 @@
+"""A web3.py client for the swarm-stake contracts.
+
+It reads at a chosen block, simulates every transaction before sending it, manages the
+sender's nonce, waits for the receipt, and turns the contracts' custom errors into
+:class:`~swarm_stake.errors.ContractError` with a plain-language explanation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from eth_abi import decode as abi_decode
+from eth_utils import function_signature_to_4byte_selector
+from web3 import HTTPProvider, Web3
+from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
+
+from .abis import SHIPPED_CONTRACTS, load_abi, load_artifact
+from .errors import ChainConnectionError, ContractError, TransactionFailed
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3.contract import Contract
+    from web3.contract.contract import ContractFunction
+    from web3.types import TxReceipt
+
+#: Plain-language explanations of the contracts' custom errors, keyed by error name.
+EXPLANATIONS: dict[str, str] = {
+    "ZeroAmount": "the amount must be greater than zero",
+    "ZeroAddress": "an address argument is the zero address",
+    "ZeroShares": "the amount is too small to buy a single share of this pool",
+    "ProviderAlreadyRegistered": "this key is already registered as a provider",
+    "ProviderNotRegistered": "no provider is registered under this address",
+    "ProviderTombstoned": "the provider is permanently excluded",
+    "ProviderNotActive": "the provider is jailed, tombstoned or below its minimum self-stake",
+    "NotProviderKey": "only the provider's owner or operator key may do this",
+    "SelfStakeBelowMinimum": "the provider's self-stake would fall below the minimum",
+    "InsufficientShares": "you hold fewer bonded shares than requested",
+    "NothingToWithdraw": "there is no unbonding stake to withdraw",
+    "UnbondingNotFinished": "the unbonding period has not ended yet",
+    "PoolFrozen": "the pool is frozen while an incident is open",
+    "PoolDepleted": "the pool was slashed to zero and takes no new stake",
+    "TransferAmountMismatch": "the token delivered a different amount (fee-on-transfer tokens are refused)",
+    "SlashExceedsStake": "the slash is larger than the pool",
+    "PoolNotFrozen": "the pool has no open incident",
+    "UnbondingPeriodOutOfRange": "the unbonding period is out of range",
+    "JailNotInFuture": "the jail end must be in the future",
+    "AccessControlUnauthorizedAccount": "the sender lacks the role this call needs",
+    "ERC20InsufficientBalance": "the token balance is too low",
+    "ERC20InsufficientAllowance": "the token allowance is too low; approve the StakeManager first",
+    "ReentrancyGuardReentrantCall": "re-entrant call refused",
+}
+
+
+@dataclass(frozen=True)
+class _ErrorSpec:
+    name: str
+    names: tuple[str, ...]
+    types: tuple[str, ...]
+
+
+@cache
+def _error_table() -> dict[bytes, _ErrorSpec]:
+    table: dict[bytes, _ErrorSpec] = {}
+    for contract in SHIPPED_CONTRACTS:
+        for item in load_abi(contract):
+            if item["type"] != "error":
+                continue
+            types = tuple(_abi_type(i) for i in item["inputs"])
+            selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
+            table[selector] = _ErrorSpec(item["name"], tuple(i["name"] for i in item["inputs"]), types)
+    return table
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in param["components"])
+        return f"({inner}){param['type'][5:]}"
+    return param["type"]
+
+
+def decode_revert(data: str | bytes | None) -> ContractError | None:
+    """Decode revert data into a :class:`ContractError`, or None if it is not a known custom error."""
+    if data is None:
+        return None
+    raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else bytes(data)
+    spec = _error_table().get(raw[:4])
+    if spec is None:
+        return None
+    values = abi_decode(list(spec.types), raw[4:]) if spec.types else ()
+    values = tuple(
+        Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(spec.types, values, strict=True)
+    )
+    return ContractError(spec.name, dict(zip(spec.names, values)), EXPLANATIONS.get(spec.name))
+
+
+def _translate(exc: Exception) -> Exception:
+    data = getattr(exc, "data", None)
+    if isinstance(exc, ContractCustomError) or isinstance(data, str):
+        decoded = decode_revert(data if isinstance(data, str) else None)
+        if decoded is not None:
+            return decoded
+    return TransactionFailed(f"the call reverted: {exc}")
+
+
+@dataclass
+class Client:
+    """Sends transactions from one local account and reads contract state.
+
+    ``confirmations`` blocks are waited for after each receipt (0 on a devnet).
+    """
+
+    w3: Web3
+    account: LocalAccount | None = None
+    confirmations: int = 0
+    receipt_timeout: float = 120.0
+    _nonce: int | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    def connect(cls, rpc_url: str, account: LocalAccount | None = None, **kwargs: Any) -> Client:
+        w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+        try:
+            w3.eth.chain_id
+        except Exception as exc:  # requests' and web3's errors alike: the endpoint is unusable
+            raise ChainConnectionError(f"cannot reach the JSON-RPC endpoint at {rpc_url}: {exc}") from exc
+        return cls(w3=w3, account=account, **kwargs)
+
+    # -- contracts -------------------------------------------------------------------------
+
+    def contract(self, name: str, address: str) -> Contract:
+        return self.w3.eth.contract(address=Web3.to_checksum_address(address), abi=load_abi(name))
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def send(self, fn: ContractFunction, value: int = 0) -> TxReceipt:
+        """Simulate ``fn``, then sign, send and wait for its receipt; raise on any revert."""
+        sender = self.require_account()
+        tx_params: dict[str, Any] = {"from": sender.address, "value": value}
+        try:
+            gas = fn.estimate_gas(tx_params)
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise _translate(exc) from exc
+        tx = fn.build_transaction({**tx_params, "gas": gas + gas // 5, "nonce": self._next_nonce()})
+        return self._sign_and_wait(tx)
+
+    def deploy(self, name: str, *args: Any) -> tuple[str, TxReceipt]:
+        """Deploy a shipped contract; return its address and the receipt."""
+        sender = self.require_account()
+        artifact = load_artifact(name)
+        factory = self.w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        constructor = factory.constructor(*args)
+        try:
+            gas = constructor.estimate_gas({"from": sender.address})
+        except (ContractCustomError, ContractLogicError) as exc:
+            raise _translate(exc) from exc
+        tx = constructor.build_transaction(
+            {"from": sender.address, "gas": gas + gas // 5, "nonce": self._next_nonce()}
+        )
+        receipt = self._sign_and_wait(tx)
+        return receipt["contractAddress"], receipt
+
+    def _sign_and_wait(self, tx: dict[str, Any]) -> TxReceipt:
+        sender = self.require_account()
+        signed = sender.sign_transaction(tx)
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Exception:
+            self._nonce = None  # resynchronise from the node on the next send
+            raise
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
+        except TimeExhausted as exc:
+            self._nonce = None
+            raise TransactionFailed(f"no receipt for {tx_hash.hex()} after {self.receipt_timeout:.0f} s") from exc
+        if receipt["status"] != 1:
+            raise TransactionFailed(f"transaction {tx_hash.hex()} reverted in block {receipt['blockNumber']}")
+        if self.confirmations:
+            self.wait_for_block(receipt["blockNumber"] + self.confirmations)
+        return receipt
+
+    def wait_for_block(self, number: int, poll_interval: float = 0.5) -> None:
+        """Block until the chain reaches block ``number``."""
+        while self.w3.eth.block_number < number:
+            time.sleep(poll_interval)
+
+    def _next_nonce(self) -> int:
+        sender = self.require_account()
+        if self._nonce is None:
+            self._nonce = self.w3.eth.get_transaction_count(sender.address, "pending")
+        nonce = self._nonce
+        self._nonce += 1
+        return nonce
+
+    def require_account(self) -> LocalAccount:
+        if self.account is None:
+            raise TransactionFailed("no signing account configured: this client can only read")
+        return self.account

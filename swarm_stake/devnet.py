@@ -1,0 +1,170 @@
+"""An embedded development chain: anvil on a free port, swarm-stake deployed, accounts funded.
+
+Dev accounts come from anvil's standard test mnemonic; they hold no value anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections import deque
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import ChainConnectionError, ToolNotFoundError
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from .chain import Client
+    from .deploy import DeployParams, Registry
+
+#: anvil's standard, public test mnemonic (never use it for real funds).
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_ACCOUNTS = 10
+DEV_CHAIN_ID = 31337
+#: Tokens each dev account other than the deployer receives.
+DEV_FUNDING = 1_000_000 * 10**18
+
+_LISTENING = re.compile(r"Listening on (\S+):(\d+)")
+
+
+def devnet_params() -> DeployParams:
+    """Parameters of the devnet deployment: windows in seconds so that demos run in real time."""
+    from .deploy import DeployParams
+
+    return DeployParams(unbonding_period="120s", min_self_stake="1000 tokens")
+
+
+def find_anvil() -> Path:
+    """Locate the anvil binary: $SWARM_STAKE_ANVIL, the project's node_modules, then PATH."""
+    explicit = os.environ.get("SWARM_STAKE_ANVIL")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ToolNotFoundError(f"SWARM_STAKE_ANVIL points to {path}, which does not exist")
+        return path
+    arch = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine(), platform.machine())
+    system = platform.system().lower()
+    bundled = Path(__file__).resolve().parents[1] / f"node_modules/@foundry-rs/anvil-{system}-{arch}/bin/anvil"
+    if bundled.is_file():
+        return bundled
+    found = shutil.which("anvil")
+    if found:
+        return Path(found)
+    raise ToolNotFoundError(
+        "anvil not found: run `make setup` in the swarm-stake checkout (npm installs it), "
+        "put anvil on PATH, or set SWARM_STAKE_ANVIL"
+    )
+
+
+def dev_account(index: int) -> LocalAccount:
+    """The dev account ``index`` of the standard test mnemonic (m/44'/60'/0'/0/index)."""
+    from eth_account import Account
+
+    Account.enable_unaudited_hdwallet_features()
+    return Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+
+
+class Devnet:
+    """A running anvil process. Use as a context manager, or call :meth:`start` / :meth:`stop`."""
+
+    def __init__(self, *, port: int = 0, host: str = "127.0.0.1", block_time: float | None = None):
+        self.host = host
+        self.port = port
+        self.block_time = block_time
+        self.registry: Registry | None = None
+        self._process: subprocess.Popen[str] | None = None
+        self._output: deque[str] = deque(maxlen=50)
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @cached_property
+    def accounts(self) -> list[LocalAccount]:
+        return [dev_account(i) for i in range(DEV_ACCOUNTS)]
+
+    def start(self, timeout: float = 20.0) -> Devnet:
+        command = [
+            str(find_anvil()),
+            "--host", self.host,
+            "--port", str(self.port),
+            "--chain-id", str(DEV_CHAIN_ID),
+            "--mnemonic", DEV_MNEMONIC,
+            "--accounts", str(DEV_ACCOUNTS),
+        ]  # fmt: skip
+        if self.block_time:
+            command += ["--block-time", str(self.block_time)]
+        self._process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        )
+        listening = threading.Event()
+        # Keep draining anvil's output so that its pipe never fills up; note the port it binds.
+        threading.Thread(target=self._drain, args=(self._process, listening), daemon=True).start()
+        if not listening.wait(timeout) or self._process.poll() is not None:
+            output = "\n".join(self._output)
+            self.stop()
+            raise ChainConnectionError(f"anvil did not start within {timeout:.0f} s:\n{output}")
+        return self
+
+    def _drain(self, process: subprocess.Popen[str], listening: threading.Event) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self._output.append(line.rstrip())
+            match = _LISTENING.search(line)
+            if match and not listening.is_set():
+                self.port = int(match.group(2))
+                listening.set()
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> Devnet:
+        return self.start() if self._process is None else self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- chain helpers -----------------------------------------------------------------------
+
+    def client(self, account_index: int = 0) -> Client:
+        """A client sending from dev account ``account_index``."""
+        from .chain import Client
+
+        return Client.connect(self.rpc_url, self.accounts[account_index])
+
+    def deploy(self, params: DeployParams | None = None, fund: bool = True) -> Registry:
+        """Deploy swarm-stake from dev account 0 and give every other dev account tokens."""
+        from .deploy import deploy_with_client
+
+        client = self.client(0)
+        self.registry = deploy_with_client(client, params or devnet_params(), network="devnet")
+        if fund and "SwarmToken" in self.registry.contracts:
+            token = client.contract("SwarmToken", self.registry.address("SwarmToken"))
+            for account in self.accounts[1:]:
+                client.send(token.functions.transfer(account.address, DEV_FUNDING))
+        return self.registry
+
+    def increase_time(self, seconds: int) -> int:
+        """Move the chain's clock forward by ``seconds`` and mine a block; return its timestamp."""
+        from web3 import Web3
+
+        w3 = Web3(Web3.HTTPProvider(self.rpc_url))
+        w3.provider.make_request("evm_increaseTime", [seconds])
+        w3.provider.make_request("evm_mine", [])
+        return w3.eth.get_block("latest")["timestamp"]
