@@ -10,6 +10,11 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {SharesMath} from "./libraries/SharesMath.sol";
 
+/// @dev The one view the StakeManager needs from the verdict contract.
+interface ISlashableWindow {
+    function slashableWindow() external view returns (uint256);
+}
+
 /// @title StakeManager
 /// @notice Per-provider share pools of ERC-20 stake with delegation, unbonding, jailing and
 /// incident freezes. See {IStakeManager}.
@@ -29,6 +34,9 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     uint96 private _minSelfStake;
     uint32 private _unbondingPeriod;
     uint128 private _totalStake;
+
+    /// @dev The verdict contract: its `slashableWindow()` bounds the unbonding period from below.
+    address private _slashableWindowSource;
 
     mapping(address provider => Provider) private _providers;
     mapping(address provider => Pool) private _pools;
@@ -149,6 +157,10 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     function slash(address provider, uint256 amount, address escrow) external onlyRole(SLASHER_ROLE) nonReentrant {
         if (amount == 0) revert ZeroAmount();
         if (escrow == address(0)) revert ZeroAddress();
+        _slash(provider, amount, escrow);
+    }
+
+    function _slash(address provider, uint256 amount, address escrow) private {
         Pool storage pool = _pools[provider];
         uint256 poolAssets = pool.assets;
         if (amount > poolAssets) revert SlashExceedsStake(amount, poolAssets);
@@ -174,6 +186,23 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
 
         emit StakeReturned(provider, msg.sender, amount, poolAssets);
         _pullExact(amount);
+    }
+
+    /// @inheritdoc IStakeManager
+    function penalize(address provider, uint256 amount, address escrow, uint64 jailUntil)
+        external
+        onlyRole(SLASHER_ROLE)
+        nonReentrant
+    {
+        if (escrow == address(0)) revert ZeroAddress();
+        Provider storage p = _registered(provider);
+        if (jailUntil <= block.timestamp) revert JailNotInFuture(jailUntil);
+        uint16 openIncidents = p.openIncidents + 1;
+        p.openIncidents = openIncidents;
+        if (jailUntil > p.jailedUntil) p.jailedUntil = jailUntil;
+        emit PoolFreezeChanged(provider, openIncidents);
+        emit Jailed(provider, p.jailedUntil);
+        if (amount != 0) _slash(provider, amount, escrow);
     }
 
     /// @inheritdoc IStakeManager
@@ -226,6 +255,13 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
+    function setSlashableWindowSource(address source) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _slashableWindowSource = source;
+        if (source != address(0)) _checkUnbondingOutlastsSlashing(_unbondingPeriod);
+        emit SlashableWindowSourceSet(source);
+    }
+
+    /// @inheritdoc IStakeManager
     function setMinSelfStake(uint96 amount) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _minSelfStake = amount;
         emit MinSelfStakeSet(amount);
@@ -246,6 +282,11 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     /// @inheritdoc IStakeManager
     function minSelfStake() external view returns (uint96) {
         return _minSelfStake;
+    }
+
+    /// @inheritdoc IStakeManager
+    function slashableWindowSource() external view returns (address) {
+        return _slashableWindowSource;
     }
 
     /// @inheritdoc IStakeManager
@@ -332,7 +373,13 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         if (period < MIN_UNBONDING_PERIOD || period > MAX_UNBONDING_PERIOD) {
             revert UnbondingPeriodOutOfRange(period, MIN_UNBONDING_PERIOD, MAX_UNBONDING_PERIOD);
         }
+        if (_slashableWindowSource != address(0)) _checkUnbondingOutlastsSlashing(period);
         _unbondingPeriod = period;
         emit UnbondingPeriodSet(period);
+    }
+
+    function _checkUnbondingOutlastsSlashing(uint256 period) private view {
+        uint256 window = ISlashableWindow(_slashableWindowSource).slashableWindow();
+        if (period <= window) revert UnbondingTooShort(period, window);
     }
 }

@@ -54,8 +54,9 @@ def cli(ecosystem, network, provider, account, params_path, registry_path):
         params = DeployParams.from_file(params_path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    if params.token == "0x" + "00" * 20 or params.admin == "0x" + "00" * 20:
-        raise click.ClickException(f"{params_path}: set the real token and governance (admin) addresses first")
+    zero = "0x" + "00" * 20
+    if zero in (params.token, params.guardian, params.arbiter, *params.proposers):
+        raise click.ClickException(f"{params_path}: set the real token, proposer, guardian and arbiter addresses first")
 
     start_block = chain.blocks.head.number + 1
     addresses = execute(plan(params, account.address), ApeExecutor(project, account))

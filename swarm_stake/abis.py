@@ -12,7 +12,15 @@ from importlib import resources
 from typing import Any
 
 #: Contracts whose artifacts the package ships, in deployment order.
-SHIPPED_CONTRACTS = ("SwarmToken", "StakeManager")
+SHIPPED_CONTRACTS = (
+    "SwarmToken",
+    "SwarmTimelock",
+    "StakeManager",
+    "OracleCommittee",
+    "RecoveryEscrow",
+    "VerdictManager",
+    "AppealCourt",
+)
 
 
 @cache

@@ -12,11 +12,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from eth_utils import keccak
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
+from .models import RecoveryPath, ViolationClass
 from .units import parse_amount, parse_duration
 
 if TYPE_CHECKING:
@@ -25,30 +27,120 @@ if TYPE_CHECKING:
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
 
 
+def _duration(value: Any) -> int:
+    return parse_duration(value)
+
+
+def _amount(value: Any) -> int:
+    return parse_amount(value)
+
+
+Duration = Annotated[int, BeforeValidator(_duration), Field(ge=0, lt=2**32)]
+Amount = Annotated[int, BeforeValidator(_amount), Field(ge=0)]
+Bps = Annotated[int, Field(ge=0, le=10_000)]
+AddressStr = Annotated[str, Field(pattern=ADDRESS_PATTERN)]
+
+
+class WindowParams(BaseModel):
+    """IVerdictManager.Windows, in seconds (durations such as "2 days" accepted)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_verdict_age: Duration = 6 * 3600
+    execution_grace: Duration = 3600
+    appeal_window: Duration = 3 * 86400
+    appeal_resolution: Duration = 4 * 86400
+    lookback: Duration = 30 * 86400
+    bucket_length: Duration = 3600
+    max_pause: Duration = 86400
+    pause_cooldown: Duration = 3 * 86400
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return tuple(self.model_dump().values())
+
+
+class LimitParams(BaseModel):
+    """IVerdictManager.Limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    appeal_bond: Amount = 100 * 10**18
+    oracle_penalty: Amount = 50 * 10**18
+    rate_cap_bps: Bps = 1_000
+    provider_cap_bps: Bps = 5_000
+    cap_window: Duration = 86400
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return tuple(self.model_dump().values())
+
+
+class PenaltyRowParams(BaseModel):
+    """IVerdictManager.PenaltyRow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slash_bps: Bps = 0
+    recoverable_bps: Bps = 0
+    jail: Duration = 0
+    recovery_path: RecoveryPath = RecoveryPath.NONE
+    tombstone: bool = False
+    enabled: bool = True
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (self.slash_bps, self.recoverable_bps, self.jail, int(self.recovery_path), self.tombstone, self.enabled)
+
+
+DAY = 86400
+#: The default slashing matrix (DESIGN.md): class -> [warning, penalty, severe].
+DEFAULT_MATRIX: dict[str, list[PenaltyRowParams]] = {
+    "poor_performance": [
+        PenaltyRowParams(),
+        PenaltyRowParams(slash_bps=100, recoverable_bps=10_000, jail=DAY, recovery_path=RecoveryPath.SERVICE_IMPROVEMENT),
+        PenaltyRowParams(slash_bps=500, recoverable_bps=8_000, jail=7 * DAY, recovery_path=RecoveryPath.SERVICE_IMPROVEMENT),
+    ],
+    "security_breach": [
+        PenaltyRowParams(enabled=False),
+        PenaltyRowParams(slash_bps=1_000, recoverable_bps=5_000, jail=14 * DAY, recovery_path=RecoveryPath.SECURITY_REVIEW),
+        PenaltyRowParams(slash_bps=3_000, recoverable_bps=0, jail=30 * DAY, tombstone=True),
+    ],
+    "protocol_violation": [
+        PenaltyRowParams(),
+        PenaltyRowParams(slash_bps=300, recoverable_bps=7_500, jail=3 * DAY, recovery_path=RecoveryPath.COMPLIANCE_VERIFICATION),
+        PenaltyRowParams(slash_bps=1_500, recoverable_bps=2_500, jail=30 * DAY, recovery_path=RecoveryPath.COMPLIANCE_VERIFICATION),
+    ],
+}  # fmt: skip
+
+
 class DeployParams(BaseModel):
     """Per-network deployment parameters (a JSON parameter file)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    token: str | None = Field(
-        default=None, pattern=ADDRESS_PATTERN, description="staking token; None deploys the devnet SwarmToken"
-    )
-    token_supply: int = Field(default=1_000_000_000 * 10**18, description="SwarmToken supply (devnet only)")
-    admin: str | None = Field(
-        default=None, pattern=ADDRESS_PATTERN, description="governance (timelock) address; default the deployer"
-    )
-    unbonding_period: int = Field(description="seconds; accepts '7 days'")
-    min_self_stake: int = Field(description="base units; accepts '1000e18' or '1000 tokens'")
+    token: AddressStr | None = Field(default=None, description="staking token; None deploys the devnet SwarmToken")
+    token_supply: Amount = Field(default=1_000_000_000 * 10**18, description="SwarmToken supply (devnet only)")
+    unbonding_period: Duration = Field(description="seconds; accepts '21 days'")
+    min_self_stake: Amount = Field(description="base units; accepts '1000e18' or '1000 tokens'")
+    min_oracle_bond: Amount = 1_000 * 10**18
+    windows: WindowParams = Field(default_factory=WindowParams)
+    limits: LimitParams = Field(default_factory=LimitParams)
+    matrix: dict[str, list[PenaltyRowParams]] = Field(default_factory=lambda: dict(DEFAULT_MATRIX))
+    timelock_delay: Duration = 2 * DAY
+    proposers: list[AddressStr] = Field(default_factory=list, description="timelock proposers; default the deployer")
+    executors: list[AddressStr] = Field(default_factory=list, description="timelock executors; default anyone")
+    guardian: AddressStr | None = None
+    arbiter: AddressStr | None = None
 
-    @field_validator("unbonding_period", mode="before")
+    @field_validator("matrix")
     @classmethod
-    def _duration(cls, value: Any) -> int:
-        return parse_duration(value)
+    def _full_matrix(cls, value: dict[str, list[PenaltyRowParams]]) -> dict[str, list[PenaltyRowParams]]:
+        expected = [c.name.lower() for c in ViolationClass]
+        if sorted(value) != sorted(expected) or any(len(rows) != 3 for rows in value.values()):
+            raise ValueError(f"the matrix needs the classes {expected}, each with 3 rows (warning, penalty, severe)")
+        return value
 
-    @field_validator("token_supply", "min_self_stake", mode="before")
-    @classmethod
-    def _amount(cls, value: Any) -> int:
-        return parse_amount(value)
+    def matrix_tuple(self) -> list[tuple[Any, ...]]:
+        """The nine rows, class-major (index = class * 3 + level), as the VerdictManager takes them."""
+        return [row.as_tuple() for c in ViolationClass for row in self.matrix[c.name.lower()]]
 
     @classmethod
     def from_file(cls, path: Path) -> DeployParams:
@@ -121,21 +213,68 @@ class CallStep:
 Step = DeployStep | CallStep
 
 
+def role(name: str) -> bytes:
+    """The AccessControl role id of ``name`` (keccak256 of the name; the admin role is zero)."""
+    return b"\x00" * 32 if name == "DEFAULT_ADMIN_ROLE" else keccak(text=name)
+
+
 def plan(params: DeployParams, deployer: str) -> list[Step]:
-    """The ordered steps that deploy swarm-stake with ``params``."""
-    admin = params.admin or deployer
+    """The ordered steps that deploy swarm-stake with ``params`` and hand every admin role to the timelock.
+
+    The deployer holds the admin roles only between its own steps; the last steps grant them to the
+    timelock and renounce them.
+    """
+    proposers = params.proposers or [deployer]
     steps: list[Step] = []
     if params.token is None:
         steps.append(DeployStep("SwarmToken", "SwarmToken", lambda _: (deployer, params.token_supply)))
     token = params.token
-    steps.append(
-        DeployStep(
-            "StakeManager",
-            "StakeManager",
-            lambda a: (token or a["SwarmToken"], admin, params.unbonding_period, params.min_self_stake),
-        )
-    )
+
+    def token_of(a: Addresses) -> str:
+        return token or a["SwarmToken"]
+
+    steps += [
+        DeployStep("SwarmTimelock", "SwarmTimelock", lambda _: (params.timelock_delay, proposers, params.executors or
+                                                                 ["0x0000000000000000000000000000000000000000"])),
+        DeployStep("StakeManager", "StakeManager",
+                   lambda a: (token_of(a), deployer, params.unbonding_period, params.min_self_stake)),
+        DeployStep("OracleCommittee", "OracleCommittee",
+                   lambda a: (token_of(a), a["StakeManager"], deployer, params.min_oracle_bond)),
+        DeployStep("RecoveryEscrow", "RecoveryEscrow", lambda a: (token_of(a), a["StakeManager"], deployer)),
+        DeployStep("VerdictManager", "VerdictManager", lambda a: (
+            a["StakeManager"], a["OracleCommittee"], a["RecoveryEscrow"], deployer,
+            params.windows.as_tuple(), params.limits.as_tuple(), params.matrix_tuple(),
+        )),
+        DeployStep("AppealCourt", "AppealCourt", lambda a: (
+            token_of(a), a["StakeManager"], a["VerdictManager"], a["RecoveryEscrow"], deployer,
+        )),
+    ]  # fmt: skip
+
+    def grant(key: str, role_name: str, grantee: Callable[[Addresses], str]) -> CallStep:
+        return CallStep(key, key, "grantRole", lambda a: (role(role_name), grantee(a)))
+
+    steps += [
+        grant("StakeManager", "SLASHER_ROLE", lambda a: a["VerdictManager"]),
+        grant("StakeManager", "RESTORER_ROLE", lambda a: a["VerdictManager"]),
+        grant("StakeManager", "RESTORER_ROLE", lambda a: a["RecoveryEscrow"]),
+        grant("StakeManager", "RESTORER_ROLE", lambda a: a["OracleCommittee"]),
+        CallStep("StakeManager", "StakeManager", "setSlashableWindowSource", lambda a: (a["VerdictManager"],)),
+        grant("OracleCommittee", "PENALIZER_ROLE", lambda a: a["VerdictManager"]),
+        CallStep("OracleCommittee", "OracleCommittee", "setLockSource", lambda a: (a["VerdictManager"],)),
+        grant("RecoveryEscrow", "VERDICT_ROLE", lambda a: a["VerdictManager"]),
+        grant("VerdictManager", "APPEALS_ROLE", lambda a: a["AppealCourt"]),
+        grant("VerdictManager", "ESCROW_ROLE", lambda a: a["RecoveryEscrow"]),
+        grant("VerdictManager", "GUARDIAN_ROLE", lambda a: params.guardian or deployer),
+        grant("AppealCourt", "ARBITER_ROLE", lambda a: params.arbiter or deployer),
+    ]
+    for key in GOVERNED_CONTRACTS:
+        steps.append(grant(key, "DEFAULT_ADMIN_ROLE", lambda a: a["SwarmTimelock"]))
+        steps.append(CallStep(key, key, "renounceRole", lambda a: (role("DEFAULT_ADMIN_ROLE"), deployer)))
     return steps
+
+
+#: Contracts whose admin role the timelock holds.
+GOVERNED_CONTRACTS = ("StakeManager", "OracleCommittee", "RecoveryEscrow", "VerdictManager", "AppealCourt")
 
 
 class Executor(Protocol):

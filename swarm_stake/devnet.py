@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 #: anvil's standard, public test mnemonic (never use it for real funds).
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
-DEV_ACCOUNTS = 10
+DEV_ACCOUNTS = 20
+#: Dev accounts that run oracles (a 2-of-3 committee by default; five exist for larger committees).
+ORACLE_ACCOUNTS = (10, 11, 12, 13, 14)
 DEV_CHAIN_ID = 31337
 #: Tokens each dev account other than the deployer receives.
 DEV_FUNDING = 1_000_000 * 10**18
@@ -37,9 +39,24 @@ _LISTENING = re.compile(r"Listening on (\S+):(\d+)")
 
 def devnet_params() -> DeployParams:
     """Parameters of the devnet deployment: windows in seconds so that demos run in real time."""
-    from .deploy import DeployParams
+    from .deploy import DEFAULT_MATRIX, DeployParams, LimitParams, WindowParams
 
-    return DeployParams(unbonding_period="120s", min_self_stake="1000 tokens")
+    matrix = {
+        name: [row.model_copy(update={"jail": row.jail // 1440}) for row in rows]  # one day -> 60 s
+        for name, rows in DEFAULT_MATRIX.items()
+    }
+    return DeployParams(
+        unbonding_period="180s",
+        min_self_stake="1000 tokens",
+        min_oracle_bond="1000 tokens",
+        windows=WindowParams(
+            max_verdict_age=60, execution_grace=30, appeal_window=30, appeal_resolution=30,
+            lookback=600, bucket_length=60, max_pause=20, pause_cooldown=120,
+        ),
+        limits=LimitParams(appeal_bond="100 tokens", oracle_penalty="50 tokens", cap_window=600),
+        matrix=matrix,
+        timelock_delay=0,
+    )  # fmt: skip
 
 
 def find_anvil() -> Path:
@@ -148,17 +165,39 @@ class Devnet:
 
         return Client.connect(self.rpc_url, self.accounts[account_index])
 
-    def deploy(self, params: DeployParams | None = None, fund: bool = True) -> Registry:
-        """Deploy swarm-stake from dev account 0 and give every other dev account tokens."""
+    def deploy(self, params: DeployParams | None = None, committee: tuple[int, ...] = ORACLE_ACCOUNTS[:3],
+               threshold: int = 2) -> Registry:
+        """Deploy swarm-stake from dev account 0, give every other dev account tokens, and seat the
+        oracle ``committee`` (dev account indices, each bonding the minimum) with ``threshold``."""
         from .deploy import deploy_with_client
 
         client = self.client(0)
         self.registry = deploy_with_client(client, params or devnet_params(), network="devnet")
-        if fund and "SwarmToken" in self.registry.contracts:
-            token = client.contract("SwarmToken", self.registry.address("SwarmToken"))
-            for account in self.accounts[1:]:
-                client.send(token.functions.transfer(account.address, DEV_FUNDING))
+        token = client.contract("SwarmToken", self.registry.address("SwarmToken"))
+        for account in self.accounts[1:]:
+            client.send(token.functions.transfer(account.address, DEV_FUNDING))
+        if committee:
+            self.seat_committee(committee, threshold)
         return self.registry
+
+    def seat_committee(self, members: tuple[int, ...], threshold: int) -> None:
+        """Bond the minimum for each member (dev account indices) and seat them through the timelock."""
+        from .governance import timelock_execute
+
+        assert self.registry is not None, "deploy first"
+        committee_address = self.registry.address("OracleCommittee")
+        for index in members:
+            client = self.client(index)
+            committee = client.contract("OracleCommittee", committee_address)
+            missing = committee.functions.minBond().call() - committee.functions.bondOf(client.account.address).call()[0]
+            if missing > 0:
+                token = client.contract("SwarmToken", self.registry.address("SwarmToken"))
+                client.send(token.functions.approve(committee_address, missing))
+                client.send(committee.functions.postBond(missing))
+        admin = self.client(0)
+        committee = admin.contract("OracleCommittee", committee_address)
+        call = committee.functions.setCommittee([self.accounts[i].address for i in members], threshold)
+        timelock_execute(admin, self.registry.address("SwarmTimelock"), call)
 
     def increase_time(self, seconds: int) -> int:
         """Move the chain's clock forward by ``seconds`` and mine a block; return its timestamp."""

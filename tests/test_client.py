@@ -5,7 +5,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from swarm_stake.chain import Client, decode_revert
-from swarm_stake.devnet import Devnet
+from swarm_stake.devnet import ORACLE_ACCOUNTS, Devnet
 from swarm_stake.errors import ChainConnectionError, ContractError, TransactionFailed
 
 TOKEN = 10**18
@@ -68,11 +68,17 @@ def test_connect_to_closed_port_raises_connection_error():
         Client.connect("http://127.0.0.1:9")
 
 
-def test_devnet_funds_dev_accounts(devnet):
+def test_devnet_funds_dev_accounts_and_seats_bonded_committee(devnet):
     client = devnet.client(0)
     token = client.contract("SwarmToken", devnet.registry.address("SwarmToken"))
+    committee = client.contract("OracleCommittee", devnet.registry.address("OracleCommittee"))
+    members = {devnet.accounts[i].address for i in ORACLE_ACCOUNTS[:3]}
+    assert committee.functions.config().call() == [1, 3, 2]
+    assert {committee.functions.memberAt(1, i).call() for i in range(3)} == members
     for account in devnet.accounts[1:]:
-        assert token.functions.balanceOf(account.address).call() == 1_000_000 * TOKEN
+        bond = committee.functions.bondOf(account.address).call()[0]
+        assert bond == (1_000 * TOKEN if account.address in members else 0)
+        assert token.functions.balanceOf(account.address).call() + bond == 1_000_000 * TOKEN
 
 
 def test_increase_time_moves_chain_clock(devnet):

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from swarm_stake.deploy import CallStep, DeployParams, DeployStep, Registry, execute, plan
+from swarm_stake.deploy import GOVERNED_CONTRACTS, DeployParams, Registry, execute, plan, role
 from swarm_stake.errors import ConfigError
 
 DEPLOYER = "0x" + "11" * 20
@@ -33,6 +33,7 @@ def test_params_accept_human_units(tmp_path):
         ({"unbonding_period": 60}, "min_self_stake"),
         ({"unbonding_period": 60, "min_self_stake": 1, "colour": "red"}, "colour"),
         ({"unbonding_period": 60, "min_self_stake": 1, "token": "0x1234"}, "token"),
+        ({"unbonding_period": 60, "min_self_stake": 1, "windows": {"appeal_window": "soon"}}, "not a duration"),
     ],
 )
 def test_params_reject_bad_files(tmp_path, content, message):
@@ -57,30 +58,52 @@ class RecordingExecutor:
         self.actions.append(("call", contract, address, function, args))
 
 
-def test_plan_deploys_dev_token_when_no_token_given():
-    params = DeployParams(unbonding_period=60, min_self_stake=5)
+def test_plan_deploys_every_contract_wired_to_earlier_addresses():
+    params = DeployParams(unbonding_period=86400, min_self_stake=5, min_oracle_bond=7, timelock_delay=60)
     executor = RecordingExecutor()
     addresses = execute(plan(params, DEPLOYER), executor)
-    assert executor.actions == [
-        ("deploy", "SwarmToken", (DEPLOYER, params.token_supply)),
-        ("deploy", "StakeManager", ("addr:SwarmToken", DEPLOYER, 60, 5)),
-    ]
-    assert addresses == {"SwarmToken": "addr:SwarmToken", "StakeManager": "addr:StakeManager"}
+    deploys = [action for action in executor.actions if action[0] == "deploy"]
+    assert [d[1] for d in deploys] == [
+        "SwarmToken", "SwarmTimelock", "StakeManager", "OracleCommittee", "RecoveryEscrow", "VerdictManager",
+        "AppealCourt",
+    ]  # fmt: skip
+    by_name = {d[1]: d[2] for d in deploys}
+    assert by_name["SwarmToken"] == (DEPLOYER, params.token_supply)
+    assert by_name["SwarmTimelock"] == (60, [DEPLOYER], ["0x" + "00" * 20])
+    assert by_name["StakeManager"] == ("addr:SwarmToken", DEPLOYER, 86400, 5)
+    assert by_name["OracleCommittee"] == ("addr:SwarmToken", "addr:StakeManager", DEPLOYER, 7)
+    assert by_name["VerdictManager"][:4] == ("addr:StakeManager", "addr:OracleCommittee", "addr:RecoveryEscrow", DEPLOYER)
+    assert by_name["VerdictManager"][4] == params.windows.as_tuple()
+    assert by_name["VerdictManager"][6][1 * 3 + 2] == (3_000, 0, 30 * 86400, 0, True, True)  # security breach, severe
+    assert addresses["AppealCourt"] == "addr:AppealCourt"
 
 
-def test_plan_uses_given_token_and_governance():
-    params = DeployParams(token=TOKEN_ADDRESS, admin=TIMELOCK, unbonding_period=60, min_self_stake=5)
-    steps = plan(params, DEPLOYER)
-    assert [step.contract for step in steps if isinstance(step, DeployStep)] == ["StakeManager"]
-    assert not any(isinstance(step, CallStep) for step in steps)
+def test_plan_grants_roles_then_hands_admin_to_timelock():
+    params = DeployParams(token=TOKEN_ADDRESS, unbonding_period=86400, min_self_stake=5, guardian=TIMELOCK)
     executor = RecordingExecutor()
-    execute(steps, executor)
-    assert executor.actions == [("deploy", "StakeManager", (TOKEN_ADDRESS, TIMELOCK, 60, 5))]
+    execute(plan(params, DEPLOYER), executor)
+    calls = [action[1:] for action in executor.actions if action[0] == "call"]
+    assert ("StakeManager", "addr:StakeManager", "grantRole", (role("SLASHER_ROLE"), "addr:VerdictManager")) in calls
+    assert ("VerdictManager", "addr:VerdictManager", "grantRole", (role("GUARDIAN_ROLE"), TIMELOCK)) in calls
+    assert ("AppealCourt", "addr:AppealCourt", "grantRole", (role("ARBITER_ROLE"), DEPLOYER)) in calls
+    for name in GOVERNED_CONTRACTS:
+        grant = (name, f"addr:{name}", "grantRole", (role("DEFAULT_ADMIN_ROLE"), "addr:SwarmTimelock"))
+        renounce = (name, f"addr:{name}", "renounceRole", (role("DEFAULT_ADMIN_ROLE"), DEPLOYER))
+        assert calls.index(grant) < calls.index(renounce)
+    # Nothing runs after the deployer gave up its admin roles.
+    assert calls[-1][2] == "renounceRole"
+    assert not any(action[1] == "SwarmToken" for action in executor.actions)
+
+
+def test_params_reject_incomplete_matrix(tmp_path):
+    with pytest.raises(ConfigError, match="matrix"):
+        DeployParams.from_file(write(tmp_path, {"unbonding_period": 60, "min_self_stake": 1,
+                                                "matrix": {"poor_performance": []}}))
 
 
 def test_ape_deploy_script_writes_registry(tmp_path):
     registry_path = tmp_path / "registry.json"
-    params_path = write(tmp_path, {"unbonding_period": "3 days", "min_self_stake": "500 tokens"})
+    params_path = write(tmp_path, {"unbonding_period": "30 days", "min_self_stake": "500 tokens"})
     result = subprocess.run(
         ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--account", "TEST::0",
          "--params", str(params_path), "--registry", str(registry_path)],
@@ -89,13 +112,16 @@ def test_ape_deploy_script_writes_registry(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     registry = Registry.load(registry_path)
     assert registry.chain_id == 31337
-    assert set(registry.contracts) == {"SwarmToken", "StakeManager"}
-    assert registry.params.unbonding_period == 3 * 86400
+    assert set(registry.contracts) == {
+        "SwarmToken", "SwarmTimelock", "StakeManager", "OracleCommittee", "RecoveryEscrow", "VerdictManager",
+        "AppealCourt",
+    }  # fmt: skip
+    assert registry.params.unbonding_period == 30 * 86400
     assert f"deployed StakeManager at {registry.contracts['StakeManager']}" in result.stdout
 
 
 def test_ape_deploy_script_refuses_placeholder_addresses(tmp_path):
-    params_path = write(tmp_path, {"token": "0x" + "00" * 20, "unbonding_period": 60, "min_self_stake": 1})
+    params_path = write(tmp_path, {"token": "0x" + "00" * 20, "unbonding_period": "30 days", "min_self_stake": 1})
     result = subprocess.run(
         ["ape", "run", "deploy", "--network", "ethereum:local:foundry", "--account", "TEST::0",
          "--params", str(params_path), "--registry", str(tmp_path / "r.json")],

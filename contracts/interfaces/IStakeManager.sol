@@ -55,6 +55,9 @@ interface IStakeManager {
     error UnbondingPeriodOutOfRange(uint256 value, uint256 min, uint256 max);
     /// @notice A jail end of `until` is not in the future.
     error JailNotInFuture(uint256 until);
+    /// @notice An unbonding period of `unbonding` seconds does not outlast the `window` in which
+    /// stake can still be slashed.
+    error UnbondingTooShort(uint256 unbonding, uint256 window);
 
     /* STRUCTS */
 
@@ -143,6 +146,8 @@ interface IStakeManager {
     event UnbondingPeriodSet(uint256 period);
     /// @notice The minimum self-stake is now `amount`.
     event MinSelfStakeSet(uint256 amount);
+    /// @notice The unbonding period must now outlast `source.slashableWindow()`.
+    event SlashableWindowSourceSet(address indexed source);
 
     /* PROVIDERS */
 
@@ -189,6 +194,11 @@ interface IStakeManager {
     /// every share holder pro rata. Only `RESTORER_ROLE`.
     function returnStake(address provider, uint256 amount) external;
 
+    /// @notice The response to an executed verdict in one call: counts one more open incident (pool
+    /// frozen), jails `provider` until `jailUntil` (a later jail wins) and moves `amount` (may be 0) of
+    /// its pool to `escrow`. Only `SLASHER_ROLE`.
+    function penalize(address provider, uint256 amount, address escrow, uint64 jailUntil) external;
+
     /// @notice Jails `provider` until `until` (a later jail wins). Only `SLASHER_ROLE`.
     function jail(address provider, uint64 until) external;
 
@@ -209,6 +219,10 @@ interface IStakeManager {
     /// @notice Sets the unbonding period in seconds. Only `DEFAULT_ADMIN_ROLE`.
     function setUnbondingPeriod(uint32 period) external;
 
+    /// @notice Sets the contract whose `slashableWindow()` the unbonding period must exceed
+    /// (the verdict contract). Only `DEFAULT_ADMIN_ROLE`.
+    function setSlashableWindowSource(address source) external;
+
     /// @notice Sets the minimum self-stake of a provider. Only `DEFAULT_ADMIN_ROLE`.
     function setMinSelfStake(uint96 amount) external;
 
@@ -222,6 +236,9 @@ interface IStakeManager {
 
     /// @notice The minimum self-stake of an active provider.
     function minSelfStake() external view returns (uint96);
+
+    /// @notice The contract whose `slashableWindow()` the unbonding period must exceed (0: none).
+    function slashableWindowSource() external view returns (address);
 
     /// @notice Tokens held in all pools together.
     function totalStake() external view returns (uint256);

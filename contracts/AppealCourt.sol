@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IAppealCourt} from "./interfaces/IAppealCourt.sol";
+import {IRecoveryEscrow} from "./interfaces/IRecoveryEscrow.sol";
+import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {IVerdictManager} from "./interfaces/IVerdictManager.sol";
+
+/// @title AppealCourt
+/// @notice Appeal bonds and the arbiter's decisions. See {IAppealCourt}.
+contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+
+    IERC20 private immutable _token;
+    IStakeManager private immutable _stakeManager;
+    IVerdictManager private immutable _verdicts;
+    IRecoveryEscrow private immutable _escrow;
+
+    mapping(bytes32 incidentId => Appeal) private _appeals;
+
+    constructor(
+        IERC20 token_,
+        IStakeManager stakeManager_,
+        IVerdictManager verdicts_,
+        IRecoveryEscrow escrow_,
+        address admin
+    ) {
+        if (
+            address(token_) == address(0) || address(stakeManager_) == address(0) || address(verdicts_) == address(0)
+                || address(escrow_) == address(0) || admin == address(0)
+        ) revert ZeroAddress();
+        _token = token_;
+        _stakeManager = stakeManager_;
+        _verdicts = verdicts_;
+        _escrow = escrow_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    /// @inheritdoc IAppealCourt
+    function appeal(IVerdictManager.Verdict calldata verdict) external nonReentrant {
+        if (msg.sender != _stakeManager.getProvider(verdict.provider).operator) revert NotProviderOperator(msg.sender);
+        IVerdictManager.Incident memory incident = _verdicts.markAppealed(verdict);
+        uint96 bond = incident.level == uint8(IVerdictManager.Level.Warning) ? 0 : _verdicts.limits().appealBond;
+        uint256 deadline = block.timestamp + incident.appealResolution;
+        _appeals[verdict.incidentId] =
+            Appeal({appellant: msg.sender, bond: bond, deadline: uint40(deadline), resolved: false});
+        emit Appealed(verdict.incidentId, verdict.provider, msg.sender, bond, deadline);
+        if (bond != 0) {
+            uint256 balanceBefore = _token.balanceOf(address(this));
+            _token.safeTransferFrom(msg.sender, address(this), bond);
+            uint256 received = _token.balanceOf(address(this)) - balanceBefore;
+            if (received != bond) revert TransferAmountMismatch(bond, received);
+        }
+    }
+
+    /// @inheritdoc IAppealCourt
+    function resolveAppeal(IVerdictManager.Verdict calldata verdict, bool overturn)
+        external
+        onlyRole(ARBITER_ROLE)
+        nonReentrant
+    {
+        Appeal memory appeal_ = _pending(verdict.incidentId);
+        if (block.timestamp > appeal_.deadline) revert ResolutionDeadlinePassed(appeal_.deadline, block.timestamp);
+        _appeals[verdict.incidentId].resolved = true;
+        if (overturn) {
+            (uint256 returned, uint256 penalties) = _verdicts.overturn(verdict);
+            emit AppealOverturned(verdict.incidentId, appeal_.bond, returned, penalties);
+            if (appeal_.bond != 0) _token.safeTransfer(appeal_.appellant, appeal_.bond);
+        } else {
+            emit AppealUpheld(verdict.incidentId, appeal_.bond);
+            _verdicts.uphold(verdict);
+            if (appeal_.bond != 0) {
+                _token.forceApprove(address(_escrow), appeal_.bond);
+                _escrow.depositInsurance(appeal_.bond);
+            }
+        }
+    }
+
+    /// @inheritdoc IAppealCourt
+    function finalizeAppeal(IVerdictManager.Verdict calldata verdict) external nonReentrant {
+        Appeal memory appeal_ = _pending(verdict.incidentId);
+        if (block.timestamp <= appeal_.deadline) {
+            revert ResolutionDeadlineNotReached(appeal_.deadline, block.timestamp);
+        }
+        _appeals[verdict.incidentId].resolved = true;
+        emit AppealExpired(verdict.incidentId, appeal_.bond);
+        _verdicts.uphold(verdict);
+        if (appeal_.bond != 0) _token.safeTransfer(appeal_.appellant, appeal_.bond);
+    }
+
+    /// @inheritdoc IAppealCourt
+    function appealOf(bytes32 incidentId) external view returns (Appeal memory) {
+        return _appeals[incidentId];
+    }
+
+    function _pending(bytes32 incidentId) private view returns (Appeal memory appeal_) {
+        appeal_ = _appeals[incidentId];
+        if (appeal_.appellant == address(0) || appeal_.resolved) revert NoPendingAppeal(incidentId);
+    }
+}

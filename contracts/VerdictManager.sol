@@ -1,0 +1,636 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+
+import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
+import {IRecoveryEscrow} from "./interfaces/IRecoveryEscrow.sol";
+import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {IVerdictManager} from "./interfaces/IVerdictManager.sol";
+
+/// @title VerdictManager
+/// @notice Signed verdicts with m-of-n quorum, the slashing matrix, escalation, caps, the guardian
+/// pause and appeals. See {IVerdictManager}.
+contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGuardTransient {
+    bytes32 public constant APPEALS_ROLE = keccak256("APPEALS_ROLE");
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    bytes32 public constant ESCROW_ROLE = keccak256("ESCROW_ROLE");
+
+    bytes32 public constant VERDICT_TYPEHASH = keccak256(
+        "Verdict(bytes32 incidentId,address provider,uint8 violationClass,uint8 severity,bytes32 evidenceHash,uint64 observedAt,uint64 deadline,uint64 committeeEpoch)"
+    );
+
+    uint8 public constant FLAG_APPEAL_RESOLVED = 1;
+    uint8 public constant FLAG_OVERTURNED = 2;
+    uint8 public constant FLAG_CLOSED = 4;
+    uint8 public constant FLAG_TOMBSTONE = 8;
+
+    uint256 private constant BPS = 10_000;
+    uint256 private constant CLASSES = 3;
+    uint256 private constant LEVELS = 3;
+
+    IStakeManager private immutable _stakeManager;
+    IOracleCommittee private immutable _committee;
+    IRecoveryEscrow private immutable _escrow;
+
+    Windows private _windows;
+    Limits private _limits;
+
+    /// @dev System-wide rolling cap use and the last pause: one slot.
+    uint128 private _capUsed;
+    uint40 private _capUpdatedAt;
+    uint40 private _pausedAt;
+    uint40 private _pausedUntil;
+
+    mapping(uint256 violationClass => mapping(uint256 level => PenaltyRow)) private _matrix;
+    mapping(bytes32 digest => uint256 bitmap) private _approvals;
+    mapping(bytes32 incidentId => Incident) private _incidents;
+    mapping(bytes32 incidentId => bytes32 digest) private _executedDigests;
+    mapping(address provider => ProviderRecord) private _records;
+
+    constructor(
+        IStakeManager stakeManager_,
+        IOracleCommittee committee_,
+        IRecoveryEscrow escrow_,
+        address admin,
+        Windows memory windows_,
+        Limits memory limits_,
+        PenaltyRow[9] memory matrix
+    ) EIP712("swarm-stake", "1") {
+        _stakeManager = stakeManager_;
+        _committee = committee_;
+        _escrow = escrow_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setWindows(windows_);
+        _setLimits(limits_);
+        for (uint8 c; c < CLASSES; ++c) {
+            for (uint8 l; l < LEVELS; ++l) {
+                _setPenaltyRow(c, l, matrix[c * LEVELS + l]);
+            }
+        }
+    }
+
+    /* VERDICTS */
+
+    /// @inheritdoc IVerdictManager
+    function submit(Verdict calldata verdict, bytes[] calldata signatures)
+        external
+        nonReentrant
+        returns (bool executed)
+    {
+        (bytes32 digest, uint16 threshold_) = _validate(verdict);
+        uint256 bitmap = _approvals[digest];
+        uint256 added;
+        for (uint256 i; i < signatures.length; ++i) {
+            (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signatures[i]);
+            if (error != ECDSA.RecoverError.NoError) revert InvalidSignature(i);
+            uint256 bit = _seatBit(verdict.committeeEpoch, signer);
+            if (added & bit != 0) revert DuplicateSigner(signer);
+            added |= bit;
+            if (bitmap & bit != 0) continue; // recorded by an earlier transaction
+            bitmap |= bit;
+            emit VerdictApproved(digest, verdict.incidentId, signer, _popcount(bitmap));
+        }
+        return _record(verdict, digest, bitmap, threshold_);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function approve(Verdict calldata verdict) external nonReentrant returns (bool executed) {
+        (bytes32 digest, uint16 threshold_) = _validate(verdict);
+        uint256 bitmap = _approvals[digest];
+        uint256 bit = _seatBit(verdict.committeeEpoch, msg.sender);
+        if (bitmap & bit != 0) revert DuplicateSigner(msg.sender);
+        bitmap |= bit;
+        emit VerdictApproved(digest, verdict.incidentId, msg.sender, _popcount(bitmap));
+        return _record(verdict, digest, bitmap, threshold_);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function submitBatch(Verdict[] calldata verdicts, bytes[][] calldata signatures)
+        external
+        returns (uint256 executedCount)
+    {
+        if (verdicts.length != signatures.length) revert InvalidParameter("signatures");
+        for (uint256 i; i < verdicts.length; ++i) {
+            try this.submit(verdicts[i], signatures[i]) returns (bool executed) {
+                if (executed) ++executedCount;
+            } catch (bytes memory reason) {
+                emit VerdictSkipped(i, _hashVerdict(verdicts[i]), reason);
+            }
+        }
+    }
+
+    /// @inheritdoc IVerdictManager
+    function execute(Verdict calldata verdict) external nonReentrant {
+        bytes32 digest = _hashVerdict(verdict);
+        (uint64 epoch_,, uint16 threshold_) = _committee.config();
+        if (verdict.committeeEpoch != epoch_) revert StaleCommitteeEpoch(verdict.committeeEpoch, epoch_);
+        uint256 approvals = _popcount(_approvals[digest]);
+        if (approvals < threshold_) revert QuorumNotReached(approvals, threshold_);
+        _execute(verdict, digest, true);
+    }
+
+    /// @dev Checks a verdict before any approval is recorded; returns its digest and the threshold.
+    function _validate(Verdict calldata verdict) private view returns (bytes32 digest, uint16 threshold_) {
+        uint64 epoch_;
+        (epoch_,, threshold_) = _committee.config();
+        if (verdict.committeeEpoch != epoch_) revert StaleCommitteeEpoch(verdict.committeeEpoch, epoch_);
+        if (
+            verdict.violationClass >= CLASSES || verdict.severity >= LEVELS
+                || !_matrix[verdict.violationClass][verdict.severity].enabled
+        ) revert SeverityNotApplicable(verdict.violationClass, verdict.severity);
+        Windows memory w = _windows;
+        bytes32 derived = _incidentIdOf(verdict.provider, verdict.violationClass, verdict.observedAt, w.bucketLength);
+        if (verdict.incidentId != derived) revert IncidentIdMismatch(verdict.incidentId, derived);
+        if (block.timestamp > verdict.deadline) revert VerdictDeadlinePassed(verdict.deadline, block.timestamp);
+        if (verdict.observedAt > block.timestamp || block.timestamp - verdict.observedAt > w.maxVerdictAge) {
+            revert ObservationOutOfRange(verdict.observedAt, block.timestamp);
+        }
+        uint256 latest = uint256(verdict.observedAt) + w.maxVerdictAge;
+        if (verdict.deadline > latest) revert DeadlineTooFar(verdict.deadline, latest);
+        if (_incidents[verdict.incidentId].executedAt != 0) revert IncidentAlreadyExecuted(verdict.incidentId);
+        digest = _hashVerdict(verdict);
+    }
+
+    /// @dev Stores the approvals and executes on quorum when nothing defers it.
+    function _record(Verdict calldata verdict, bytes32 digest, uint256 bitmap, uint16 threshold_)
+        private
+        returns (bool executed)
+    {
+        _approvals[digest] = bitmap;
+        Incident storage incident = _incidents[verdict.incidentId];
+        if (incident.detectedAt == 0) incident.detectedAt = uint40(block.timestamp);
+        if (_popcount(bitmap) < threshold_) return false;
+        return _execute(verdict, digest, false);
+    }
+
+    /// @dev Applies the penalty of a verdict with quorum. Pause and caps defer it: with `strict` they
+    /// revert, otherwise `VerdictDeferred` is emitted and false returned.
+    function _execute(Verdict calldata verdict, bytes32 digest, bool strict) private returns (bool) {
+        ProviderRecord memory record = _checkExecutable(verdict);
+        uint8 level = _escalate(verdict.severity, record);
+        uint256 pausedUntil_ = _pausedUntil;
+        if (block.timestamp < pausedUntil_) {
+            if (strict) revert ExecutionPaused(pausedUntil_);
+            emit VerdictDeferred(digest, verdict.incidentId, ExecutionPaused.selector);
+            return false;
+        }
+        uint256 amount;
+        if (level != uint8(Level.Warning)) {
+            bytes4 deferral;
+            (amount, deferral) = _slashAmount(verdict, level, record, strict);
+            if (deferral != bytes4(0)) {
+                emit VerdictDeferred(digest, verdict.incidentId, deferral);
+                return false;
+            }
+        }
+        _apply(verdict, digest, level, amount, record);
+        return true;
+    }
+
+    /// @dev The checks that no waiting can cure; returns the provider's record.
+    function _checkExecutable(Verdict calldata verdict) private view returns (ProviderRecord memory record) {
+        if (_incidents[verdict.incidentId].executedAt != 0) revert IncidentAlreadyExecuted(verdict.incidentId);
+        uint256 executableUntil =
+            uint256(verdict.deadline) + _windows.executionGrace + _pauseOverlap(verdict.observedAt);
+        if (block.timestamp > executableUntil) revert ExecutionWindowPassed(executableUntil, block.timestamp);
+        record = _records[verdict.provider];
+        if (record.openClasses & (1 << verdict.violationClass) != 0) {
+            revert IncidentAlreadyOpen(verdict.provider, verdict.violationClass);
+        }
+        IStakeManager.Provider memory registration = _stakeManager.getProvider(verdict.provider);
+        if (!registration.registered || registration.tombstoned) revert ProviderNotSlashable(verdict.provider);
+    }
+
+    /// @dev The slash of `level` on the provider's pool, booked against the caps (or the reason it must wait).
+    function _slashAmount(Verdict calldata verdict, uint8 level, ProviderRecord memory record, bool strict)
+        private
+        returns (uint256 amount, bytes4 deferral)
+    {
+        uint256 poolAssets = _stakeManager.getPool(verdict.provider).assets;
+        amount = poolAssets * _matrix[verdict.violationClass][level].slashBps / BPS;
+        deferral = _consumeCaps(record, poolAssets, amount, strict);
+        record.openClasses |= uint8(1 << verdict.violationClass);
+    }
+
+    /// @dev Effects, events and interactions of an executed verdict.
+    function _apply(Verdict calldata verdict, bytes32 digest, uint8 level, uint256 amount, ProviderRecord memory record)
+        private
+    {
+        PenaltyRow memory row = _matrix[verdict.violationClass][level];
+        Windows memory w = _windows;
+        _incidents[verdict.incidentId] = Incident({
+            detectedAt: _incidents[verdict.incidentId].detectedAt,
+            executedAt: uint40(block.timestamp),
+            appealedAt: 0,
+            level: level,
+            violationClass: verdict.violationClass,
+            flags: row.tombstone ? FLAG_TOMBSTONE : 0,
+            appealWindow: w.appealWindow,
+            appealResolution: w.appealResolution,
+            priorOffenseAt: record.lastOffenseAt,
+            priorLevel: record.lastLevel
+        });
+        _executedDigests[verdict.incidentId] = digest;
+        record.lastOffenseAt = uint40(block.timestamp);
+        record.lastLevel = level;
+        _records[verdict.provider] = record;
+
+        bool slashing = level != uint8(Level.Warning);
+        uint256 jailedUntil = slashing ? block.timestamp + row.jailDuration : 0;
+        _emitExecuted(verdict, digest, level, amount, jailedUntil);
+        if (slashing) {
+            _stakeManager.penalize(verdict.provider, amount, address(_escrow), uint64(jailedUntil));
+            _escrow.open(verdict.incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
+        }
+    }
+
+    function _emitExecuted(Verdict calldata verdict, bytes32 digest, uint8 level, uint256 amount, uint256 jailedUntil)
+        private
+    {
+        emit VerdictExecuted(
+            verdict.incidentId,
+            verdict.provider,
+            digest,
+            verdict.violationClass,
+            level,
+            amount,
+            jailedUntil,
+            verdict.evidenceHash
+        );
+    }
+
+    /// @dev Repeat offenses inside the look-back window escalate one level above the last offense.
+    function _escalate(uint8 severity, ProviderRecord memory record) private view returns (uint8 level) {
+        level = severity;
+        if (record.lastOffenseAt != 0 && block.timestamp - record.lastOffenseAt <= _windows.lookback) {
+            uint8 escalated = record.lastLevel + 1 < LEVELS ? record.lastLevel + 1 : uint8(Level.Severe);
+            if (escalated > level) level = escalated;
+        }
+    }
+
+    /// @dev Checks the rolling caps and, when `amount` fits, books it in `record` and the system slot.
+    /// Returns the selector of the cap that defers the slash, or zero.
+    function _consumeCaps(ProviderRecord memory record, uint256 poolAssets, uint256 amount, bool strict)
+        private
+        returns (bytes4)
+    {
+        Limits memory l = _limits;
+        uint256 systemUsed = _decayed(_capUsed, _capUpdatedAt, l.capWindow);
+        uint256 systemCap = _stakeManager.totalStake() * l.rateCapBps / BPS;
+        uint256 systemLeft = systemCap > systemUsed ? systemCap - systemUsed : 0;
+        if (amount > systemLeft) {
+            if (strict) revert SlashRateCapExceeded(amount, systemLeft);
+            return SlashRateCapExceeded.selector;
+        }
+        uint256 providerUsed = _decayed(record.capUsed, record.capUpdatedAt, l.capWindow);
+        uint256 providerCap = poolAssets * l.providerCapBps / BPS;
+        uint256 providerLeft = providerCap > providerUsed ? providerCap - providerUsed : 0;
+        if (amount > providerLeft) {
+            if (strict) revert ProviderSlashCapExceeded(amount, providerLeft);
+            return ProviderSlashCapExceeded.selector;
+        }
+        _capUsed = uint128(systemUsed + amount);
+        _capUpdatedAt = uint40(block.timestamp);
+        record.capUsed = uint128(providerUsed + amount);
+        record.capUpdatedAt = uint40(block.timestamp);
+        return bytes4(0);
+    }
+
+    /* APPEALS */
+
+    /// @inheritdoc IVerdictManager
+    function markAppealed(Verdict calldata verdict) external onlyRole(APPEALS_ROLE) returns (Incident memory incident) {
+        bytes32 incidentId;
+        (incidentId, incident) = _executed(verdict);
+        if (incident.appealedAt != 0) revert AlreadyAppealed(incidentId);
+        uint256 windowEnd = uint256(incident.executedAt) + incident.appealWindow;
+        if (block.timestamp > windowEnd || incident.flags & FLAG_CLOSED != 0) {
+            revert AppealWindowClosed(windowEnd, block.timestamp);
+        }
+        _incidents[incidentId].appealedAt = uint40(block.timestamp);
+        emit IncidentAppealed(incidentId, verdict.provider);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function uphold(Verdict calldata verdict) external onlyRole(APPEALS_ROLE) nonReentrant {
+        (bytes32 incidentId, Incident memory incident) = _pendingAppeal(verdict);
+        _incidents[incidentId].flags = incident.flags | FLAG_APPEAL_RESOLVED;
+        emit VerdictUpheld(incidentId, verdict.provider);
+        if (incident.flags & FLAG_TOMBSTONE != 0) _tombstone(verdict.provider, incidentId, incident);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function overturn(Verdict calldata verdict)
+        external
+        onlyRole(APPEALS_ROLE)
+        nonReentrant
+        returns (uint256 returned, uint256 penalties)
+    {
+        (bytes32 incidentId, Incident memory incident) = _pendingAppeal(verdict);
+        address provider = verdict.provider;
+        _incidents[incidentId].flags = incident.flags | FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED;
+        ProviderRecord memory record = _records[provider];
+        if (record.lastOffenseAt == incident.executedAt) {
+            record.lastOffenseAt = incident.priorOffenseAt;
+            record.lastLevel = incident.priorLevel;
+        }
+        bool slashing = incident.level != uint8(Level.Warning);
+        if (slashing) {
+            record.openClasses &= ~uint8(1 << incident.violationClass);
+            returned = _escrow.escrowOf(incidentId).amount;
+            _refundCaps(record, returned);
+        }
+        _records[provider] = record;
+
+        if (slashing) {
+            _escrow.refund(incidentId);
+            _stakeManager.unfreeze(provider);
+            // Lift the jail unless another incident of the provider still holds it.
+            if (record.openClasses == 0) _stakeManager.unjail(provider);
+        }
+        uint256 bitmap = _approvals[_executedDigests[incidentId]];
+        uint256 penalty = _limits.oraclePenalty;
+        for (uint256 seat; bitmap != 0; ++seat) {
+            if (bitmap & 1 != 0) {
+                penalties += _committee.penalize(_committee.memberAt(verdict.committeeEpoch, seat), provider, penalty);
+            }
+            bitmap >>= 1;
+        }
+        emit VerdictOverturned(incidentId, provider, returned, penalties);
+    }
+
+    /// @dev Gives `amount` back to the system cap and the provider's sub-cap.
+    function _refundCaps(ProviderRecord memory record, uint256 amount) private {
+        uint32 capWindow = _limits.capWindow;
+        uint256 providerUsed = _decayed(record.capUsed, record.capUpdatedAt, capWindow);
+        record.capUsed = uint128(providerUsed > amount ? providerUsed - amount : 0);
+        record.capUpdatedAt = uint40(block.timestamp);
+        uint256 systemUsed = _decayed(_capUsed, _capUpdatedAt, capWindow);
+        _capUsed = uint128(systemUsed > amount ? systemUsed - amount : 0);
+        _capUpdatedAt = uint40(block.timestamp);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function finalizeTombstone(Verdict calldata verdict) external nonReentrant {
+        (bytes32 incidentId, Incident memory incident) = _executed(verdict);
+        if (incident.flags & FLAG_TOMBSTONE == 0 || incident.flags & FLAG_CLOSED != 0 || incident.appealedAt != 0) {
+            revert NotFinalizable(incidentId);
+        }
+        uint256 windowEnd = uint256(incident.executedAt) + incident.appealWindow;
+        if (block.timestamp <= windowEnd) revert AppealWindowOpen(windowEnd, block.timestamp);
+        _tombstone(verdict.provider, incidentId, incident);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function closeIncident(bytes32 incidentId, address provider) external onlyRole(ESCROW_ROLE) {
+        Incident storage incident = _incidents[incidentId];
+        if (incident.executedAt == 0) revert UnknownIncident(incidentId);
+        incident.flags |= FLAG_CLOSED;
+        _records[provider].openClasses &= ~uint8(1 << incident.violationClass);
+        emit IncidentClosed(incidentId, provider);
+    }
+
+    function _tombstone(address provider, bytes32 incidentId, Incident memory incident) private {
+        _incidents[incidentId].flags = _incidents[incidentId].flags | FLAG_CLOSED;
+        _records[provider].openClasses &= ~uint8(1 << incident.violationClass);
+        emit IncidentTombstoned(incidentId, provider);
+        emit IncidentClosed(incidentId, provider);
+        _stakeManager.tombstone(provider);
+        _escrow.forfeit(incidentId);
+        _stakeManager.unfreeze(provider);
+    }
+
+    /// @dev The executed incident of `verdict`, checked against the stored digest.
+    function _executed(Verdict calldata verdict) private view returns (bytes32 incidentId, Incident memory incident) {
+        incidentId = verdict.incidentId;
+        incident = _incidents[incidentId];
+        if (incident.executedAt == 0) revert UnknownIncident(incidentId);
+        if (_executedDigests[incidentId] != _hashVerdict(verdict)) revert VerdictMismatch(incidentId);
+        if (incident.flags & FLAG_OVERTURNED != 0) revert NotFinalizable(incidentId);
+    }
+
+    function _pendingAppeal(Verdict calldata verdict) private view returns (bytes32 incidentId, Incident memory incident) {
+        (incidentId, incident) = _executed(verdict);
+        if (incident.appealedAt == 0 || incident.flags & FLAG_APPEAL_RESOLVED != 0) revert NoPendingAppeal(incidentId);
+    }
+
+    /* GUARDIAN */
+
+    /// @inheritdoc IVerdictManager
+    function pause() external onlyRole(GUARDIAN_ROLE) {
+        uint256 pausedUntil_ = _pausedUntil;
+        if (block.timestamp < pausedUntil_) revert AlreadyPaused();
+        if (_pausedAt != 0) {
+            uint256 allowedFrom = pausedUntil_ + _windows.pauseCooldown;
+            if (block.timestamp < allowedFrom) revert PauseCooldown(allowedFrom, block.timestamp);
+        }
+        uint256 until = block.timestamp + _windows.maxPause;
+        _pausedAt = uint40(block.timestamp);
+        _pausedUntil = uint40(until);
+        emit Paused(msg.sender, until);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function unpause() external {
+        if (!hasRole(GUARDIAN_ROLE, msg.sender) && !hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) {
+            revert AccessControlUnauthorizedAccount(msg.sender, GUARDIAN_ROLE);
+        }
+        if (block.timestamp >= _pausedUntil) revert NotPaused();
+        _pausedUntil = uint40(block.timestamp);
+        emit Unpaused(msg.sender);
+    }
+
+    /// @dev Seconds of the last pause that fell after `observedAt` (at most one pause can: see the cooldown rule).
+    function _pauseOverlap(uint64 observedAt) private view returns (uint256) {
+        uint256 start = _pausedAt > observedAt ? _pausedAt : observedAt;
+        uint256 end = _pausedUntil < block.timestamp ? _pausedUntil : block.timestamp;
+        return end > start ? end - start : 0;
+    }
+
+    /* GOVERNANCE */
+
+    /// @inheritdoc IVerdictManager
+    function setWindows(Windows calldata windows_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setWindows(windows_);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function setLimits(Limits calldata limits_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setLimits(limits_);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function setPenaltyRow(uint8 violationClass, uint8 level, PenaltyRow calldata row)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        _setPenaltyRow(violationClass, level, row);
+    }
+
+    function _setWindows(Windows memory w) private {
+        if (w.maxVerdictAge == 0) revert InvalidParameter("maxVerdictAge");
+        if (w.appealWindow == 0) revert InvalidParameter("appealWindow");
+        if (w.appealResolution == 0) revert InvalidParameter("appealResolution");
+        if (w.bucketLength == 0) revert InvalidParameter("bucketLength");
+        if (w.maxPause == 0) revert InvalidParameter("maxPause");
+        // A verdict's life (observation to deadline plus grace plus one pause) overlaps at most one pause.
+        if (uint256(w.pauseCooldown) < uint256(w.maxVerdictAge) + w.executionGrace + w.maxPause) {
+            revert InvalidParameter("pauseCooldown");
+        }
+        uint256 window = _slashableWindow(w);
+        uint256 unbonding = _stakeManager.unbondingPeriod();
+        if (unbonding <= window) revert UnbondingTooShort(unbonding, window);
+        _windows = w;
+        emit WindowsSet(w);
+    }
+
+    function _setLimits(Limits memory l) private {
+        if (l.rateCapBps == 0 || l.rateCapBps > BPS) revert InvalidParameter("rateCapBps");
+        if (l.providerCapBps == 0 || l.providerCapBps > BPS) revert InvalidParameter("providerCapBps");
+        if (l.capWindow == 0) revert InvalidParameter("capWindow");
+        _limits = l;
+        emit LimitsSet(l);
+    }
+
+    function _setPenaltyRow(uint8 violationClass, uint8 level, PenaltyRow memory row) private {
+        if (violationClass >= CLASSES || level >= LEVELS) revert SeverityNotApplicable(violationClass, level);
+        if (row.slashBps > BPS || row.recoverableBps > BPS) revert InvalidParameter("bps");
+        if (row.recoveryPath > uint8(RecoveryPath.ComplianceVerification)) revert InvalidParameter("recoveryPath");
+        if (row.enabled && level == uint8(Level.Warning) && (row.slashBps != 0 || row.tombstone)) {
+            revert InvalidParameter("warning");
+        }
+        if (row.enabled && level != uint8(Level.Warning) && row.jailDuration == 0) {
+            revert InvalidParameter("jailDuration");
+        }
+        _matrix[violationClass][level] = row;
+        emit PenaltyRowSet(violationClass, level, row);
+    }
+
+    /* VIEWS */
+
+    /// @inheritdoc IVerdictManager
+    function hashVerdict(Verdict calldata verdict) external view returns (bytes32) {
+        return _hashVerdict(verdict);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function incidentIdOf(address provider, uint8 violationClass, uint64 observedAt) external view returns (bytes32) {
+        return _incidentIdOf(provider, violationClass, observedAt, _windows.bucketLength);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function approvalsOf(bytes32 digest) external view returns (uint256) {
+        return _approvals[digest];
+    }
+
+    /// @inheritdoc IVerdictManager
+    function getIncident(bytes32 incidentId) external view returns (Incident memory incident, bytes32 digest) {
+        return (_incidents[incidentId], _executedDigests[incidentId]);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function stateOf(bytes32 incidentId) external view returns (Phase) {
+        Incident memory incident = _incidents[incidentId];
+        if (incident.detectedAt == 0) return Phase.None;
+        if (incident.executedAt == 0) return Phase.Detected;
+        if (incident.flags & FLAG_OVERTURNED != 0) return Phase.Overturned;
+        if (incident.flags & FLAG_CLOSED != 0) return Phase.Closed;
+        if (incident.appealedAt != 0 && incident.flags & FLAG_APPEAL_RESOLVED == 0) return Phase.Appealed;
+        if (
+            incident.level == uint8(Level.Warning)
+                && block.timestamp > uint256(incident.executedAt) + incident.appealWindow
+        ) return Phase.Closed;
+        return Phase.Responded;
+    }
+
+    /// @inheritdoc IVerdictManager
+    function appealPending(bytes32 incidentId) external view returns (bool) {
+        Incident memory incident = _incidents[incidentId];
+        return incident.appealedAt != 0 && incident.flags & FLAG_APPEAL_RESOLVED == 0;
+    }
+
+    /// @inheritdoc IVerdictManager
+    function providerRecord(address provider) external view returns (ProviderRecord memory) {
+        return _records[provider];
+    }
+
+    /// @inheritdoc IVerdictManager
+    function penaltyRow(uint8 violationClass, uint8 level) external view returns (PenaltyRow memory) {
+        return _matrix[violationClass][level];
+    }
+
+    /// @inheritdoc IVerdictManager
+    function windows() external view returns (Windows memory) {
+        return _windows;
+    }
+
+    /// @inheritdoc IVerdictManager
+    function limits() external view returns (Limits memory) {
+        return _limits;
+    }
+
+    /// @inheritdoc IVerdictManager
+    function pausedUntil() external view returns (uint256) {
+        return _pausedUntil;
+    }
+
+    /// @inheritdoc IVerdictManager
+    function capAvailable() external view returns (uint256) {
+        uint256 used = _decayed(_capUsed, _capUpdatedAt, _limits.capWindow);
+        uint256 cap = _stakeManager.totalStake() * _limits.rateCapBps / BPS;
+        return cap > used ? cap - used : 0;
+    }
+
+    /// @inheritdoc IVerdictManager
+    function slashableWindow() external view returns (uint256) {
+        return _slashableWindow(_windows);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function bondLockPeriod() external view returns (uint256) {
+        return _slashableWindow(_windows) + _windows.appealResolution;
+    }
+
+    /* INTERNAL */
+
+    function _hashVerdict(Verdict calldata verdict) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(VERDICT_TYPEHASH, verdict)));
+    }
+
+    function _incidentIdOf(address provider, uint8 violationClass, uint64 observedAt, uint32 bucketLength)
+        private
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(provider, violationClass, observedAt / bucketLength));
+    }
+
+    /// @dev The approval bit of `signer`'s seat in `epoch_`; reverts for non-members.
+    function _seatBit(uint64 epoch_, address signer) private view returns (uint256) {
+        uint256 seat = _committee.seatOf(epoch_, signer);
+        if (seat == 0) revert NotCommitteeMember(signer, epoch_);
+        return 1 << (seat - 1);
+    }
+
+    /// @dev Observation, deadline, grace and one pause, then the appeal window: how long after a
+    /// failure its verdict can still take stake (see {IStakeManager-setUnbondingPeriod}).
+    function _slashableWindow(Windows memory w) private pure returns (uint256) {
+        return uint256(w.maxVerdictAge) + w.executionGrace + w.maxPause + w.appealWindow;
+    }
+
+    /// @dev `used` decayed linearly to zero over `window` seconds since `updatedAt`.
+    function _decayed(uint256 used, uint256 updatedAt, uint256 window) private view returns (uint256) {
+        uint256 elapsed = block.timestamp - updatedAt;
+        return elapsed >= window ? 0 : used * (window - elapsed) / window;
+    }
+
+    function _popcount(uint256 x) private pure returns (uint256 count) {
+        for (; x != 0; ++count) {
+            x &= x - 1;
+        }
+    }
+}

@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+/// @title IVerdictManager
+/// @notice Turns signed incident verdicts of the oracle committee into a proportional response:
+/// slash into the recovery escrow, jail, freeze the pool. Holds the slashing matrix, the escalation
+/// record of each provider, the slash-rate caps, the guardian pause and the appeals.
+/// @dev Roles and their powers:
+/// - `DEFAULT_ADMIN_ROLE` (the governance timelock) sets the windows, limits and the slashing matrix,
+///   and grants the other roles. Its setters refuse any window that would outlast the unbonding period.
+/// - `APPEALS_ROLE` (the appeal court) marks incidents appealed and applies the arbiter's decisions:
+///   upheld or overturned. It cannot slash.
+/// - `GUARDIAN_ROLE` pauses verdict execution (never appeals, never stake withdrawals) for at most
+///   `maxPause`, not again before `pauseCooldown` has passed, and may end its pause early.
+/// - `ESCROW_ROLE` (the recovery escrow) reports that an incident's escrow reached an end state.
+/// Anyone may relay signatures, execute a verdict that has its quorum, and finalize what a window
+/// has made final.
+interface IVerdictManager {
+    /* ERRORS */
+
+    /// @notice The verdict names committee epoch `verdictEpoch`; the current one is `currentEpoch`.
+    error StaleCommitteeEpoch(uint64 verdictEpoch, uint64 currentEpoch);
+    /// @notice `signer` is not a member of the committee in `epoch`.
+    error NotCommitteeMember(address signer, uint64 epoch);
+    /// @notice `signer` appears twice among the signatures of one submission.
+    error DuplicateSigner(address signer);
+    /// @notice A signature is malformed or malleable (high s), at position `index`.
+    error InvalidSignature(uint256 index);
+    /// @notice The verdict's deadline `deadline` has passed; it is `nowTime`.
+    error VerdictDeadlinePassed(uint256 deadline, uint256 nowTime);
+    /// @notice The verdict's deadline `deadline` lies beyond `observedAt + maxVerdictAge` (`latest`).
+    error DeadlineTooFar(uint256 deadline, uint256 latest);
+    /// @notice The verdict observed at `observedAt` is older than the maximum verdict age allows, or in the future.
+    error ObservationOutOfRange(uint256 observedAt, uint256 nowTime);
+    /// @notice The verdict's incident id is not the one derived from its provider, class and observation time.
+    error IncidentIdMismatch(bytes32 given, bytes32 derived);
+    /// @notice The slashing matrix has no row for `violationClass` at `severity`.
+    error SeverityNotApplicable(uint8 violationClass, uint8 severity);
+    /// @notice The incident `incidentId` was already executed (by this or another verdict).
+    error IncidentAlreadyExecuted(bytes32 incidentId);
+    /// @notice `provider` already has an open incident of class `violationClass`.
+    error IncidentAlreadyOpen(address provider, uint8 violationClass);
+    /// @notice The verdict has `approvals` approvals; it needs `threshold`.
+    error QuorumNotReached(uint256 approvals, uint256 threshold);
+    /// @notice The verdict could be executed until `executableUntil`; it is `nowTime`.
+    error ExecutionWindowPassed(uint256 executableUntil, uint256 nowTime);
+    /// @notice Verdict execution is paused until `pausedUntil`.
+    error ExecutionPaused(uint256 pausedUntil);
+    /// @notice Slashing `amount` would exceed the rolling system cap; `available` is left.
+    error SlashRateCapExceeded(uint256 amount, uint256 available);
+    /// @notice Slashing `amount` would exceed the provider's rolling sub-cap; `available` is left.
+    error ProviderSlashCapExceeded(uint256 amount, uint256 available);
+    /// @notice The provider `provider` is not registered or is tombstoned.
+    error ProviderNotSlashable(address provider);
+    /// @notice The verdict passed in does not match the executed incident `incidentId`.
+    error VerdictMismatch(bytes32 incidentId);
+    /// @notice The incident `incidentId` was never executed.
+    error UnknownIncident(bytes32 incidentId);
+    /// @notice The appeal window ended at `windowEnd`; it is `nowTime`.
+    error AppealWindowClosed(uint256 windowEnd, uint256 nowTime);
+    /// @notice The appeal window ends at `windowEnd`; it is `nowTime`.
+    error AppealWindowOpen(uint256 windowEnd, uint256 nowTime);
+    /// @notice The incident was already appealed.
+    error AlreadyAppealed(bytes32 incidentId);
+    /// @notice The incident has no unresolved appeal.
+    error NoPendingAppeal(bytes32 incidentId);
+    /// @notice The incident is not a tombstoning verdict waiting for finalization.
+    error NotFinalizable(bytes32 incidentId);
+    /// @notice Verdict execution is already paused.
+    error AlreadyPaused();
+    /// @notice Verdict execution is not paused.
+    error NotPaused();
+    /// @notice A new pause is possible from `allowedFrom`; it is `nowTime`.
+    error PauseCooldown(uint256 allowedFrom, uint256 nowTime);
+    /// @notice The parameters would leave `window` seconds of slashability against an unbonding period of `unbonding`.
+    error UnbondingTooShort(uint256 unbonding, uint256 window);
+    /// @notice A parameter is out of its allowed range.
+    error InvalidParameter(string name);
+
+    /* STRUCTS */
+
+    /// @notice The violation classes of the slashing matrix.
+    enum ViolationClass {
+        PoorPerformance,
+        SecurityBreach,
+        ProtocolViolation
+    }
+
+    /// @notice Penalty levels; repeat offenses escalate a verdict's severity to a higher level.
+    enum Level {
+        Warning,
+        Penalty,
+        Severe
+    }
+
+    /// @notice How a slashed provider earns its stake back.
+    enum RecoveryPath {
+        /// No recovery (warnings, forfeiture).
+        None,
+        /// Restoration attestations only.
+        ServiceImprovement,
+        /// An auditor's audit proof and restoration attestations.
+        SecurityReview,
+        /// An auditor's audit proof.
+        ComplianceVerification
+    }
+
+    /// @notice Derived phase of an incident.
+    enum Phase {
+        /// Nothing recorded.
+        None,
+        /// A verdict for it has approvals but has not executed.
+        Detected,
+        /// Executed: slashed into escrow, jailed, pool frozen (a warning only records).
+        Responded,
+        /// Appealed, waiting for the arbiter.
+        Appealed,
+        /// The provider's recovery claim is under way (reported by the escrow).
+        Restoring,
+        /// The evaluation report is recorded (reported by the escrow).
+        Evaluated,
+        /// Ended: released, forfeited, tombstoned, or a warning past its appeal window.
+        Closed,
+        /// Overturned on appeal: everything restored.
+        Overturned
+    }
+
+    /// @notice A verdict of the oracle committee (EIP-712 typed data).
+    struct Verdict {
+        /// keccak256(abi.encode(provider, violationClass, observedAt / bucketLength)).
+        bytes32 incidentId;
+        /// The provider's owner address.
+        address provider;
+        /// A `ViolationClass`.
+        uint8 violationClass;
+        /// A `Level`, before escalation.
+        uint8 severity;
+        /// keccak256 of the canonical JSON evidence bundle.
+        bytes32 evidenceHash;
+        /// Unix time of the observation.
+        uint64 observedAt;
+        /// Last moment at which approvals are accepted.
+        uint64 deadline;
+        /// The committee epoch whose members sign.
+        uint64 committeeEpoch;
+    }
+
+    /// @notice One row of the slashing matrix, packed into one slot.
+    struct PenaltyRow {
+        /// Share of the pool slashed into escrow, in basis points.
+        uint16 slashBps;
+        /// Share of the escrow the provider can recover, in basis points.
+        uint16 recoverableBps;
+        /// Jail time in seconds.
+        uint32 jailDuration;
+        /// A `RecoveryPath`.
+        uint8 recoveryPath;
+        /// Whether the provider is tombstoned (and the escrow forfeited) once the appeal window has passed.
+        bool tombstone;
+        /// Whether verdicts may carry this class and level.
+        bool enabled;
+    }
+
+    /// @notice Windows of the protocol in seconds, packed into one slot.
+    struct Windows {
+        /// Maximum age of an observation when its verdict is approved.
+        uint32 maxVerdictAge;
+        /// Time after a verdict's deadline during which a verdict with quorum may still execute.
+        uint32 executionGrace;
+        /// Time after execution during which the provider may appeal.
+        uint32 appealWindow;
+        /// Time after an appeal within which the arbiter resolves it.
+        uint32 appealResolution;
+        /// Offenses this close together escalate the level.
+        uint32 lookback;
+        /// Length of the observation-time bucket in the incident id.
+        uint32 bucketLength;
+        /// Longest guardian pause.
+        uint32 maxPause;
+        /// Time after a pause ends before the next may start.
+        uint32 pauseCooldown;
+    }
+
+    /// @notice Amounts and caps, packed into one slot.
+    struct Limits {
+        /// Bond posted with an appeal of a slashing verdict.
+        uint96 appealBond;
+        /// Taken from each signer's operator bond when its verdict is overturned.
+        uint96 oraclePenalty;
+        /// Rolling cap on slashing, in basis points of total stake per `capWindow`.
+        uint16 rateCapBps;
+        /// Rolling sub-cap per provider, in basis points of its pool per `capWindow`.
+        uint16 providerCapBps;
+        /// Length of the rolling cap window in seconds.
+        uint32 capWindow;
+    }
+
+    /// @notice The stored part of an incident, packed into one slot. The executed verdict itself is
+    /// committed to by its digest, stored beside it.
+    struct Incident {
+        /// Time of the first approval of any verdict for this incident.
+        uint40 detectedAt;
+        /// Time of execution (0: not executed).
+        uint40 executedAt;
+        /// Time of the appeal (0: none).
+        uint40 appealedAt;
+        /// The `Level` applied after escalation.
+        uint8 level;
+        /// The `ViolationClass`.
+        uint8 violationClass;
+        /// Bit flags: `FLAG_APPEAL_RESOLVED`, `FLAG_OVERTURNED`, `FLAG_CLOSED`, `FLAG_TOMBSTONE`.
+        uint8 flags;
+        /// Appeal window copied at execution.
+        uint32 appealWindow;
+        /// Appeal resolution time copied at execution.
+        uint32 appealResolution;
+        /// Escalation record before this incident (restored if overturned).
+        uint40 priorOffenseAt;
+        /// Level of the escalation record before this incident.
+        uint8 priorLevel;
+    }
+
+    /// @notice Per-provider record, packed into one slot: escalation, open incidents, sub-cap use.
+    struct ProviderRecord {
+        /// Time of the last offense that counts for escalation.
+        uint40 lastOffenseAt;
+        /// Level of that offense.
+        uint8 lastLevel;
+        /// Bit i set: an incident of class i is open.
+        uint8 openClasses;
+        /// Slashed within the rolling window (decays linearly over `capWindow`).
+        uint128 capUsed;
+        /// Time `capUsed` was last updated.
+        uint40 capUpdatedAt;
+    }
+
+    /* EVENTS */
+
+    /// @notice `signer` approved the verdict `digest` for `incidentId`; it now has `approvals`.
+    event VerdictApproved(bytes32 indexed digest, bytes32 indexed incidentId, address indexed signer, uint256 approvals);
+    /// @notice The verdict `digest` reached quorum but could not execute yet (`reason`: an error selector).
+    event VerdictDeferred(bytes32 indexed digest, bytes32 indexed incidentId, bytes4 reason);
+    /// @notice Item `index` of a batch was skipped; `reason` is the revert data.
+    event VerdictSkipped(uint256 indexed index, bytes32 indexed digest, bytes reason);
+    /// @notice The verdict `digest` executed: `provider` slashed `amount` into escrow at `level`,
+    /// jailed until `jailedUntil` (0: a warning, nothing slashed or frozen).
+    event VerdictExecuted(
+        bytes32 indexed incidentId,
+        address indexed provider,
+        bytes32 indexed digest,
+        uint8 violationClass,
+        uint8 level,
+        uint256 amount,
+        uint256 jailedUntil,
+        bytes32 evidenceHash
+    );
+    /// @notice `incidentId` of `provider` was appealed.
+    event IncidentAppealed(bytes32 indexed incidentId, address indexed provider);
+    /// @notice The appeal of `incidentId` ended with the verdict standing.
+    event VerdictUpheld(bytes32 indexed incidentId, address indexed provider);
+    /// @notice `incidentId` was overturned: `amountReturned` back to the pool, `oraclePenalties` from signers' bonds.
+    event VerdictOverturned(bytes32 indexed incidentId, address indexed provider, uint256 amountReturned, uint256 oraclePenalties);
+    /// @notice `provider` was tombstoned for `incidentId`, its escrow forfeited.
+    event IncidentTombstoned(bytes32 indexed incidentId, address indexed provider);
+    /// @notice `incidentId` reached an end state.
+    event IncidentClosed(bytes32 indexed incidentId, address indexed provider);
+    /// @notice Verdict execution is paused until `pausedUntil`.
+    event Paused(address indexed guardian, uint256 pausedUntil);
+    /// @notice Verdict execution resumed.
+    event Unpaused(address indexed by);
+    /// @notice The windows changed.
+    event WindowsSet(Windows windows);
+    /// @notice The limits changed.
+    event LimitsSet(Limits limits);
+    /// @notice The matrix row of `violationClass` at `level` changed.
+    event PenaltyRowSet(uint8 indexed violationClass, uint8 indexed level, PenaltyRow row);
+
+    /* VERDICTS */
+
+    /// @notice Records the approvals carried by `signatures` (members of the verdict's epoch, each at
+    /// most once) and executes the verdict when it reaches quorum and can execute. Anyone may call.
+    /// @return executed Whether the verdict executed in this call.
+    function submit(Verdict calldata verdict, bytes[] calldata signatures) external returns (bool executed);
+
+    /// @notice Records the caller's own approval (a member sending the transaction itself).
+    function approve(Verdict calldata verdict) external returns (bool executed);
+
+    /// @notice Submits many verdicts; an item that fails is skipped with `VerdictSkipped`.
+    /// @return executedCount How many verdicts executed.
+    function submitBatch(Verdict[] calldata verdicts, bytes[][] calldata signatures)
+        external
+        returns (uint256 executedCount);
+
+    /// @notice Executes a verdict that already has quorum, until its deadline plus the grace (extended
+    /// by time spent paused). Anyone may call.
+    function execute(Verdict calldata verdict) external;
+
+    /* APPEALS */
+
+    /// @notice Marks an executed, unappealed verdict appealed within its appeal window. Only `APPEALS_ROLE`.
+    /// @return incident The incident as stored before the call (level, windows).
+    function markAppealed(Verdict calldata verdict) external returns (Incident memory incident);
+
+    /// @notice Ends the pending appeal of `verdict` with the verdict standing; a tombstoning verdict then
+    /// tombstones. Only `APPEALS_ROLE`.
+    function uphold(Verdict calldata verdict) external;
+
+    /// @notice Overturns `verdict` on appeal: escrow back to the pool, pool unfrozen, jail lifted, cap use
+    /// refunded, escalation record restored, each signer penalized from its bond. Only `APPEALS_ROLE`.
+    /// @return returned Tokens returned from escrow. @return penalties Tokens taken from signers' bonds.
+    function overturn(Verdict calldata verdict) external returns (uint256 returned, uint256 penalties);
+
+    /// @notice Tombstones the provider and forfeits the escrow of a tombstoning verdict once its appeal
+    /// window has passed without appeal. Anyone may call.
+    function finalizeTombstone(Verdict calldata verdict) external;
+
+    /// @notice Marks `incidentId` of `provider` closed once its escrow reached an end state. Only `ESCROW_ROLE`.
+    function closeIncident(bytes32 incidentId, address provider) external;
+
+    /* GUARDIAN */
+
+    /// @notice Pauses verdict execution for `maxPause`. Only `GUARDIAN_ROLE`.
+    function pause() external;
+
+    /// @notice Ends the current pause. `GUARDIAN_ROLE` or `DEFAULT_ADMIN_ROLE`.
+    function unpause() external;
+
+    /* GOVERNANCE */
+
+    /// @notice Sets the windows. Only `DEFAULT_ADMIN_ROLE`.
+    function setWindows(Windows calldata windows_) external;
+
+    /// @notice Sets amounts and caps. Only `DEFAULT_ADMIN_ROLE`.
+    function setLimits(Limits calldata limits_) external;
+
+    /// @notice Sets one row of the slashing matrix. Only `DEFAULT_ADMIN_ROLE`.
+    function setPenaltyRow(uint8 violationClass, uint8 level, PenaltyRow calldata row) external;
+
+    /* VIEWS */
+
+    /// @notice The EIP-712 digest of `verdict` that members sign.
+    function hashVerdict(Verdict calldata verdict) external view returns (bytes32);
+
+    /// @notice The incident id of a failure of `provider` in `violationClass` observed at `observedAt`.
+    function incidentIdOf(address provider, uint8 violationClass, uint64 observedAt) external view returns (bytes32);
+
+    /// @notice The approval bitmap of `digest` (bit i: seat i of the verdict's epoch approved).
+    function approvalsOf(bytes32 digest) external view returns (uint256);
+
+    /// @notice The stored incident and the digest of its executed verdict.
+    function getIncident(bytes32 incidentId) external view returns (Incident memory incident, bytes32 digest);
+
+    /// @notice The derived phase of `incidentId`.
+    function stateOf(bytes32 incidentId) external view returns (Phase);
+
+    /// @notice Whether `incidentId` has an appeal waiting for the arbiter.
+    function appealPending(bytes32 incidentId) external view returns (bool);
+
+    /// @notice The per-provider record of `provider`.
+    function providerRecord(address provider) external view returns (ProviderRecord memory);
+
+    /// @notice The slashing matrix row of `violationClass` at `level`.
+    function penaltyRow(uint8 violationClass, uint8 level) external view returns (PenaltyRow memory);
+
+    /// @notice The windows in force.
+    function windows() external view returns (Windows memory);
+
+    /// @notice The limits in force.
+    function limits() external view returns (Limits memory);
+
+    /// @notice Until when verdict execution is paused (0 or a past time: not paused).
+    function pausedUntil() external view returns (uint256);
+
+    /// @notice Slashing still allowed system-wide in the rolling window.
+    function capAvailable() external view returns (uint256);
+
+    /// @notice Seconds during which stake stays slashable after it stops being bonded: the unbonding
+    /// period must exceed it.
+    function slashableWindow() external view returns (uint256);
+
+    /// @notice Seconds an oracle bond withdrawal stays locked: every window in which a verdict signed
+    /// before the request can still be overturned.
+    function bondLockPeriod() external view returns (uint256);
+}

@@ -1,0 +1,115 @@
+"""Pydantic models of everything that crosses a boundary: signed messages, protocol enums.
+
+The enums mirror the Solidity enums of ``IVerdictManager``; field names are snake_case in
+Python and camelCase in the EIP-712 messages (see :mod:`swarm_stake.signing`).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Annotated, Any
+
+from eth_utils import is_hex, keccak, to_checksum_address
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+
+class ViolationClass(IntEnum):
+    POOR_PERFORMANCE = 0
+    SECURITY_BREACH = 1
+    PROTOCOL_VIOLATION = 2
+
+
+class Level(IntEnum):
+    WARNING = 0
+    PENALTY = 1
+    SEVERE = 2
+
+
+class RecoveryPath(IntEnum):
+    NONE = 0
+    SERVICE_IMPROVEMENT = 1
+    SECURITY_REVIEW = 2
+    COMPLIANCE_VERIFICATION = 3
+
+
+class Phase(IntEnum):
+    NONE = 0
+    DETECTED = 1
+    RESPONDED = 2
+    APPEALED = 3
+    RESTORING = 4
+    EVALUATED = 5
+    CLOSED = 6
+    OVERTURNED = 7
+
+
+class ProviderStatus(IntEnum):
+    NONE = 0
+    ACTIVE = 1
+    JAILED = 2
+    TOMBSTONED = 3
+    BELOW_MINIMUM = 4
+
+
+def _to_bytes32(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        value = "0x" + bytes(value).hex()
+    if not isinstance(value, str) or not is_hex(value) or len(value.removeprefix("0x")) != 64:
+        raise ValueError("expected 32 bytes as 0x-prefixed hex")
+    return "0x" + value.removeprefix("0x").lower()
+
+
+def _to_address(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a 0x-prefixed address")
+    try:
+        return to_checksum_address(value)
+    except ValueError as exc:
+        raise ValueError(f"not an address: {value!r}") from exc
+
+
+Bytes32 = Annotated[str, BeforeValidator(_to_bytes32)]
+Address = Annotated[str, BeforeValidator(_to_address)]
+Uint64 = Annotated[int, Field(ge=0, lt=2**64)]
+
+
+def _positive(value: int) -> int:
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+class Verdict(BaseModel):
+    """A verdict of the oracle committee (EIP-712 type ``Verdict``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    incident_id: Bytes32
+    provider: Address
+    violation_class: ViolationClass
+    severity: Level
+    evidence_hash: Bytes32
+    observed_at: Uint64
+    deadline: Uint64
+    committee_epoch: Annotated[Uint64, AfterValidator(_positive)]
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        """The verdict as the contracts take it (a Solidity struct)."""
+        return (
+            bytes.fromhex(self.incident_id[2:]),
+            self.provider,
+            int(self.violation_class),
+            int(self.severity),
+            bytes.fromhex(self.evidence_hash[2:]),
+            self.observed_at,
+            self.deadline,
+            self.committee_epoch,
+        )
+
+
+def incident_id(provider: str, violation_class: int, observed_at: int, bucket_length: int) -> str:
+    """The incident id the contracts derive: keccak256(abi.encode(provider, class, observedAt / bucket))."""
+    from eth_abi import encode
+
+    encoded = encode(["address", "uint8", "uint64"], [provider, int(violation_class), observed_at // bucket_length])
+    return "0x" + keccak(encoded).hex()

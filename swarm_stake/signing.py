@@ -1,0 +1,87 @@
+"""EIP-712 typed data of swarm-stake, from one definition shared by signing and verification.
+
+The domain is ``{name: "swarm-stake", version: "1", chainId, verifyingContract}``; the verifying
+contract is the one that checks the signature on chain (the VerdictManager for verdicts). A
+signature made for another chain or another deployment recovers to another address and is
+refused on chain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_account import Account
+from eth_account.messages import SignableMessage, encode_typed_data
+from eth_utils import keccak
+from pydantic import BaseModel
+
+from .models import Verdict
+
+DOMAIN_NAME = "swarm-stake"
+DOMAIN_VERSION = "1"
+
+#: EIP-712 struct definitions, field for field as in the Solidity interfaces.
+TYPES: dict[str, list[dict[str, str]]] = {
+    "Verdict": [
+        {"name": "incidentId", "type": "bytes32"},
+        {"name": "provider", "type": "address"},
+        {"name": "violationClass", "type": "uint8"},
+        {"name": "severity", "type": "uint8"},
+        {"name": "evidenceHash", "type": "bytes32"},
+        {"name": "observedAt", "type": "uint64"},
+        {"name": "deadline", "type": "uint64"},
+        {"name": "committeeEpoch", "type": "uint64"},
+    ],
+}
+
+_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+
+_MODELS: dict[type[BaseModel], str] = {Verdict: "Verdict"}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def typed_data(message: BaseModel, chain_id: int, verifying_contract: str) -> dict[str, Any]:
+    """The full EIP-712 document of ``message`` (JSON-serialisable, as `eth_signTypedData_v4` takes it)."""
+    primary = _MODELS[type(message)]
+    fields = {_camel(key): value for key, value in message.model_dump(mode="json").items()}
+    return {
+        "types": {"EIP712Domain": _DOMAIN_TYPE, primary: TYPES[primary]},
+        "primaryType": primary,
+        "domain": {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": chain_id,
+            "verifyingContract": verifying_contract,
+        },
+        "message": {item["name"]: fields[item["name"]] for item in TYPES[primary]},
+    }
+
+
+def _signable(message: BaseModel, chain_id: int, verifying_contract: str) -> SignableMessage:
+    return encode_typed_data(full_message=typed_data(message, chain_id, verifying_contract))
+
+
+def digest(message: BaseModel, chain_id: int, verifying_contract: str) -> bytes:
+    """The 32-byte EIP-712 digest that is signed (equal to the contract's `hash...` view)."""
+    signable = _signable(message, chain_id, verifying_contract)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def sign(message: BaseModel, chain_id: int, verifying_contract: str, account: Any) -> bytes:
+    """A 65-byte (r, s, v) signature of ``message`` by a local account (low-s, as the contracts require)."""
+    signed = Account.sign_message(_signable(message, chain_id, verifying_contract), account.key)
+    return bytes(signed.signature)
+
+
+def recover(message: BaseModel, chain_id: int, verifying_contract: str, signature: bytes) -> str:
+    """The address that signed ``message``."""
+    return Account.recover_message(_signable(message, chain_id, verifying_contract), signature=signature)
