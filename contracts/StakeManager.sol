@@ -121,7 +121,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
 
         uint256 unbondingEnd = block.timestamp + _unbondingPeriod;
         position.shares = uint112(remaining);
-        position.unbondingShares += uint112(shares); // both parts of one uint112 balance: cannot overflow
+        position.unbondingShares = (position.unbondingShares + shares).toUint112();
         position.unbondingEnd = unbondingEnd.toUint32();
         _positions[provider][msg.sender] = position;
         emit UnstakeRequested(provider, msg.sender, shares, position.unbondingShares, unbondingEnd);
@@ -180,6 +180,12 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         if (amount == 0) revert ZeroAmount();
         _registered(provider);
         Pool storage pool = _pools[provider];
+        if (pool.shares == 0) {
+            // Nobody holds shares: the provider's own position receives them, not the next depositor.
+            uint256 shares = SharesMath.toSharesDown(amount, pool.assets, 0);
+            pool.shares = shares.toUint128();
+            _positions[provider][provider].shares = shares.toUint112();
+        }
         uint256 poolAssets = pool.assets + amount;
         pool.assets = poolAssets.toUint128();
         _totalStake = (_totalStake + amount).toUint128();
@@ -328,6 +334,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     /// @inheritdoc IStakeManager
     function previewStake(address provider, uint256 assets) external view returns (uint256) {
         Pool memory pool = _pools[provider];
+        if (SharesMath.isDepleted(pool.assets, pool.shares)) return 0;
         return SharesMath.toSharesDown(assets, pool.assets, pool.shares);
     }
 
@@ -351,7 +358,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     /// @dev Effects of a deposit; the caller pulls the tokens afterwards.
     function _mintShares(address provider, address staker, uint256 assets) private returns (uint256 shares) {
         Pool memory pool = _pools[provider];
-        if (pool.assets == 0 && pool.shares != 0) revert PoolDepleted(provider);
+        if (SharesMath.isDepleted(pool.assets, pool.shares)) revert PoolDepleted(provider);
         shares = SharesMath.toSharesDown(assets, pool.assets, pool.shares);
         if (shares == 0) revert ZeroShares();
 

@@ -1,10 +1,10 @@
-"""Measure gas per staking operation on an embedded devnet and print a table.
+"""Measure gas per operation on an embedded devnet and print a table.
 
 Each figure is the gasUsed of one real transaction on anvil, sent through the swarm-stake
-client with an exact token approval beforehand (as the CLI does). `gas.stake_first` is a
-provider's registration with its first self-stake: it creates the provider record, the pool and
-the position (three new storage slots). Results are merged into
-bench-results.json (figure name -> number).
+client. Token approvals are exact (as the CLI makes them). Before each measured operation a
+similar one runs on other accounts, so that no figure pays for a contract's first-ever
+storage (the escrow's first token balance, the first cap booking): those are once per
+deployment, not per operation. Results are merged into bench-results.json.
 """
 
 import json
@@ -13,56 +13,125 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from swarm_stake.devnet import Devnet
+from swarm_stake.devnet import ORACLE_ACCOUNTS, Devnet, devnet_params
+from swarm_stake.models import Level, ViolationClass
+from swarm_stake.verdicts import VerdictDesk
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results.json"
 TOKEN = 10**18
+EVIDENCE = "0x" + "ab" * 32
 
-#: Reference points for each figure: (what, gas).
+#: Reference points for each figure.
 ANCHORS = {
-    "gas.stake_first": "floor 68.6k (lean OZ ERC-20 pool, no guards); Symbiotic deposit ~326k",
-    "gas.stake_topup": "floor 51.5k",
-    "gas.delegate": "floor 70.8k (first delegation into a share pool)",
+    "gas.stake_first": "lean first stake 68.6k (one new slot); Symbiotic deposit ~326k",
+    "gas.stake_topup": "lean top-up 51.5k",
+    "gas.delegate": "lean first delegation into a share pool 70.8k",
     "gas.request_unstake": "-",
-    "gas.withdraw": "floor 43.9k; Symbiotic withdrawal ~264k",
+    "gas.withdraw": "lean withdrawal 43.9k; Symbiotic withdrawal ~264k",
+    "gas.verdict_3of5_single_tx": "lean 3-sig check ~46k; lean verdict+slash 78k (2 slots) / 122k (4 slots); "
+    "Symbiotic request+execute ~498k, instant slash ~271k",
+    "gas.verdict_own_approval": "-",
+    "gas.verdict_batch20_per_verdict": "lean 4-slot design in a batch of 20 ~95k per verdict",
+    "gas.appeal": "-",
+    "gas.resolve_appeal": "-",
 }
+
+PROVIDERS = range(15, 40)  # dev accounts that register as providers in the verdict benchmarks
+
+
+def _send(client, contract, function, *args):
+    return client.send(getattr(contract.functions, function)(*args))["gasUsed"]
+
+
+def staking_figures(devnet, registry) -> dict[str, int]:
+    manager_address, token_address = registry.address("StakeManager"), registry.address("SwarmToken")
+
+    def send(index, function, *args):
+        client = devnet.client(index)
+        return _send(client, client.contract("StakeManager", manager_address), function, *args)
+
+    def approve(index, amount):
+        client = devnet.client(index)
+        client.send(client.contract("SwarmToken", token_address).functions.approve(manager_address, amount))
+
+    provider, delegator = devnet.accounts[1].address, devnet.accounts[5].address
+    approve(3, 2_000 * TOKEN)
+    send(3, "registerProvider", devnet.accounts[4].address, 2_000 * TOKEN, "http://node-b/health")  # warm-up
+    figures = {}
+    approve(1, 2_000 * TOKEN)
+    figures["gas.stake_first"] = send(1, "registerProvider", devnet.accounts[2].address, 2_000 * TOKEN, "http://node/health")
+    approve(1, 500 * TOKEN)
+    figures["gas.stake_topup"] = send(1, "stake", provider, 500 * TOKEN)
+    approve(5, 1_000 * TOKEN)
+    figures["gas.delegate"] = send(5, "stake", provider, 1_000 * TOKEN)
+    manager = devnet.client(0).contract("StakeManager", manager_address)
+    shares = manager.functions.getPosition(provider, delegator).call()[0]
+    figures["gas.request_unstake"] = send(5, "requestUnstake", provider, shares)
+    devnet.increase_time(registry.params.unbonding_period)
+    figures["gas.withdraw"] = send(5, "withdraw", provider)
+    return figures
+
+
+def verdict_figures(devnet, registry) -> dict[str, int]:
+    admin = devnet.client(0)
+    manager_address = registry.address("StakeManager")
+    token = admin.contract("SwarmToken", registry.address("SwarmToken"))
+    for index in PROVIDERS:
+        client = devnet.client(index)
+        client.send(client.contract("SwarmToken", token.address).functions.approve(manager_address, 2_000 * TOKEN))
+        client.send(client.contract("StakeManager", manager_address).functions.registerProvider(
+            devnet.accounts[index].address, 2_000 * TOKEN, "http://node/health"))
+    oracles = [devnet.client(i) for i in ORACLE_ACCOUNTS]
+    desks = [VerdictDesk(o, registry) for o in oracles]
+    relayer = desks[0]
+
+    def verdict(index, violation_class=ViolationClass.POOR_PERFORMANCE):
+        now = admin.w3.eth.get_block("latest")["timestamp"]
+        return relayer.build(devnet.accounts[index].address, violation_class, Level.PENALTY, EVIDENCE, now)
+
+    def signatures(v, count=3):
+        return [desk.sign(v, oracle.account) for desk, oracle in zip(desks[:count], oracles, strict=False)]
+
+    providers = list(PROVIDERS)
+    figures = {}
+    warm = verdict(providers.pop())
+    relayer.submit(warm, signatures(warm))  # warm-up: first escrow balance and cap booking
+    v = verdict(providers.pop())
+    figures["gas.verdict_3of5_single_tx"] = relayer.submit(v, signatures(v))["gasUsed"]
+    v = verdict(providers.pop())
+    figures["gas.verdict_own_approval"] = desks[1].approve(v)["gasUsed"]
+
+    batch = [verdict(providers.pop()) for _ in range(20)]
+    receipt = relayer.client.send(
+        relayer.manager.functions.submitBatch([b.as_tuple() for b in batch], [signatures(b) for b in batch])
+    )
+    executed = relayer.events(receipt, "VerdictExecuted")
+    assert len(executed) == 20, f"only {len(executed)} of 20 batched verdicts executed"
+    figures["gas.verdict_batch20_per_verdict"] = receipt["gasUsed"] // 20
+
+    # Appeal and overturn of the first batched verdict (the operator key is the provider key here).
+    target = batch[0]
+    operator = devnet.client(next(p for p in PROVIDERS if devnet.accounts[p].address == target.provider))
+    court = operator.contract("AppealCourt", registry.address("AppealCourt"))
+    bond = relayer.manager.functions.limits().call()[0]
+    operator.send(operator.contract("SwarmToken", token.address).functions.approve(court.address, bond))
+    figures["gas.appeal"] = _send(operator, court, "appeal", target.as_tuple())
+    figures["gas.resolve_appeal"] = _send(admin, admin.contract("AppealCourt", court.address), "resolveAppeal",
+                                          target.as_tuple(), True)
+    return figures
 
 
 def measure() -> dict[str, int]:
-    with Devnet() as devnet:
+    with Devnet(accounts=40) as devnet:
         registry = devnet.deploy()
-        manager_address, token_address = registry.address("StakeManager"), registry.address("SwarmToken")
-        provider, delegator = devnet.client(1), devnet.client(5)
-        operator = devnet.accounts[2].address
-
-        def send(client, function, *args):
-            manager = client.contract("StakeManager", manager_address)
-            return client.send(getattr(manager.functions, function)(*args))["gasUsed"]
-
-        def approve(client, amount):
-            client.send(client.contract("SwarmToken", token_address).functions.approve(manager_address, amount))
-
-        # Another provider registers first, so that no figure pays for the contract's first token
-        # balance and total-stake slots (a once-per-deployment cost, not a per-operation one).
-        warm_up = devnet.client(3)
-        approve(warm_up, 2_000 * TOKEN)
-        send(warm_up, "registerProvider", devnet.accounts[4].address, 2_000 * TOKEN, "http://node-b/health")
-
-        figures = {}
-        approve(provider, 2_000 * TOKEN)
-        figures["gas.stake_first"] = send(provider, "registerProvider", operator, 2_000 * TOKEN, "http://node/health")
-        approve(provider, 500 * TOKEN)
-        figures["gas.stake_topup"] = send(provider, "stake", provider.account.address, 500 * TOKEN)
-        approve(delegator, 1_000 * TOKEN)
-        figures["gas.delegate"] = send(delegator, "stake", provider.account.address, 1_000 * TOKEN)
-        shares = devnet.client(0).contract("StakeManager", manager_address).functions.getPosition(
-            provider.account.address, delegator.account.address
-        ).call()[0]
-        figures["gas.request_unstake"] = send(delegator, "requestUnstake", provider.account.address, shares)
-        devnet.increase_time(registry.params.unbonding_period)
-        figures["gas.withdraw"] = send(delegator, "withdraw", provider.account.address)
-        return figures
+        figures = staking_figures(devnet, registry)
+    params = devnet_params()
+    params = params.model_copy(update={"limits": params.limits.model_copy(update={"rate_cap_bps": 10_000})})
+    with Devnet(accounts=40) as devnet:
+        registry = devnet.deploy(params, committee=ORACLE_ACCOUNTS, threshold=3)
+        figures |= verdict_figures(devnet, registry)
+    return figures
 
 
 def main() -> None:
@@ -77,7 +146,7 @@ def main() -> None:
     table.add_column("anchor")
     for name, value in figures.items():
         table.add_row(name, f"{value:,}", ANCHORS.get(name, "-"))
-    Console().print(table)
+    Console(width=140).print(table)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 

@@ -13,28 +13,10 @@ from pathlib import Path
 import click
 from ape.cli import ConnectedProviderCommand, account_option, network_option
 
-from swarm_stake.deploy import DeployParams, Registry, execute, plan
+from swarm_stake.deploy import ApeExecutor, DeployParams, Registry, execute, plan
 from swarm_stake.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class ApeExecutor:
-    """Carries out plan steps with Ape's contract containers and the chosen account."""
-
-    def __init__(self, project, account):
-        self.project = project
-        self.account = account
-
-    def deploy(self, contract, args):
-        instance = getattr(self.project, contract).deploy(*args, sender=self.account)
-        click.echo(f"deployed {contract} at {instance.address}")
-        return instance.address
-
-    def call(self, contract, address, function, args):
-        instance = getattr(self.project, contract).at(address)
-        getattr(instance, function)(*args, sender=self.account)
-        click.echo(f"called {contract}.{function}")
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -59,7 +41,7 @@ def cli(ecosystem, network, provider, account, params_path, registry_path):
         raise click.ClickException(f"{params_path}: set the real token, proposer, guardian and arbiter addresses first")
 
     start_block = chain.blocks.head.number + 1
-    addresses = execute(plan(params, account.address), ApeExecutor(project, account))
+    addresses = execute(plan(params, account.address), ApeExecutor(project, account, log=click.echo))
     registry = Registry(
         network=f"{ecosystem.name}:{name}", chain_id=chain.chain_id, start_block=start_block,
         contracts=addresses, params=params,

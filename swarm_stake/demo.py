@@ -1,8 +1,10 @@
 """The end-to-end demo on an embedded devnet.
 
 Providers register and stake, delegators join one pool, one delegator exits after the
-unbonding period (the chain's clock is moved forward), and a status table is printed. Every
-step is checked on chain; :func:`run` raises :class:`DemoCheckFailed` at the first mismatch.
+unbonding period (the chain's clock is moved forward). A 2-of-3 oracle committee slashes
+provider A into escrow and jails it; provider B, wrongly accused, appeals and the arbiter
+overturns the verdict. Status tables close the run. Every step is checked on chain;
+:func:`run` raises :class:`DemoCheckFailed` at the first mismatch.
 """
 
 from __future__ import annotations
@@ -16,12 +18,16 @@ from rich.console import Console
 from rich.table import Table
 
 from .errors import ContractError, SwarmStakeError
+from .evidence import evidence_hash
+from .models import Level, Phase, Verdict, ViolationClass
 from .units import format_amount
+from .verdicts import VerdictDesk
 
 if TYPE_CHECKING:
     from web3.types import TxReceipt
 
     from .chain import Client
+    from .deploy import Registry
     from .devnet import Devnet
 
 TOKEN = 10**18
@@ -43,7 +49,7 @@ class Timeline:
         block = str(receipt["blockNumber"]) if receipt else "-"
         tx = receipt["transactionHash"].hex()[:12] + "…" if receipt else "-"
         self.rows.append((step, block, tx, detail))
-        self.console.print(f"[bold green]✓[/] {step:<28} block {block:>4}  tx {tx:<14} {detail}")
+        self.console.print(f"[bold green]✓[/] {step:<32} block {block:>4}  tx {tx:<14} {detail}")
 
     @staticmethod
     def check(condition: bool, message: str) -> None:
@@ -59,7 +65,7 @@ class Actors:
     names: dict[str, int] = field(
         default_factory=lambda: {
             "admin": 0, "provider-a": 1, "operator-a": 2, "provider-b": 3, "operator-b": 4,
-            "delegator-1": 5, "delegator-2": 6,
+            "delegator-1": 5, "delegator-2": 6, "oracle-1": 10, "oracle-2": 11, "oracle-3": 12,
         }
     )  # fmt: skip
     _clients: dict[str, Client] = field(default_factory=dict)
@@ -86,7 +92,9 @@ def run(console: Console | None = None) -> int:
         timeline = Timeline(console)
         actors = Actors(devnet)
         _staking_story(actors, registry.contracts, timeline)
+        incidents = _response_story(actors, registry, timeline)
         _print_status(console, actors, registry.contracts)
+        _print_incidents(console, actors, registry.contracts, incidents)
     console.print(f"[bold green]demo finished[/] in {time.monotonic() - started:.1f} s, every step checked on chain")
     return 0
 
@@ -165,6 +173,113 @@ def _staking_story(actors: Actors, addresses: dict[str, str], timeline: Timeline
     held = token.functions.balanceOf(addresses["StakeManager"]).call()
     total = manager.functions.totalStake().call()
     timeline.check(held == total, f"StakeManager holds {held} tokens but accounts for {total}")
+
+
+def _response_story(actors: Actors, registry: Registry, timeline: Timeline) -> list[tuple[str, Verdict]]:
+    """Detection to response: a 2-of-3 committee slashes provider A; provider B, wrongly accused, appeals and wins."""
+    addresses = registry.contracts
+    reader = actors.client("admin")
+    manager, token = _contracts(reader, addresses)
+    escrow = reader.contract("RecoveryEscrow", addresses["RecoveryEscrow"])
+    committee = reader.contract("OracleCommittee", addresses["OracleCommittee"])
+    verdicts = reader.contract("VerdictManager", addresses["VerdictManager"])
+    desk = {name: VerdictDesk(actors.client(name), registry) for name in ("oracle-1", "oracle-2", "oracle-3")}
+    provider_a, provider_b = actors.address("provider-a"), actors.address("provider-b")
+
+    # Provider A's node fails its uptime SLA; oracle-1 proposes, oracle-2 confirms and co-signs.
+    now = reader.w3.eth.get_block("latest")["timestamp"]
+    bundle = {
+        "provider": provider_a, "rule": "uptime", "window_s": 60, "sla": 0.99, "uptime": 0.41,
+        "oracle": actors.address("oracle-1"), "observed_at": now - 5,
+    }  # fmt: skip
+    verdict_a = desk["oracle-1"].build(
+        provider_a, ViolationClass.POOR_PERFORMANCE, Level.PENALTY, evidence_hash(bundle), now - 5
+    )
+    pool_before = manager.functions.getPool(provider_a).call()[0]
+    receipt = desk["oracle-1"].submit(verdict_a, [desk["oracle-1"].sign(verdict_a, actors.client("oracle-1").account)])
+    phase = verdicts.functions.stateOf(verdict_a.incident_id).call()
+    timeline.check(phase == Phase.DETECTED, f"incident of A is {Phase(phase).name}, expected DETECTED")
+    timeline.record("oracle-1 proposes verdict on A", receipt, f"uptime 41% < SLA 99%, approvals 1 of 2")
+    receipt = desk["oracle-2"].approve(verdict_a)
+    executed = desk["oracle-2"].events(receipt, "VerdictExecuted")
+    timeline.check(len(executed) == 1, "the verdict on A did not execute at quorum")
+    slashed = executed[0]["args"]["amount"]
+    timeline.check(slashed == pool_before * 100 // 10_000, f"A was slashed {slashed}, expected 1% of {pool_before}")
+    timeline.check(manager.functions.statusOf(provider_a).call() == 2, "provider A is not jailed")
+    timeline.check(escrow.functions.escrowOf(verdict_a.incident_id).call()[1] == slashed, "escrow of A is wrong")
+    timeline.record(
+        "oracle-2 co-signs: quorum", receipt,
+        f"A slashed {format_amount(slashed, places=2)} SWARM into escrow, jailed, pool frozen",
+    )  # fmt: skip
+
+    # Provider B is accused of a protocol violation; two oracles' signatures arrive in one relayed transaction.
+    now = reader.w3.eth.get_block("latest")["timestamp"]
+    bundle_b = {"provider": provider_b, "rule": "protocol", "check": "software-hash", "observed_at": now - 3}
+    verdict_b = desk["oracle-1"].build(
+        provider_b, ViolationClass.PROTOCOL_VIOLATION, Level.PENALTY, evidence_hash(bundle_b), now - 3
+    )
+    pool_b_before = manager.functions.getPool(provider_b).call()[0]
+    signatures = [desk[n].sign(verdict_b, actors.client(n).account) for n in ("oracle-1", "oracle-3")]
+    receipt = desk["oracle-1"].submit(verdict_b, signatures)
+    slashed_b = desk["oracle-1"].events(receipt, "VerdictExecuted")[0]["args"]["amount"]
+    timeline.check(slashed_b == pool_b_before * 300 // 10_000, "B was not slashed 3%")
+    timeline.record("verdict on B relayed (2 of 3)", receipt, f"B slashed {format_amount(slashed_b, places=2)} SWARM")
+
+    court_address = addresses["AppealCourt"]
+    operator_b = actors.client("operator-b")
+    bond = verdicts.functions.limits().call()[0]
+    operator_token = operator_b.contract("SwarmToken", addresses["SwarmToken"])
+    operator_b.send(operator_token.functions.approve(court_address, bond))
+    court = operator_b.contract("AppealCourt", court_address)
+    receipt = operator_b.send(court.functions.appeal(verdict_b.as_tuple()))
+    timeline.check(verdicts.functions.stateOf(verdict_b.incident_id).call() == Phase.APPEALED, "B's appeal not recorded")
+    timeline.record("operator-b appeals", receipt, f"bond {format_amount(bond, places=2)} SWARM")
+
+    bonds_before = [committee.functions.bondOf(actors.address(n)).call()[0] for n in ("oracle-1", "oracle-3")]
+    arbiter = actors.client("admin")
+    receipt = arbiter.send(arbiter.contract("AppealCourt", court_address).functions.resolveAppeal(verdict_b.as_tuple(), True))
+    penalty = verdicts.functions.limits().call()[1]
+    pool_b_after = manager.functions.getPool(provider_b).call()[0]
+    timeline.check(pool_b_after == pool_b_before + 2 * penalty, f"B's pool is {pool_b_after} after the overturn")
+    timeline.check(manager.functions.statusOf(provider_b).call() == 1, "provider B is not active again")
+    timeline.check(
+        verdicts.functions.stateOf(verdict_b.incident_id).call() == Phase.OVERTURNED, "B's incident is not overturned"
+    )
+    for name, before in zip(("oracle-1", "oracle-3"), bonds_before, strict=True):
+        timeline.check(committee.functions.bondOf(actors.address(name)).call()[0] == before - penalty, f"{name} not penalized")
+    timeline.record(
+        "arbiter overturns B's verdict", receipt,
+        f"escrow back, jail lifted, bond back, oracle-1 and oracle-3 pay {format_amount(penalty, places=0)} each to B",
+    )  # fmt: skip
+
+    held = token.functions.balanceOf(addresses["StakeManager"]).call()
+    timeline.check(held == manager.functions.totalStake().call(), "StakeManager tokens differ from its pools")
+    escrowed = token.functions.balanceOf(addresses["RecoveryEscrow"]).call()
+    accounted = escrow.functions.totalEscrowed().call() + escrow.functions.insuranceBalance().call()
+    timeline.check(escrowed == accounted, "escrow tokens differ from escrows plus insurance")
+    return [("provider-a", verdict_a), ("provider-b", verdict_b)]
+
+
+def _print_incidents(console: Console, actors: Actors, addresses: dict[str, str], incidents: list[tuple[str, Verdict]]) -> None:
+    reader = actors.client("admin")
+    verdicts = reader.contract("VerdictManager", addresses["VerdictManager"])
+    escrow = reader.contract("RecoveryEscrow", addresses["RecoveryEscrow"])
+    table = Table(title="Incidents")
+    for column in ("incident", "provider", "class", "level", "escrowed (SWARM)", "phase"):
+        table.add_column(column)
+    for name, verdict in incidents:
+        stored, _ = verdicts.functions.getIncident(verdict.incident_id).call()
+        amount = escrow.functions.escrowOf(verdict.incident_id).call()[1]
+        table.add_row(
+            verdict.incident_id[:10] + "…",
+            name,
+            verdict.violation_class.name.lower().replace("_", " "),
+            Level(stored[3]).name.lower(),
+            format_amount(amount, places=2),
+            Phase(verdicts.functions.stateOf(verdict.incident_id).call()).name.lower(),
+        )
+    console.print(table)
+    console.print(f"insurance pool: {format_amount(escrow.functions.insuranceBalance().call(), places=2)} SWARM")
 
 
 def _print_status(console: Console, actors: Actors, addresses: dict[str, str]) -> None:

@@ -309,6 +309,30 @@ class Web3Executor:
         self.client.send(fn(*args))
 
 
+class ApeExecutor:
+    """Carries out a plan with Ape's contract containers (``project``) and an Ape ``account``.
+
+    Used by ``scripts/deploy.py`` and the test fixtures; Ape itself is imported by the caller.
+    """
+
+    def __init__(self, project: Any, account: Any, log: Callable[[str], None] | None = None):
+        self.project = project
+        self.account = account
+        self.log = log or (lambda _message: None)
+        self.instances: dict[str, Any] = {}
+
+    def deploy(self, contract: str, args: tuple[Any, ...]) -> str:
+        instance = getattr(self.project, contract).deploy(*args, sender=self.account)
+        self.instances[instance.address] = instance
+        self.log(f"deployed {contract} at {instance.address}")
+        return instance.address
+
+    def call(self, contract: str, address: str, function: str, args: tuple[Any, ...]) -> None:
+        instance = self.instances.get(address) or getattr(self.project, contract).at(address)
+        getattr(instance, function)(*args, sender=self.account)
+        self.log(f"called {contract}.{function}")
+
+
 def deploy_with_client(client: Client, params: DeployParams, network: str) -> Registry:
     """Deploy swarm-stake through ``client`` and return its registry."""
     start_block = client.w3.eth.block_number + 1

@@ -92,7 +92,10 @@ def dev_account(index: int) -> LocalAccount:
 class Devnet:
     """A running anvil process. Use as a context manager, or call :meth:`start` / :meth:`stop`."""
 
-    def __init__(self, *, port: int = 0, host: str = "127.0.0.1", block_time: float | None = None):
+    def __init__(
+        self, *, port: int = 0, host: str = "127.0.0.1", block_time: float | None = None, accounts: int = DEV_ACCOUNTS
+    ):
+        self.account_count = accounts
         self.host = host
         self.port = port
         self.block_time = block_time
@@ -106,7 +109,7 @@ class Devnet:
 
     @cached_property
     def accounts(self) -> list[LocalAccount]:
-        return [dev_account(i) for i in range(DEV_ACCOUNTS)]
+        return [dev_account(i) for i in range(self.account_count)]
 
     def start(self, timeout: float = 20.0) -> Devnet:
         command = [
@@ -115,7 +118,7 @@ class Devnet:
             "--port", str(self.port),
             "--chain-id", str(DEV_CHAIN_ID),
             "--mnemonic", DEV_MNEMONIC,
-            "--accounts", str(DEV_ACCOUNTS),
+            "--accounts", str(self.account_count),
         ]  # fmt: skip
         if self.block_time:
             command += ["--block-time", str(self.block_time)]

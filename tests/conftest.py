@@ -8,6 +8,8 @@ from enum import IntEnum
 
 import pytest
 
+pytest_plugins = ["system_fixtures"]
+
 TOKEN = 10**18
 SUPPLY = 1_000_000_000 * TOKEN
 UNBONDING = 7 * 24 * 3600

@@ -17,7 +17,14 @@ def test_demo_runs_every_step():
         "delegator-2 requests unstake",
         "early withdrawal refused",
         "delegator-2 withdraws",
+        "oracle-1 proposes verdict on A",
+        "oracle-2 co-signs: quorum",
+        "verdict on B relayed (2 of 3)",
+        "operator-b appeals",
+        "arbiter overturns B's verdict",
         "demo finished",
     ):
         assert step in result.stdout
     assert "1,500.00 SWARM" in result.stdout
+    assert "A slashed 80.00 SWARM into escrow" in result.stdout
+    assert "provider-b │ protocol violation │ penalty │ 60.00            │ overturned" in result.stdout

@@ -42,7 +42,8 @@ interface IStakeManager {
     error UnbondingNotFinished(uint256 unbondingEnd, uint256 nowTime);
     /// @notice The pool of `provider` has `openIncidents` open incidents: no new shares, no exits.
     error PoolFrozen(address provider, uint256 openIncidents);
-    /// @notice The pool of `provider` has shares but no assets left; it takes no new stake.
+    /// @notice The pool of `provider` was slashed to dust (a share is worth less than a millionth of its
+    /// initial value); it takes no new stake.
     error PoolDepleted(address provider);
     /// @notice The token moved `received` to the contract when `expected` was asked for
     /// (fee-on-transfer and rebasing tokens are refused).
@@ -191,7 +192,7 @@ interface IStakeManager {
     function slash(address provider, uint256 amount, address escrow) external;
 
     /// @notice Pulls `amount` tokens from the caller back into the pool of `provider`, to the benefit of
-    /// every share holder pro rata. Only `RESTORER_ROLE`.
+    /// every share holder pro rata (the provider's own position when nobody holds shares). Only `RESTORER_ROLE`.
     function returnStake(address provider, uint256 amount) external;
 
     /// @notice The response to an executed verdict in one call: counts one more open incident (pool

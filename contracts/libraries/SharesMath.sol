@@ -13,6 +13,15 @@ library SharesMath {
     uint256 internal constant VIRTUAL_SHARES = 1e3;
     uint256 internal constant VIRTUAL_ASSETS = 1;
 
+    /// @dev A pool whose share price fell below a millionth of an empty pool's price takes no new stake:
+    /// a deposit there would mint a share count that overflows, and the price is no longer meaningful.
+    uint256 internal constant MAX_SHARES_PER_ASSET = VIRTUAL_SHARES * 1e6;
+
+    /// @notice Whether a pool holding `totalAssets` for `totalShares` is depleted (slashed to dust).
+    function isDepleted(uint256 totalAssets, uint256 totalShares) internal pure returns (bool) {
+        return totalShares != 0 && totalShares > totalAssets * MAX_SHARES_PER_ASSET;
+    }
+
     /// @notice Shares minted for `assets` in a pool holding `totalAssets` for `totalShares`.
     function toSharesDown(uint256 assets, uint256 totalAssets, uint256 totalShares) internal pure returns (uint256) {
         return Math.mulDiv(assets, totalShares + VIRTUAL_SHARES, totalAssets + VIRTUAL_ASSETS);
