@@ -49,8 +49,7 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         IVerdictManager.Incident memory incident = _verdicts.markAppealed(verdict);
         uint96 bond = incident.level == uint8(IVerdictManager.Level.Warning) ? 0 : _verdicts.limits().appealBond;
         uint256 deadline = block.timestamp + incident.appealResolution;
-        _appeals[verdict.incidentId] =
-            Appeal({appellant: msg.sender, bond: bond, deadline: uint40(deadline), resolved: false});
+        _appeals[verdict.incidentId] = Appeal({appellant: msg.sender, bond: bond});
         emit Appealed(verdict.incidentId, verdict.provider, msg.sender, bond, deadline);
         if (bond != 0) {
             uint256 balanceBefore = _token.balanceOf(address(this));
@@ -66,9 +65,8 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         onlyRole(ARBITER_ROLE)
         nonReentrant
     {
-        Appeal memory appeal_ = _pending(verdict.incidentId);
-        if (block.timestamp > appeal_.deadline) revert ResolutionDeadlinePassed(appeal_.deadline, block.timestamp);
-        _appeals[verdict.incidentId].resolved = true;
+        (Appeal memory appeal_, uint256 deadline) = _pending(verdict.incidentId);
+        if (block.timestamp > deadline) revert ResolutionDeadlinePassed(deadline, block.timestamp);
         if (overturn) {
             (uint256 returned, uint256 penalties) = _verdicts.overturn(verdict);
             emit AppealOverturned(verdict.incidentId, appeal_.bond, returned, penalties);
@@ -85,11 +83,8 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IAppealCourt
     function finalizeAppeal(IVerdictManager.Verdict calldata verdict) external nonReentrant {
-        Appeal memory appeal_ = _pending(verdict.incidentId);
-        if (block.timestamp <= appeal_.deadline) {
-            revert ResolutionDeadlineNotReached(appeal_.deadline, block.timestamp);
-        }
-        _appeals[verdict.incidentId].resolved = true;
+        (Appeal memory appeal_, uint256 deadline) = _pending(verdict.incidentId);
+        if (block.timestamp <= deadline) revert ResolutionDeadlineNotReached(deadline, block.timestamp);
         emit AppealExpired(verdict.incidentId, appeal_.bond);
         _verdicts.uphold(verdict);
         if (appeal_.bond != 0) _token.safeTransfer(appeal_.appellant, appeal_.bond);
@@ -100,8 +95,17 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         return _appeals[incidentId];
     }
 
-    function _pending(bytes32 incidentId) private view returns (Appeal memory appeal_) {
+    /// @inheritdoc IAppealCourt
+    function deadlineOf(bytes32 incidentId) public view returns (uint256) {
+        (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
+        return incident.appealedAt == 0 ? 0 : uint256(incident.appealedAt) + incident.appealResolution;
+    }
+
+    /// @dev The pending appeal of `incidentId` and its deadline; the VerdictManager's flag says whether
+    /// it was resolved (it is set by `uphold` and `overturn`, both called from here).
+    function _pending(bytes32 incidentId) private view returns (Appeal memory appeal_, uint256 deadline) {
         appeal_ = _appeals[incidentId];
-        if (appeal_.appellant == address(0) || appeal_.resolved) revert NoPendingAppeal(incidentId);
+        if (appeal_.appellant == address(0) || !_verdicts.appealPending(incidentId)) revert NoPendingAppeal(incidentId);
+        deadline = deadlineOf(incidentId);
     }
 }

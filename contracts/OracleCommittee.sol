@@ -63,7 +63,9 @@ contract OracleCommittee is IOracleCommittee, AccessControl, ReentrancyGuardTran
             address member = members[i];
             if (member == address(0)) revert ZeroAddress();
             if (_seats[next][member] != 0) revert DuplicateMember(member);
-            uint256 bond = _bonds[member].amount;
+            // A pending withdrawal is on its way out: only the rest can back the member's signatures.
+            Bond memory held = _bonds[member];
+            uint256 bond = held.amount - held.pending;
             if (bond < minimum) revert BondBelowMinimum(member, bond, minimum);
             _seats[next][member] = i + 1;
             _members[next][i] = member;

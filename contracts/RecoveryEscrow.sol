@@ -44,7 +44,6 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, ReentrancyGuardTransi
     {
         if (_escrows[incidentId].status != uint8(EscrowStatus.None)) revert EscrowExists(incidentId);
         _escrows[incidentId] = Escrow({
-            provider: provider,
             amount: amount.toUint96(),
             recoverableBps: recoverableBps,
             recoveryPath: recoveryPath,
@@ -56,10 +55,14 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IRecoveryEscrow
-    function refund(bytes32 incidentId) external onlyRole(VERDICT_ROLE) nonReentrant returns (uint256 amount) {
+    function refund(bytes32 incidentId, address provider)
+        external
+        onlyRole(VERDICT_ROLE)
+        nonReentrant
+        returns (uint256 amount)
+    {
         Escrow storage escrow = _openEscrow(incidentId);
         amount = escrow.amount;
-        address provider = escrow.provider;
         escrow.status = uint8(EscrowStatus.Refunded);
         _escrowed -= uint128(amount);
         emit EscrowRefunded(incidentId, provider, amount);
@@ -70,13 +73,13 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, ReentrancyGuardTransi
     }
 
     /// @inheritdoc IRecoveryEscrow
-    function forfeit(bytes32 incidentId) external onlyRole(VERDICT_ROLE) returns (uint256 amount) {
+    function forfeit(bytes32 incidentId, address provider) external onlyRole(VERDICT_ROLE) returns (uint256 amount) {
         Escrow storage escrow = _openEscrow(incidentId);
         amount = escrow.amount;
         escrow.status = uint8(EscrowStatus.Forfeited);
         _escrowed -= uint128(amount);
         _insurance += uint128(amount);
-        emit EscrowForfeited(incidentId, escrow.provider, amount);
+        emit EscrowForfeited(incidentId, provider, amount);
     }
 
     /* INSURANCE */

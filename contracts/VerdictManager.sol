@@ -347,7 +347,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         _records[provider] = record;
 
         if (slashing) {
-            _escrow.refund(incidentId);
+            _escrow.refund(incidentId, provider);
             _stakeManager.unfreeze(provider);
             // Lift the jail unless another incident of the provider still holds it.
             if (record.openClasses == 0) _stakeManager.unjail(provider);
@@ -400,7 +400,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         emit IncidentTombstoned(incidentId, provider);
         emit IncidentClosed(incidentId, provider);
         _stakeManager.tombstone(provider);
-        _escrow.forfeit(incidentId);
+        _escrow.forfeit(incidentId, provider);
         _stakeManager.unfreeze(provider);
     }
 

@@ -206,7 +206,7 @@ def _response_story(actors: Actors, registry: Registry, timeline: Timeline) -> l
     slashed = executed[0]["args"]["amount"]
     timeline.check(slashed == pool_before * 100 // 10_000, f"A was slashed {slashed}, expected 1% of {pool_before}")
     timeline.check(manager.functions.statusOf(provider_a).call() == 2, "provider A is not jailed")
-    timeline.check(escrow.functions.escrowOf(verdict_a.incident_id).call()[1] == slashed, "escrow of A is wrong")
+    timeline.check(escrow.functions.escrowOf(verdict_a.incident_id).call()[0] == slashed, "escrow of A is wrong")
     timeline.record(
         "oracle-2 co-signs: quorum", receipt,
         f"A slashed {format_amount(slashed, places=2)} SWARM into escrow, jailed, pool frozen",
@@ -269,7 +269,7 @@ def _print_incidents(console: Console, actors: Actors, addresses: dict[str, str]
         table.add_column(column)
     for name, verdict in incidents:
         stored, _ = verdicts.functions.getIncident(verdict.incident_id).call()
-        amount = escrow.functions.escrowOf(verdict.incident_id).call()[1]
+        amount = escrow.functions.escrowOf(verdict.incident_id).call()[0]
         table.add_row(
             verdict.incident_id[:10] + "…",
             name,

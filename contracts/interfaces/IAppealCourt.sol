@@ -30,16 +30,13 @@ interface IAppealCourt {
 
     /* STRUCTS */
 
-    /// @notice An appeal, packed into two slots.
+    /// @notice An appeal, packed into one slot. Its deadline and whether it is resolved are derived from
+    /// the incident in the VerdictManager (appealed-at plus the copied resolution time; the resolved flag).
     struct Appeal {
         /// The operator key that appealed; it gets the bond back.
         address appellant;
         /// The bond posted (0 for a warning).
         uint96 bond;
-        /// Time by which the arbiter must resolve it.
-        uint40 deadline;
-        /// Whether it was resolved or finalized.
-        bool resolved;
     }
 
     /* EVENTS */
@@ -71,4 +68,7 @@ interface IAppealCourt {
 
     /// @notice The appeal of `incidentId`.
     function appealOf(bytes32 incidentId) external view returns (Appeal memory);
+
+    /// @notice The resolution deadline of the appeal of `incidentId` (0: never appealed).
+    function deadlineOf(bytes32 incidentId) external view returns (uint256);
 }

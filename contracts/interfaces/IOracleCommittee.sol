@@ -68,7 +68,7 @@ interface IOracleCommittee {
     /* COMMITTEE */
 
     /// @notice Replaces the committee and starts a new epoch. Only `DEFAULT_ADMIN_ROLE`.
-    /// Every member must already hold the minimum bond.
+    /// Every member must already hold the minimum bond, not counting a pending withdrawal.
     function setCommittee(address[] calldata members, uint16 threshold) external;
 
     /// @notice The current epoch, committee size and threshold in one read.

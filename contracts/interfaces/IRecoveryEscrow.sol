@@ -36,10 +36,9 @@ interface IRecoveryEscrow {
         Released
     }
 
-    /// @notice One incident's escrow, packed into two slots.
+    /// @notice One incident's escrow, packed into one slot. The provider is named by the verdict
+    /// (the verdict contract passes it), so it is not stored here.
     struct Escrow {
-        /// The slashed provider (its pool receives any refund or release).
-        address provider;
         /// Tokens slashed into this escrow.
         uint96 amount;
         /// Share of `amount` the provider can recover (copied from the matrix), basis points.
@@ -72,11 +71,11 @@ interface IRecoveryEscrow {
     function open(bytes32 incidentId, address provider, uint256 amount, uint16 recoverableBps, uint8 recoveryPath)
         external;
 
-    /// @notice Returns the whole escrow of `incidentId` to the provider's pool. Only `VERDICT_ROLE`.
-    function refund(bytes32 incidentId) external returns (uint256 amount);
+    /// @notice Returns the whole escrow of `incidentId` to the pool of `provider`. Only `VERDICT_ROLE`.
+    function refund(bytes32 incidentId, address provider) external returns (uint256 amount);
 
-    /// @notice Moves the whole escrow of `incidentId` to the insurance pool. Only `VERDICT_ROLE`.
-    function forfeit(bytes32 incidentId) external returns (uint256 amount);
+    /// @notice Moves the whole escrow of `incidentId` of `provider` to the insurance pool. Only `VERDICT_ROLE`.
+    function forfeit(bytes32 incidentId, address provider) external returns (uint256 amount);
 
     /* INSURANCE */
 
