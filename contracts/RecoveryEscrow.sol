@@ -5,37 +5,70 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
+import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IRecoveryEscrow} from "./interfaces/IRecoveryEscrow.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {IVerdictManager} from "./interfaces/IVerdictManager.sol";
 
 /// @title RecoveryEscrow
-/// @notice One escrow per incident and the insurance pool. See {IRecoveryEscrow}.
-contract RecoveryEscrow is IRecoveryEscrow, AccessControl, ReentrancyGuardTransient {
+/// @notice One escrow per incident, the recovery claim that earns it back, and the insurance pool.
+/// See {IRecoveryEscrow}.
+contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
 
     bytes32 public constant VERDICT_ROLE = keccak256("VERDICT_ROLE");
 
+    bytes32 public constant AUDIT_PROOF_TYPEHASH = keccak256(
+        "AuditProof(bytes32 incidentId,address provider,bytes32 auditReportHash,bytes32 remediationHash,bytes32 logsRoot,uint64 issuedAt,uint64 expiry)"
+    );
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "RestorationAttestation(bytes32 incidentId,uint32 observationEpoch,uint64 committeeEpoch,bool healthy,bool dataIntact,uint64 observedAt)"
+    );
+
+    uint256 private constant BPS = 10_000;
+
     IERC20 private immutable _token;
     IStakeManager private immutable _stakeManager;
+    IOracleCommittee private immutable _committee;
+    IVerdictManager private _verdicts;
 
     uint128 private _insurance;
     uint128 private _escrowed;
+    uint16 private _paramsVersion;
 
+    mapping(uint16 version => RecoveryParams) private _params;
     mapping(bytes32 incidentId => Escrow) private _escrows;
+    mapping(bytes32 incidentId => Claim) private _claims;
+    mapping(bytes32 incidentId => bytes32 root) private _logsRoots;
+    mapping(bytes32 digest => bool) private _usedProofs;
+    mapping(bytes32 key => uint256 bitmap) private _approvals;
+    mapping(address auditor => bool) private _auditors;
 
-    constructor(IERC20 token_, IStakeManager stakeManager_, address admin) {
-        if (address(token_) == address(0) || address(stakeManager_) == address(0) || admin == address(0)) {
-            revert ZeroAddress();
-        }
+    constructor(
+        IERC20 token_,
+        IStakeManager stakeManager_,
+        IOracleCommittee committee_,
+        address admin,
+        RecoveryParams memory params
+    ) EIP712("swarm-stake", "1") {
+        if (
+            address(token_) == address(0) || address(stakeManager_) == address(0)
+                || address(committee_) == address(0) || admin == address(0)
+        ) revert ZeroAddress();
         _token = token_;
         _stakeManager = stakeManager_;
+        _committee = committee_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setRecoveryParams(params);
     }
 
-    /* ESCROW */
+    /* ESCROW (verdict contract) */
 
     /// @inheritdoc IRecoveryEscrow
     function open(bytes32 incidentId, address provider, uint256 amount, uint16 recoverableBps, uint8 recoveryPath)
@@ -48,7 +81,9 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, ReentrancyGuardTransi
             recoverableBps: recoverableBps,
             recoveryPath: recoveryPath,
             status: uint8(EscrowStatus.Escrowed),
-            openedAt: uint40(block.timestamp)
+            openedAt: uint40(block.timestamp),
+            paramsVersion: _paramsVersion,
+            evaluated: false
         });
         _escrowed += uint128(amount);
         emit EscrowOpened(incidentId, provider, amount, recoverableBps, recoveryPath);
@@ -61,25 +96,249 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, ReentrancyGuardTransi
         nonReentrant
         returns (uint256 amount)
     {
-        Escrow storage escrow = _openEscrow(incidentId);
-        amount = escrow.amount;
-        escrow.status = uint8(EscrowStatus.Refunded);
-        _escrowed -= uint128(amount);
+        amount = _end(incidentId, EscrowStatus.Refunded);
         emit EscrowRefunded(incidentId, provider, amount);
-        if (amount != 0) {
-            _token.forceApprove(address(_stakeManager), amount);
-            _stakeManager.returnStake(provider, amount);
-        }
+        _returnToPool(provider, amount);
     }
 
     /// @inheritdoc IRecoveryEscrow
     function forfeit(bytes32 incidentId, address provider) external onlyRole(VERDICT_ROLE) returns (uint256 amount) {
-        Escrow storage escrow = _openEscrow(incidentId);
-        amount = escrow.amount;
-        escrow.status = uint8(EscrowStatus.Forfeited);
-        _escrowed -= uint128(amount);
+        amount = _end(incidentId, EscrowStatus.Forfeited);
         _insurance += uint128(amount);
         emit EscrowForfeited(incidentId, provider, amount);
+    }
+
+    /* RECOVERY */
+
+    /// @inheritdoc IRecoveryEscrow
+    function fileClaim(
+        IVerdictManager.Verdict calldata verdict,
+        AuditProof calldata proof,
+        bytes calldata auditorSignature
+    ) external {
+        bytes32 incidentId = verdict.incidentId;
+        Escrow memory escrow = _verified(verdict);
+        address operator = _stakeManager.getProvider(verdict.provider).operator;
+        if (msg.sender != operator) revert NotProviderOperator(msg.sender);
+        if (escrow.status != uint8(EscrowStatus.Escrowed) && escrow.status != uint8(EscrowStatus.Rejected)) {
+            revert ClaimNotAllowed(incidentId, escrow.status);
+        }
+        RecoveryParams memory p = _params[escrow.paramsVersion];
+        {
+            uint256 deadline = uint256(escrow.openedAt) + p.claimWindow;
+            if (block.timestamp > deadline) revert ClaimDeadlinePassed(deadline, block.timestamp);
+        }
+        uint8 path = escrow.recoveryPath;
+        if (path == uint8(IVerdictManager.RecoveryPath.None) || escrow.recoverableBps == 0) {
+            revert NotRecoverable(incidentId);
+        }
+
+        address auditor;
+        if (path != uint8(IVerdictManager.RecoveryPath.ServiceImprovement)) {
+            auditor = _checkAuditProof(verdict, proof, auditorSignature, operator, escrow.openedAt);
+            _logsRoots[incidentId] = proof.logsRoot;
+        }
+
+        Claim storage claim = _claims[incidentId];
+        claim.filedAt = uint40(block.timestamp);
+        claim.nextEpoch = 0;
+        if (path == uint8(IVerdictManager.RecoveryPath.ComplianceVerification)) {
+            // The audit proof is the whole of the evidence: everything vests now, payable after the challenge window.
+            claim.vestedEpochs = p.epochsRequired;
+            claim.lastVestedAt = uint40(block.timestamp);
+        } else {
+            claim.vestedEpochs = 0;
+            claim.lastVestedAt = 0;
+        }
+        _escrows[incidentId].status = uint8(EscrowStatus.Claimed);
+        _emitClaimFiled(verdict, proof, auditor);
+    }
+
+    function _emitClaimFiled(IVerdictManager.Verdict calldata verdict, AuditProof calldata proof, address auditor)
+        private
+    {
+        if (auditor == address(0)) {
+            emit ClaimFiled(verdict.incidentId, verdict.provider, auditor, bytes32(0), bytes32(0), bytes32(0));
+        } else {
+            emit ClaimFiled(
+                verdict.incidentId, verdict.provider, auditor, proof.auditReportHash, proof.remediationHash, proof.logsRoot
+            );
+        }
+    }
+
+    /// @dev Checks the audit proof and its signature; returns the auditor and marks the proof used.
+    function _checkAuditProof(
+        IVerdictManager.Verdict calldata verdict,
+        AuditProof calldata proof,
+        bytes calldata signature,
+        address operator,
+        uint256 openedAt
+    ) private returns (address auditor) {
+        if (signature.length == 0) revert AuditProofRequired();
+        bytes32 digest = _hashAuditProof(proof);
+        ECDSA.RecoverError error;
+        (auditor, error,) = ECDSA.tryRecover(digest, signature);
+        if (error != ECDSA.RecoverError.NoError) revert InvalidSignature(0);
+        if (!_auditors[auditor]) revert NotAuditor(auditor);
+        if (auditor == verdict.provider || auditor == operator) revert AuditorIsProviderKey(auditor);
+        if (proof.incidentId != verdict.incidentId || proof.provider != verdict.provider) revert AuditProofMismatch();
+        if (proof.issuedAt < openedAt || proof.issuedAt > block.timestamp || block.timestamp > proof.expiry) {
+            revert AuditProofNotValid(proof.issuedAt, proof.expiry, block.timestamp);
+        }
+        if (_usedProofs[digest]) revert AuditProofUsed(digest);
+        _usedProofs[digest] = true;
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function attest(RestorationAttestation calldata attestation, bytes[] calldata signatures)
+        external
+        returns (bool applied)
+    {
+        bytes32 incidentId = attestation.incidentId;
+        Claim memory claim = _observedClaim(attestation);
+        (uint64 epoch_,, uint16 threshold_) = _committee.config();
+        if (attestation.committeeEpoch != epoch_) revert StaleCommitteeEpoch(attestation.committeeEpoch, epoch_);
+        bytes32 digest = _hashAttestation(attestation);
+        uint256 bitmap = _collect(digest, epoch_, signatures);
+        if (_popcount(bitmap) < threshold_) return false;
+
+        bool passed = attestation.healthy && attestation.dataIntact;
+        claim.nextEpoch += 1;
+        if (passed) {
+            claim.vestedEpochs += 1;
+            claim.lastVestedAt = uint40(block.timestamp);
+        } else {
+            claim.vestedEpochs = 0;
+        }
+        _claims[incidentId] = claim;
+        emit EpochAttested(incidentId, attestation.observationEpoch, passed, claim.vestedEpochs);
+        return true;
+    }
+
+    /// @dev The claim `attestation` is for, checked to be observing exactly the attested epoch, which is over.
+    function _observedClaim(RestorationAttestation calldata attestation) private view returns (Claim memory claim) {
+        bytes32 incidentId = attestation.incidentId;
+        Escrow memory escrow = _escrows[incidentId];
+        RecoveryParams memory p = _params[escrow.paramsVersion];
+        claim = _claims[incidentId];
+        if (
+            escrow.status != uint8(EscrowStatus.Claimed)
+                || escrow.recoveryPath == uint8(IVerdictManager.RecoveryPath.ComplianceVerification)
+                || claim.vestedEpochs >= p.epochsRequired
+        ) revert NotObserving(incidentId);
+        if (attestation.observationEpoch != claim.nextEpoch) {
+            revert WrongObservationEpoch(attestation.observationEpoch, claim.nextEpoch);
+        }
+        uint256 start = uint256(claim.filedAt) + uint256(claim.nextEpoch) * p.epochLength;
+        uint256 end = start + p.epochLength;
+        if (block.timestamp < end) revert ObservationEpochNotOver(claim.nextEpoch, end, block.timestamp);
+        if (attestation.observedAt < start || attestation.observedAt >= end) {
+            revert ObservationOutsideEpoch(attestation.observedAt);
+        }
+    }
+
+    /// @dev Adds the approvals carried by `signatures` to those recorded for `digest`; returns the bitmap.
+    function _collect(bytes32 digest, uint64 epoch_, bytes[] calldata signatures) private returns (uint256 bitmap) {
+        bitmap = _approvals[digest];
+        uint256 added;
+        for (uint256 i; i < signatures.length; ++i) {
+            (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signatures[i]);
+            if (error != ECDSA.RecoverError.NoError) revert InvalidSignature(i);
+            uint256 bit = _seatBit(epoch_, signer);
+            if (added & bit != 0) revert DuplicateSigner(signer);
+            added |= bit;
+            bitmap |= bit;
+        }
+        _approvals[digest] = bitmap;
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function approveRejection(IVerdictManager.Verdict calldata verdict, bytes32 evidenceHash)
+        external
+        returns (bool rejected)
+    {
+        bytes32 incidentId = verdict.incidentId;
+        Escrow memory escrow = _verified(verdict);
+        if (escrow.status != uint8(EscrowStatus.Claimed)) revert NotObserving(incidentId);
+        RecoveryParams memory p = _params[escrow.paramsVersion];
+        Claim memory claim = _claims[incidentId];
+        if (claim.vestedEpochs >= p.epochsRequired) {
+            uint256 windowEnd = uint256(claim.lastVestedAt) + p.challengeWindow;
+            if (block.timestamp > windowEnd) revert ChallengeWindowClosed(windowEnd, block.timestamp);
+        }
+        bytes32 decision = keccak256(abi.encode("reject", incidentId, claim.filedAt, evidenceHash));
+        if (!_approveDecision(incidentId, decision)) return false;
+        _escrows[incidentId].status = uint8(EscrowStatus.Rejected);
+        _claims[incidentId].vestedEpochs = 0;
+        emit ClaimRejected(incidentId, evidenceHash);
+        return true;
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function approveEvaluation(IVerdictManager.Verdict calldata verdict, bytes32 reportHash)
+        external
+        returns (bool recorded)
+    {
+        bytes32 incidentId = verdict.incidentId;
+        Escrow memory escrow = _verified(verdict);
+        _requireOpen(incidentId, escrow.status);
+        if (escrow.evaluated) revert EvaluationAlreadyRecorded(incidentId);
+        bytes32 decision = keccak256(abi.encode("evaluate", incidentId, reportHash));
+        if (!_approveDecision(incidentId, decision)) return false;
+        _escrows[incidentId].evaluated = true;
+        emit EvaluationRecorded(incidentId, reportHash);
+        return true;
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function release(IVerdictManager.Verdict calldata verdict) external nonReentrant returns (uint256 amount) {
+        bytes32 incidentId = verdict.incidentId;
+        Escrow memory escrow = _verified(verdict);
+        _requireOpen(incidentId, escrow.status);
+        uint256 pausedUntil = _verdicts.pausedUntil();
+        if (block.timestamp < pausedUntil) revert ReleasesPaused(pausedUntil);
+        if (_verdicts.appealPending(incidentId)) revert AppealPending(incidentId);
+
+        RecoveryParams memory p = _params[escrow.paramsVersion];
+        Claim memory claim = _claims[incidentId];
+        uint256 recoverable = uint256(escrow.amount) * escrow.recoverableBps / BPS;
+        uint256 vested = escrow.status == uint8(EscrowStatus.Claimed) ? _vested(escrow, claim, p) : 0;
+        uint256 payableFrom = uint256(claim.lastVestedAt) + p.challengeWindow;
+        if (vested <= claim.released || block.timestamp < payableFrom) {
+            revert NothingToRelease(vested, claim.released, payableFrom);
+        }
+        bool complete = vested == recoverable && claim.vestedEpochs >= p.epochsRequired;
+        if (complete && !escrow.evaluated) revert EvaluationMissing(incidentId);
+
+        amount = vested - claim.released;
+        _claims[incidentId].released = uint96(vested);
+        _escrowed -= uint128(amount);
+        emit TrancheReleased(incidentId, verdict.provider, amount, vested);
+        if (!complete) {
+            _returnToPool(verdict.provider, amount);
+            return amount;
+        }
+        // What was not recoverable (the escrow less everything released) goes to the insurance pool.
+        uint256 forfeited = _end(incidentId, EscrowStatus.Released);
+        _insurance += uint128(forfeited);
+        emit RecoveryCompleted(incidentId, verdict.provider, vested, forfeited);
+        _returnToPool(verdict.provider, amount);
+        _closeIncident(incidentId, verdict.provider);
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function close(IVerdictManager.Verdict calldata verdict) external nonReentrant returns (uint256 forfeited) {
+        bytes32 incidentId = verdict.incidentId;
+        Escrow memory escrow = _verified(verdict);
+        _requireOpen(incidentId, escrow.status);
+        RecoveryParams memory p = _params[escrow.paramsVersion];
+        uint256 closableAt = uint256(escrow.openedAt)
+            + (escrow.status == uint8(EscrowStatus.Claimed) ? p.maxLifetime : p.claimWindow);
+        if (block.timestamp <= closableAt) revert NotClosable(closableAt, block.timestamp);
+        forfeited = _end(incidentId, EscrowStatus.Forfeited);
+        _insurance += uint128(forfeited);
+        emit EscrowForfeited(incidentId, verdict.provider, forfeited);
+        _closeIncident(incidentId, verdict.provider);
     }
 
     /* INSURANCE */
@@ -107,11 +366,120 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, ReentrancyGuardTransi
         _token.safeTransfer(to, amount);
     }
 
+    /* GOVERNANCE */
+
+    /// @inheritdoc IRecoveryEscrow
+    function setVerdictManager(IVerdictManager verdicts) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(verdicts) == address(0)) revert ZeroAddress();
+        if (address(_verdicts) != address(0)) revert AlreadyConnected();
+        _verdicts = verdicts;
+        emit VerdictManagerSet(address(verdicts));
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function setAuditor(address auditor, bool registered) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (auditor == address(0)) revert ZeroAddress();
+        _auditors[auditor] = registered;
+        emit AuditorSet(auditor, registered);
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function setRecoveryParams(RecoveryParams calldata params) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setRecoveryParams(params);
+    }
+
+    function _setRecoveryParams(RecoveryParams memory p) private {
+        if (p.claimWindow == 0) revert InvalidParameter("claimWindow");
+        if (p.epochLength == 0) revert InvalidParameter("epochLength");
+        if (p.epochsRequired == 0) revert InvalidParameter("epochsRequired");
+        if (p.challengeWindow == 0) revert InvalidParameter("challengeWindow");
+        // A claim filed at the deadline can still pass every epoch and its challenge window.
+        uint256 longest = uint256(p.claimWindow) + uint256(p.epochLength) * p.epochsRequired + p.challengeWindow;
+        if (p.maxLifetime < longest) revert InvalidParameter("maxLifetime");
+        uint16 version = _paramsVersion + 1;
+        _paramsVersion = version;
+        _params[version] = p;
+        emit RecoveryParamsSet(version, p);
+    }
+
     /* VIEWS */
 
     /// @inheritdoc IRecoveryEscrow
     function escrowOf(bytes32 incidentId) external view returns (Escrow memory) {
         return _escrows[incidentId];
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function claimOf(bytes32 incidentId) external view returns (Claim memory) {
+        return _claims[incidentId];
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function stateOf(bytes32 incidentId) external view returns (EscrowState) {
+        Escrow memory escrow = _escrows[incidentId];
+        EscrowStatus status = EscrowStatus(escrow.status);
+        if (status == EscrowStatus.None) return EscrowState.None;
+        if (status == EscrowStatus.Escrowed) return EscrowState.Escrowed;
+        if (status == EscrowStatus.Rejected) return EscrowState.Rejected;
+        if (status == EscrowStatus.Released) return EscrowState.Released;
+        if (status == EscrowStatus.Forfeited) return EscrowState.Forfeited;
+        if (status == EscrowStatus.Refunded) return EscrowState.Refunded;
+        return _claims[incidentId].vestedEpochs >= _params[escrow.paramsVersion].epochsRequired
+            ? EscrowState.Attested
+            : EscrowState.Observing;
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function vestedOf(bytes32 incidentId) external view returns (uint256) {
+        Escrow memory escrow = _escrows[incidentId];
+        if (escrow.status != uint8(EscrowStatus.Claimed)) return _claims[incidentId].released;
+        return _vested(escrow, _claims[incidentId], _params[escrow.paramsVersion]);
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function recoveryParams(uint16 version) external view returns (RecoveryParams memory) {
+        return _params[version];
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function currentParamsVersion() external view returns (uint16) {
+        return _paramsVersion;
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function isAuditor(address auditor) external view returns (bool) {
+        return _auditors[auditor];
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function logsRootOf(bytes32 incidentId) external view returns (bytes32) {
+        return _logsRoots[incidentId];
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function verifyLogLine(bytes32 incidentId, bytes calldata logLine, bytes32[] calldata proof)
+        external
+        view
+        returns (bool)
+    {
+        bytes32 root = _logsRoots[incidentId];
+        if (root == bytes32(0)) return false;
+        return MerkleProof.verifyCalldata(proof, root, keccak256(bytes.concat(keccak256(logLine))));
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function hashAuditProof(AuditProof calldata proof) external view returns (bytes32) {
+        return _hashAuditProof(proof);
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function hashAttestation(RestorationAttestation calldata attestation) external view returns (bytes32) {
+        return _hashAttestation(attestation);
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function approvalsOf(bytes32 key) external view returns (uint256) {
+        return _approvals[key];
     }
 
     /// @inheritdoc IRecoveryEscrow
@@ -124,8 +492,84 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, ReentrancyGuardTransi
         return _escrowed;
     }
 
-    function _openEscrow(bytes32 incidentId) private view returns (Escrow storage escrow) {
-        escrow = _escrows[incidentId];
-        if (escrow.status != uint8(EscrowStatus.Escrowed)) revert EscrowNotOpen(incidentId);
+    /* INTERNAL */
+
+    /// @dev The escrow of `verdict`'s incident, after checking that `verdict` is the executed one.
+    function _verified(IVerdictManager.Verdict calldata verdict) private view returns (Escrow memory) {
+        (, bytes32 digest) = _verdicts.getIncident(verdict.incidentId);
+        if (digest == bytes32(0) || digest != _verdicts.hashVerdict(verdict)) revert VerdictMismatch(verdict.incidentId);
+        return _escrows[verdict.incidentId];
+    }
+
+    function _requireOpen(bytes32 incidentId, uint8 status) private pure {
+        if (
+            status != uint8(EscrowStatus.Escrowed) && status != uint8(EscrowStatus.Claimed)
+                && status != uint8(EscrowStatus.Rejected)
+        ) revert EscrowNotOpen(incidentId);
+    }
+
+    /// @dev Ends an open escrow with `status`; returns what it still held (not yet released).
+    function _end(bytes32 incidentId, EscrowStatus status) private returns (uint256 left) {
+        Escrow storage escrow = _escrows[incidentId];
+        _requireOpen(incidentId, escrow.status);
+        left = escrow.amount - _claims[incidentId].released;
+        escrow.status = uint8(status);
+        _escrowed -= uint128(left);
+    }
+
+    function _vested(Escrow memory escrow, Claim memory claim, RecoveryParams memory p)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 recoverable = uint256(escrow.amount) * escrow.recoverableBps / BPS;
+        uint256 epochs = claim.vestedEpochs < p.epochsRequired ? claim.vestedEpochs : p.epochsRequired;
+        if (!p.graduated) return epochs == p.epochsRequired ? recoverable : 0;
+        return recoverable * epochs / p.epochsRequired;
+    }
+
+    /// @dev Records the caller's approval of `decision`; true when it reaches quorum.
+    function _approveDecision(bytes32 incidentId, bytes32 decision) private returns (bool) {
+        (uint64 epoch_,, uint16 threshold_) = _committee.config();
+        decision = keccak256(abi.encode(decision, epoch_));
+        uint256 bit = _seatBit(epoch_, msg.sender);
+        uint256 bitmap = _approvals[decision];
+        if (bitmap & bit != 0) revert DuplicateSigner(msg.sender);
+        bitmap |= bit;
+        _approvals[decision] = bitmap;
+        uint256 approvals = _popcount(bitmap);
+        emit DecisionApproved(incidentId, decision, msg.sender, approvals);
+        return approvals == threshold_;
+    }
+
+    function _seatBit(uint64 epoch_, address signer) private view returns (uint256) {
+        uint256 seat = _committee.seatOf(epoch_, signer);
+        if (seat == 0) revert NotCommitteeMember(signer, epoch_);
+        return 1 << (seat - 1);
+    }
+
+    function _returnToPool(address provider, uint256 amount) private {
+        if (amount == 0) return;
+        _token.forceApprove(address(_stakeManager), amount);
+        _stakeManager.returnStake(provider, amount);
+    }
+
+    function _closeIncident(bytes32 incidentId, address provider) private {
+        _stakeManager.unfreeze(provider);
+        _verdicts.closeIncident(incidentId, provider);
+    }
+
+    function _hashAuditProof(AuditProof calldata proof) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(AUDIT_PROOF_TYPEHASH, proof)));
+    }
+
+    function _hashAttestation(RestorationAttestation calldata attestation) private view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, attestation)));
+    }
+
+    function _popcount(uint256 x) private pure returns (uint256 count) {
+        for (; x != 0; ++count) {
+            x &= x - 1;
+        }
     }
 }

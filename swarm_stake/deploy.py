@@ -74,6 +74,22 @@ class LimitParams(BaseModel):
         return tuple(self.model_dump().values())
 
 
+class RecoveryParamsModel(BaseModel):
+    """IRecoveryEscrow.RecoveryParams."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    claim_window: Duration = 30 * 86400
+    epoch_length: Duration = 86400
+    epochs_required: Annotated[int, Field(ge=1, le=255)] = 7
+    challenge_window: Duration = 3 * 86400
+    max_lifetime: Duration = 90 * 86400
+    graduated: bool = True
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return tuple(self.model_dump().values())
+
+
 class PenaltyRowParams(BaseModel):
     """IVerdictManager.PenaltyRow."""
 
@@ -123,12 +139,14 @@ class DeployParams(BaseModel):
     min_oracle_bond: Amount = 1_000 * 10**18
     windows: WindowParams = Field(default_factory=WindowParams)
     limits: LimitParams = Field(default_factory=LimitParams)
+    recovery: RecoveryParamsModel = Field(default_factory=RecoveryParamsModel)
     matrix: dict[str, list[PenaltyRowParams]] = Field(default_factory=lambda: dict(DEFAULT_MATRIX))
     timelock_delay: Duration = 2 * DAY
     proposers: list[AddressStr] = Field(default_factory=list, description="timelock proposers; default the deployer")
     executors: list[AddressStr] = Field(default_factory=list, description="timelock executors; default anyone")
     guardian: AddressStr | None = None
     arbiter: AddressStr | None = None
+    auditors: list[AddressStr] = Field(default_factory=list, description="auditors registered at deployment")
 
     @field_validator("matrix")
     @classmethod
@@ -240,7 +258,9 @@ def plan(params: DeployParams, deployer: str) -> list[Step]:
                    lambda a: (token_of(a), deployer, params.unbonding_period, params.min_self_stake)),
         DeployStep("OracleCommittee", "OracleCommittee",
                    lambda a: (token_of(a), a["StakeManager"], deployer, params.min_oracle_bond)),
-        DeployStep("RecoveryEscrow", "RecoveryEscrow", lambda a: (token_of(a), a["StakeManager"], deployer)),
+        DeployStep("RecoveryEscrow", "RecoveryEscrow", lambda a: (
+            token_of(a), a["StakeManager"], a["OracleCommittee"], deployer, params.recovery.as_tuple(),
+        )),
         DeployStep("VerdictManager", "VerdictManager", lambda a: (
             a["StakeManager"], a["OracleCommittee"], a["RecoveryEscrow"], deployer,
             params.windows.as_tuple(), params.limits.as_tuple(), params.matrix_tuple(),
@@ -262,11 +282,14 @@ def plan(params: DeployParams, deployer: str) -> list[Step]:
         grant("OracleCommittee", "PENALIZER_ROLE", lambda a: a["VerdictManager"]),
         CallStep("OracleCommittee", "OracleCommittee", "setLockSource", lambda a: (a["VerdictManager"],)),
         grant("RecoveryEscrow", "VERDICT_ROLE", lambda a: a["VerdictManager"]),
+        CallStep("RecoveryEscrow", "RecoveryEscrow", "setVerdictManager", lambda a: (a["VerdictManager"],)),
         grant("VerdictManager", "APPEALS_ROLE", lambda a: a["AppealCourt"]),
         grant("VerdictManager", "ESCROW_ROLE", lambda a: a["RecoveryEscrow"]),
         grant("VerdictManager", "GUARDIAN_ROLE", lambda a: params.guardian or deployer),
         grant("AppealCourt", "ARBITER_ROLE", lambda a: params.arbiter or deployer),
     ]
+    for auditor in params.auditors:
+        steps.append(CallStep("RecoveryEscrow", "RecoveryEscrow", "setAuditor", lambda a, who=auditor: (who, True)))
     for key in GOVERNED_CONTRACTS:
         steps.append(grant(key, "DEFAULT_ADMIN_ROLE", lambda a: a["SwarmTimelock"]))
         steps.append(CallStep(key, key, "renounceRole", lambda a: (role("DEFAULT_ADMIN_ROLE"), deployer)))

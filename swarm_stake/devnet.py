@@ -30,6 +30,8 @@ DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_ACCOUNTS = 20
 #: Dev accounts that run oracles (a 2-of-3 committee by default; five exist for larger committees).
 ORACLE_ACCOUNTS = (10, 11, 12, 13, 14)
+#: The dev account registered as an auditor.
+AUDITOR_ACCOUNT = 9
 DEV_CHAIN_ID = 31337
 #: Tokens each dev account other than the deployer receives.
 DEV_FUNDING = 1_000_000 * 10**18
@@ -39,7 +41,7 @@ _LISTENING = re.compile(r"Listening on (\S+):(\d+)")
 
 def devnet_params() -> DeployParams:
     """Parameters of the devnet deployment: windows in seconds so that demos run in real time."""
-    from .deploy import DEFAULT_MATRIX, DeployParams, LimitParams, WindowParams
+    from .deploy import DEFAULT_MATRIX, DeployParams, LimitParams, RecoveryParamsModel, WindowParams
 
     matrix = {
         name: [row.model_copy(update={"jail": row.jail // 1440}) for row in rows]  # one day -> 60 s
@@ -54,6 +56,10 @@ def devnet_params() -> DeployParams:
             lookback=600, bucket_length=60, max_pause=20, pause_cooldown=120,
         ),
         limits=LimitParams(appeal_bond="100 tokens", oracle_penalty="50 tokens", cap_window=600),
+        recovery=RecoveryParamsModel(
+            claim_window=600, epoch_length=5, epochs_required=3, challenge_window=5, max_lifetime=3600
+        ),
+        auditors=[dev_account(AUDITOR_ACCOUNT).address],
         matrix=matrix,
         timelock_delay=0,
     )  # fmt: skip

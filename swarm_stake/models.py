@@ -113,3 +113,64 @@ def incident_id(provider: str, violation_class: int, observed_at: int, bucket_le
 
     encoded = encode(["address", "uint8", "uint64"], [provider, int(violation_class), observed_at // bucket_length])
     return "0x" + keccak(encoded).hex()
+
+
+class AuditProof(BaseModel):
+    """An auditor's signed statement that a provider remediated an incident (EIP-712 type ``AuditProof``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    incident_id: Bytes32
+    provider: Address
+    audit_report_hash: Bytes32
+    remediation_hash: Bytes32
+    logs_root: Bytes32
+    issued_at: Uint64
+    expiry: Uint64
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            bytes.fromhex(self.incident_id[2:]),
+            self.provider,
+            bytes.fromhex(self.audit_report_hash[2:]),
+            bytes.fromhex(self.remediation_hash[2:]),
+            bytes.fromhex(self.logs_root[2:]),
+            self.issued_at,
+            self.expiry,
+        )
+
+
+class RestorationAttestation(BaseModel):
+    """The committee's attestation of one observation epoch (EIP-712 type ``RestorationAttestation``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    incident_id: Bytes32
+    observation_epoch: Annotated[int, Field(ge=0, lt=2**32)]
+    committee_epoch: Annotated[Uint64, AfterValidator(_positive)]
+    healthy: bool
+    data_intact: bool
+    observed_at: Uint64
+
+    def as_tuple(self) -> tuple[Any, ...]:
+        return (
+            bytes.fromhex(self.incident_id[2:]),
+            self.observation_epoch,
+            self.committee_epoch,
+            self.healthy,
+            self.data_intact,
+            self.observed_at,
+        )
+
+
+class EscrowState(IntEnum):
+    """Mirror of IRecoveryEscrow.EscrowState."""
+
+    NONE = 0
+    ESCROWED = 1
+    OBSERVING = 2
+    ATTESTED = 3
+    REJECTED = 4
+    RELEASED = 5
+    FORFEITED = 6
+    REFUNDED = 7

@@ -1,7 +1,8 @@
 """EIP-712 typed data of swarm-stake, from one definition shared by signing and verification.
 
 The domain is ``{name: "swarm-stake", version: "1", chainId, verifyingContract}``; the verifying
-contract is the one that checks the signature on chain (the VerdictManager for verdicts). A
+contract is the one that checks the signature on chain: the VerdictManager for verdicts, the
+RecoveryEscrow for audit proofs and restoration attestations. A
 signature made for another chain or another deployment recovers to another address and is
 refused on chain.
 """
@@ -15,7 +16,7 @@ from eth_account.messages import SignableMessage, encode_typed_data
 from eth_utils import keccak
 from pydantic import BaseModel
 
-from .models import Verdict
+from .models import AuditProof, RestorationAttestation, Verdict
 
 DOMAIN_NAME = "swarm-stake"
 DOMAIN_VERSION = "1"
@@ -32,6 +33,23 @@ TYPES: dict[str, list[dict[str, str]]] = {
         {"name": "deadline", "type": "uint64"},
         {"name": "committeeEpoch", "type": "uint64"},
     ],
+    "AuditProof": [
+        {"name": "incidentId", "type": "bytes32"},
+        {"name": "provider", "type": "address"},
+        {"name": "auditReportHash", "type": "bytes32"},
+        {"name": "remediationHash", "type": "bytes32"},
+        {"name": "logsRoot", "type": "bytes32"},
+        {"name": "issuedAt", "type": "uint64"},
+        {"name": "expiry", "type": "uint64"},
+    ],
+    "RestorationAttestation": [
+        {"name": "incidentId", "type": "bytes32"},
+        {"name": "observationEpoch", "type": "uint32"},
+        {"name": "committeeEpoch", "type": "uint64"},
+        {"name": "healthy", "type": "bool"},
+        {"name": "dataIntact", "type": "bool"},
+        {"name": "observedAt", "type": "uint64"},
+    ],
 }
 
 _DOMAIN_TYPE = [
@@ -41,7 +59,11 @@ _DOMAIN_TYPE = [
     {"name": "verifyingContract", "type": "address"},
 ]
 
-_MODELS: dict[type[BaseModel], str] = {Verdict: "Verdict"}
+_MODELS: dict[type[BaseModel], str] = {
+    Verdict: "Verdict",
+    AuditProof: "AuditProof",
+    RestorationAttestation: "RestorationAttestation",
+}
 
 
 def _camel(name: str) -> str:

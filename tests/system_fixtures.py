@@ -13,9 +13,17 @@ from typing import Any
 
 import pytest
 
-from swarm_stake.deploy import ApeExecutor, DeployParams, LimitParams, WindowParams, execute, plan
+from swarm_stake.deploy import (
+    ApeExecutor,
+    DeployParams,
+    LimitParams,
+    RecoveryParamsModel,
+    WindowParams,
+    execute,
+    plan,
+)
 from swarm_stake.devnet import dev_account
-from swarm_stake.models import Level, Verdict, ViolationClass, incident_id
+from swarm_stake.models import AuditProof, Level, RestorationAttestation, Verdict, ViolationClass, incident_id
 from swarm_stake.signing import sign
 
 TOKEN = 10**18
@@ -36,6 +44,9 @@ SYSTEM_WINDOWS = WindowParams(
 SYSTEM_LIMITS = LimitParams(
     appeal_bond=100 * TOKEN, oracle_penalty=50 * TOKEN, rate_cap_bps=1_000, provider_cap_bps=5_000, cap_window=DAY
 )
+SYSTEM_RECOVERY = RecoveryParamsModel(
+    claim_window=7 * DAY, epoch_length=HOUR, epochs_required=3, challenge_window=DAY, max_lifetime=30 * DAY
+)
 SYSTEM_UNBONDING = 7 * DAY
 SYSTEM_MIN_SELF_STAKE = 1_000 * TOKEN
 SYSTEM_MIN_BOND = 1_000 * TOKEN
@@ -49,6 +60,7 @@ DELEGATOR_INDICES = (5, 6, 7)
 ARBITER, GUARDIAN = 8, 9
 ORACLE_INDICES = (10, 11, 12, 13, 14)
 OUTSIDER = 15
+AUDITOR = 16
 
 
 def system_params() -> DeployParams:
@@ -58,6 +70,7 @@ def system_params() -> DeployParams:
         min_oracle_bond=SYSTEM_MIN_BOND,
         windows=SYSTEM_WINDOWS,
         limits=SYSTEM_LIMITS,
+        recovery=SYSTEM_RECOVERY,
         timelock_delay=0,
     )
 
@@ -119,6 +132,10 @@ class System:
     def outsider(self):
         return self.accounts[OUTSIDER]
 
+    @property
+    def auditor(self):
+        return self.accounts[AUDITOR]
+
     def key(self, account) -> Any:
         """The eth-account key of an Ape test account."""
         index = next(i for i in range(len(self.accounts)) if self.accounts[i].address == account.address)
@@ -167,6 +184,42 @@ class System:
         signers = self.oracles[:3] if signers is None else signers
         return self.VerdictManager.submit(verdict.as_tuple(), self.sign(verdict, signers), sender=sender or self.outsider)
 
+    # recovery
+    def audit_proof(self, verdict: Verdict, *, logs_root: bytes | None = None, issued_at: int | None = None,
+                    expiry: int | None = None, provider: str | None = None, incident: str | None = None) -> AuditProof:
+        """An audit proof for `verdict`'s incident, issued now and valid for a week (by default)."""
+        now = self.chain.pending_timestamp
+        return AuditProof(
+            incident_id=incident or verdict.incident_id,
+            provider=provider or verdict.provider,
+            audit_report_hash=os.urandom(32),
+            remediation_hash=os.urandom(32),
+            logs_root=logs_root or os.urandom(32),
+            issued_at=now - 1 if issued_at is None else issued_at,
+            expiry=now + 7 * DAY if expiry is None else expiry,
+        )
+
+    def sign_proof(self, proof: AuditProof, signer=None) -> bytes:
+        return sign(proof, self.chain.chain_id, self.RecoveryEscrow.address, self.key(signer or self.auditor))
+
+    def attestation(self, verdict: Verdict, epoch: int, *, healthy: bool = True, data_intact: bool = True,
+                    observed_at: int | None = None, committee_epoch: int | None = None) -> RestorationAttestation:
+        """An attestation of observation epoch `epoch` of the current claim, observed inside the epoch."""
+        claim = self.RecoveryEscrow.claimOf(verdict.incident_id)
+        start = claim.filedAt + epoch * SYSTEM_RECOVERY.epoch_length
+        return RestorationAttestation(
+            incident_id=verdict.incident_id,
+            observation_epoch=epoch,
+            committee_epoch=self.epoch if committee_epoch is None else committee_epoch,
+            healthy=healthy,
+            data_intact=data_intact,
+            observed_at=start + 1 if observed_at is None else observed_at,
+        )
+
+    def sign_attestation(self, attestation: RestorationAttestation, signers=None) -> list[bytes]:
+        signers = self.oracles[:3] if signers is None else signers
+        return [sign(attestation, self.chain.chain_id, self.RecoveryEscrow.address, self.key(s)) for s in signers]
+
     # governance
     def govern(self, contract, method: str, *args):
         """Schedule and execute `contract.method(*args)` through the timelock (delay 0 in the tests)."""
@@ -180,7 +233,11 @@ class System:
 def system(project, accounts, chain):
     gov = accounts[GOV]
     params = system_params().model_copy(
-        update={"guardian": accounts[GUARDIAN].address, "arbiter": accounts[ARBITER].address}
+        update={
+            "guardian": accounts[GUARDIAN].address,
+            "arbiter": accounts[ARBITER].address,
+            "auditors": [accounts[AUDITOR].address],
+        }
     )
     executor = ApeExecutor(project, gov)
     addresses = execute(plan(params, gov.address), executor)
