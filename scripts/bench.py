@@ -13,8 +13,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from swarm_stake.devnet import ORACLE_ACCOUNTS, Devnet, devnet_params
-from swarm_stake.models import Level, ViolationClass
+from swarm_stake.devnet import AUDITOR_ACCOUNT, ORACLE_ACCOUNTS, Devnet, devnet_params
+from swarm_stake.models import AuditProof, Level, ViolationClass
+from swarm_stake.recovery import RecoveryDesk
 from swarm_stake.verdicts import VerdictDesk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,9 @@ ANCHORS = {
     "gas.verdict_batch20_per_verdict": "lean 4-slot design in a batch of 20 ~95k per verdict",
     "gas.appeal": "-",
     "gas.resolve_appeal": "-",
+    "gas.recovery_claim": "-",
+    "gas.attestation_3of5": "-",
+    "gas.finalize_release": "-",
 }
 
 PROVIDERS = range(15, 40)  # dev accounts that register as providers in the verdict benchmarks
@@ -119,6 +123,39 @@ def verdict_figures(devnet, registry) -> dict[str, int]:
     figures["gas.appeal"] = _send(operator, court, "appeal", target.as_tuple())
     figures["gas.resolve_appeal"] = _send(admin, admin.contract("AppealCourt", court.address), "resolveAppeal",
                                           target.as_tuple(), True)
+    figures |= recovery_figures(devnet, registry, desks, oracles, providers.pop())
+    return figures
+
+
+def recovery_figures(devnet, registry, desks, oracles, provider_index) -> dict[str, int]:
+    """A security-review recovery: claim with an audit proof, 3-of-5 attestations, final release."""
+    relayer = desks[0]
+    admin = devnet.client(0)
+    now = admin.w3.eth.get_block("latest")["timestamp"]
+    provider = devnet.accounts[provider_index].address
+    verdict = relayer.build(provider, ViolationClass.SECURITY_BREACH, Level.PENALTY, EVIDENCE, now)
+    relayer.submit(verdict, [d.sign(verdict, o.account) for d, o in zip(desks[:3], oracles, strict=False)])
+
+    operator = RecoveryDesk(devnet.client(provider_index), registry)
+    now = admin.w3.eth.get_block("latest")["timestamp"]
+    proof = AuditProof(
+        incident_id=verdict.incident_id, provider=provider, audit_report_hash=EVIDENCE, remediation_hash=EVIDENCE,
+        logs_root=EVIDENCE, issued_at=now, expiry=now + 3600,
+    )  # fmt: skip
+    signature = operator.sign(proof, devnet.accounts[AUDITOR_ACCOUNT])
+    figures = {"gas.recovery_claim": operator.file_claim(verdict, proof, signature)["gasUsed"]}
+
+    attester = RecoveryDesk(oracles[0], registry)
+    params = attester.params(verdict.incident_id)
+    for epoch in range(params["epochs_required"]):
+        devnet.increase_time(params["epoch_length"])
+        attestation = attester.attestation(verdict.incident_id, epoch, healthy=True, data_intact=True)
+        gas = attester.attest(attestation, [attester.sign(attestation, o.account) for o in oracles[:3]])["gasUsed"]
+        figures.setdefault("gas.attestation_3of5", gas)  # the first epoch: one attestation, three signatures
+    for oracle in oracles[:3]:
+        RecoveryDesk(oracle, registry).approve_evaluation(verdict, EVIDENCE)
+    devnet.increase_time(params["challenge_window"])
+    figures["gas.finalize_release"] = RecoveryDesk(admin, registry).release(verdict)["gasUsed"]
     return figures
 
 

@@ -1,0 +1,76 @@
+"""Stake recovery against a deployed RecoveryEscrow: audit proofs, claims, attestations, release."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from web3.logs import DISCARD
+
+from .models import AuditProof, RestorationAttestation, Verdict
+from .signing import sign
+
+if TYPE_CHECKING:
+    from web3.types import TxReceipt
+
+    from .chain import Client
+    from .deploy import Registry
+
+
+class RecoveryDesk:
+    """Builds and signs recovery messages and sends the recovery transactions from one client."""
+
+    def __init__(self, client: Client, registry: Registry):
+        self.client = client
+        self.escrow = client.contract("RecoveryEscrow", registry.address("RecoveryEscrow"))
+        self.committee = client.contract("OracleCommittee", registry.address("OracleCommittee"))
+        self.chain_id = registry.chain_id
+
+    # messages
+    def sign(self, message: AuditProof | RestorationAttestation, account: Any) -> bytes:
+        """Sign an audit proof or an attestation for this escrow (EIP-712)."""
+        return sign(message, self.chain_id, self.escrow.address, account)
+
+    def params(self, incident_id: str) -> dict[str, int]:
+        """The recovery parameters the escrow of ``incident_id`` was opened under."""
+        version = self.escrow.functions.escrowOf(incident_id).call()[5]
+        claim_window, epoch_length, epochs, challenge, lifetime, graduated = (
+            self.escrow.functions.recoveryParams(version).call()
+        )
+        return {
+            "claim_window": claim_window, "epoch_length": epoch_length, "epochs_required": epochs,
+            "challenge_window": challenge, "max_lifetime": lifetime, "graduated": graduated,
+        }  # fmt: skip
+
+    def attestation(
+        self, incident_id: str, epoch: int, healthy: bool, data_intact: bool, observed_at: int | None = None
+    ) -> RestorationAttestation:
+        """The attestation of observation ``epoch`` of the current claim (observed inside the epoch)."""
+        filed_at = self.escrow.functions.claimOf(incident_id).call()[0]
+        start = filed_at + epoch * self.params(incident_id)["epoch_length"]
+        return RestorationAttestation(
+            incident_id=incident_id,
+            observation_epoch=epoch,
+            committee_epoch=self.committee.functions.epoch().call(),
+            healthy=healthy,
+            data_intact=data_intact,
+            observed_at=start if observed_at is None else observed_at,
+        )
+
+    # transactions
+    def file_claim(self, verdict: Verdict, proof: AuditProof | None, signature: bytes = b"") -> TxReceipt:
+        """File the claim (the client must be the provider's operator key)."""
+        # Paths without an audit proof take an empty proof and an empty signature.
+        proof_tuple = proof.as_tuple() if proof else (bytes(32), verdict.provider, bytes(32), bytes(32), bytes(32), 0, 0)
+        return self.client.send(self.escrow.functions.fileClaim(verdict.as_tuple(), proof_tuple, signature))
+
+    def attest(self, attestation: RestorationAttestation, signatures: list[bytes]) -> TxReceipt:
+        return self.client.send(self.escrow.functions.attest(attestation.as_tuple(), signatures))
+
+    def approve_evaluation(self, verdict: Verdict, report_hash: str) -> TxReceipt:
+        return self.client.send(self.escrow.functions.approveEvaluation(verdict.as_tuple(), report_hash))
+
+    def release(self, verdict: Verdict) -> TxReceipt:
+        return self.client.send(self.escrow.functions.release(verdict.as_tuple()))
+
+    def events(self, receipt: TxReceipt, name: str) -> list[Any]:
+        return list(getattr(self.escrow.events, name)().process_receipt(receipt, errors=DISCARD))
