@@ -32,6 +32,8 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     );
 
     uint256 private constant BPS = 10_000;
+    /// @dev `IVerdictManager.Incident.flags` bit of a tombstoning incident (VerdictManager.FLAG_TOMBSTONE).
+    uint8 private constant FLAG_TOMBSTONE = 8;
 
     IERC20 private immutable _token;
     IStakeManager private immutable _stakeManager;
@@ -331,6 +333,10 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         bytes32 incidentId = verdict.incidentId;
         Escrow memory escrow = _verified(verdict);
         _requireOpen(incidentId, escrow.status);
+        // A tombstoning incident ends with the tombstone (finalizeTombstone, or an upheld appeal): closing
+        // it here would close the incident and leave the provider untombstoned for good.
+        (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
+        if (incident.flags & FLAG_TOMBSTONE != 0) revert NotRecoverable(incidentId);
         RecoveryParams memory p = _params[escrow.paramsVersion];
         uint256 closableAt = uint256(escrow.openedAt)
             + (escrow.status == uint8(EscrowStatus.Claimed) ? p.maxLifetime : p.claimWindow);

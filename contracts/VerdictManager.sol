@@ -162,7 +162,8 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     {
         _approvals[digest] = bitmap;
         Incident storage incident = _incidents[verdict.incidentId];
-        if (incident.detectedAt == 0) incident.detectedAt = uint40(block.timestamp);
+        // Only an approval detects an incident: an empty submission must not mark it.
+        if (incident.detectedAt == 0 && bitmap != 0) incident.detectedAt = uint40(block.timestamp);
         if (_popcount(bitmap) < threshold_) return false;
         return _execute(verdict, digest, false);
     }
@@ -399,7 +400,8 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         _records[provider].openClasses &= ~uint8(1 << incident.violationClass);
         emit IncidentTombstoned(incidentId, provider);
         emit IncidentClosed(incidentId, provider);
-        _stakeManager.tombstone(provider);
+        // Another tombstoning incident may have tombstoned the provider already; this one must still end.
+        if (!_stakeManager.getProvider(provider).tombstoned) _stakeManager.tombstone(provider);
         _escrow.forfeit(incidentId, provider);
         _stakeManager.unfreeze(provider);
     }

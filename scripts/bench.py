@@ -8,6 +8,11 @@ deployment, not per operation. Results are merged into bench-results.json.
 """
 
 import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -39,6 +44,8 @@ ANCHORS = {
     "gas.recovery_claim": "-",
     "gas.attestation_3of5": "-",
     "gas.finalize_release": "-",
+    "cli.help_s": "median of 7 runs; `ape --help` 1.2-1.45 s, `cast` a few ms; aim < 0.3 s",
+    "cli.status_s": "median of 7 runs against a running devnet; aim < 1 s",
 }
 
 PROVIDERS = range(15, 40)  # dev accounts that register as providers in the verdict benchmarks
@@ -159,6 +166,34 @@ def recovery_figures(devnet, registry, desks, oracles, provider_index) -> dict[s
     return figures
 
 
+def _median_seconds(command: list[str], runs: int = 7, env: dict[str, str] | None = None) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, env=env)
+        times.append(time.perf_counter() - started)
+    return round(statistics.median(times), 3)
+
+
+def cli_figures() -> dict[str, float]:
+    """Start-up of the CLI: `--help`, and a provider status read against a running devnet."""
+    cli = [str(Path(sys.executable).with_name("swarm-stake"))]
+    figures = {"cli.help_s": _median_seconds([*cli, "--help"])}
+    with Devnet() as devnet, tempfile.TemporaryDirectory() as tmp:
+        registry = devnet.deploy(committee=())
+        path = Path(tmp) / "registry.json"
+        registry.save(path)
+        provider = devnet.client(1)
+        token = provider.contract("SwarmToken", registry.address("SwarmToken"))
+        manager = provider.contract("StakeManager", registry.address("StakeManager"))
+        provider.send(token.functions.approve(manager.address, 2_000 * TOKEN))
+        provider.send(manager.functions.registerProvider(devnet.accounts[2].address, 2_000 * TOKEN, "http://node/health"))
+        status = [*cli, "--rpc-url", devnet.rpc_url, "--registry", str(path), "provider", "status",
+                  provider.account.address]  # fmt: skip
+        figures["cli.status_s"] = _median_seconds(status)
+    return figures
+
+
 def measure() -> dict[str, int]:
     with Devnet(accounts=40) as devnet:
         registry = devnet.deploy()
@@ -168,6 +203,7 @@ def measure() -> dict[str, int]:
     with Devnet(accounts=40) as devnet:
         registry = devnet.deploy(params, committee=ORACLE_ACCOUNTS, threshold=3)
         figures |= verdict_figures(devnet, registry)
+    figures |= cli_figures()
     return figures
 
 
@@ -182,7 +218,7 @@ def main() -> None:
     table.add_column("gas", justify="right")
     table.add_column("anchor")
     for name, value in figures.items():
-        table.add_row(name, f"{value:,}", ANCHORS.get(name, "-"))
+        table.add_row(name, f"{value:,}" if isinstance(value, int) else f"{value:.3f}", ANCHORS.get(name, "-"))
     Console(width=140).print(table)
     print(f"wrote {RESULTS.relative_to(ROOT)}")
 

@@ -39,7 +39,8 @@ interface IRecoveryEscrow {
     error TransferAmountMismatch(uint256 expected, uint256 received);
     /// @notice Only the provider's operator key may file a claim.
     error NotProviderOperator(address caller);
-    /// @notice The incident's recovery path gives nothing back (a warning or a tombstone).
+    /// @notice The incident's recovery path gives nothing back (a warning or a tombstone); also refused by
+    /// `close` for a tombstoning incident, which the tombstone ends.
     error NotRecoverable(bytes32 incidentId);
     /// @notice A claim can be filed only while the escrow is escrowed or its last claim was rejected.
     error ClaimNotAllowed(bytes32 incidentId, uint8 status);
@@ -293,6 +294,7 @@ interface IRecoveryEscrow {
 
     /// @notice Closes an escrow by its default outcome: unclaimed after the claim deadline, or past its
     /// maximum lifetime, what was not released is forfeited, the pool unfrozen, the incident closed. Anyone.
+    /// Not for a tombstoning incident (`NotRecoverable`): `IVerdictManager.finalizeTombstone` ends it.
     function close(IVerdictManager.Verdict calldata verdict) external returns (uint256 forfeited);
 
     /* INSURANCE */

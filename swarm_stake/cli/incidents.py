@@ -1,0 +1,104 @@
+"""`swarm-stake incidents`: list, show (phase timeline), appeal."""
+
+from __future__ import annotations
+
+import click
+
+from .runtime import ADDRESS, BYTES32, Runtime, json_option, pass_runtime
+
+
+def _incidents(rt: Runtime, signer: bool = False):  # noqa: ANN202
+    from ..incidents import Incidents
+
+    return Incidents(rt.client(signer), rt.registry)
+
+
+def _name(value) -> str:  # noqa: ANN001
+    return value.name.lower().replace("_", " ")
+
+
+@click.group()
+def incidents() -> None:
+    """Follow incidents: phase, amounts, evidence hash, timeline; appeal a verdict."""
+
+
+@incidents.command("list")
+@click.option("--provider", "provider_address", type=ADDRESS, help="only incidents of this provider")
+@json_option
+@pass_runtime
+def incidents_list(rt: Runtime, provider_address: str | None) -> None:
+    """Executed incidents (newest last)."""
+    from ..units import format_amount
+
+    views = _incidents(rt).list(provider_address)
+
+    def human() -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        if not views:
+            click.echo("no incidents")
+            return
+        table = Table(title="incidents")
+        for column in ("incident", "provider", "class", "level", "slashed (SWARM)", "phase", "escrow"):
+            table.add_column(column)
+        for v in views:
+            table.add_row(v.incident_id, v.provider, _name(v.violation_class), _name(v.level),
+                          format_amount(v.amount, places=2), _name(v.phase), _name(v.escrow_state))
+        Console().print(table)
+
+    rt.output([v.model_dump(mode="json") for v in views], human)
+
+
+@incidents.command("show")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@json_option
+@pass_runtime
+def incidents_show(rt: Runtime, incident_id: str) -> None:
+    """One incident: verdict, amounts, phase, and its timeline of events."""
+    reader = _incidents(rt)
+    view = reader.get(incident_id)
+    timeline = reader.timeline(incident_id)
+
+    def human() -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        from ..units import format_amount
+
+        console = Console()
+        head = Table(title=f"incident {incident_id}", show_header=False)
+        head.add_row("provider", view.provider)
+        head.add_row("class / severity / level", f"{_name(view.violation_class)} / {_name(view.severity)} / {_name(view.level)}")
+        head.add_row("slashed into escrow", f"{format_amount(view.amount, places=4)} SWARM")
+        head.add_row("evidence hash", view.evidence_hash)
+        head.add_row("phase", _name(view.phase))
+        head.add_row("escrow", _name(view.escrow_state))
+        console.print(head)
+        table = Table(title="timeline")
+        for column in ("block", "contract", "event", "details"):
+            table.add_column(column)
+        for entry in timeline:
+            details = ", ".join(f"{k}={v}" for k, v in entry.detail.items() if k not in ("provider", "digest"))
+            table.add_row(str(entry.block), entry.contract, entry.event, details)
+        console.print(table)
+
+    rt.output({**view.model_dump(mode="json"), "timeline": [e.model_dump(mode="json") for e in timeline]}, human)
+
+
+@incidents.command("appeal")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@pass_runtime
+def incidents_appeal(rt: Runtime, incident_id: str) -> None:
+    """Appeal the verdict of INCIDENT (the provider's operator keystore; posts the appeal bond)."""
+    from ..appeals import appeal
+
+    verdict = _incidents(rt).verdict(incident_id)
+    with rt.progress("approving the bond and appealing"):
+        receipt, bond = appeal(rt.client(signer=True), rt.registry, verdict)
+    from ..units import format_amount
+
+    rt.done(f"appealed {incident_id} with a bond of {format_amount(bond, places=2)} SWARM", receipt)
+
+
+COMMANDS = [incidents]

@@ -1,0 +1,161 @@
+"""`swarm-stake oracle`: sign, co-sign and submit verdicts and restoration attestations by hand.
+
+The oracle daemon does this automatically; these commands are the manual-intervention path.
+A signed message travels as a JSON file that each co-signer adds its signature to.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .runtime import ADDRESS, BYTES32, Runtime, pass_runtime
+
+if TYPE_CHECKING:
+    from ..signed_files import SignedMessageFile
+
+CLASSES = ("poor-performance", "security-breach", "protocol-violation")
+SEVERITIES = ("warning", "penalty", "severe")
+
+
+def _load(path: Path) -> SignedMessageFile:
+    from pydantic import ValidationError
+
+    from ..signed_files import SignedMessageFile
+
+    from ..errors import ConfigError
+    from .runtime import read_json_file
+
+    try:
+        return SignedMessageFile.model_validate(read_json_file(path, "signed message file"))
+    except ValidationError as exc:
+        raise ConfigError(f"{path} is not a signed message file: {exc.errors()[0]['msg']}") from exc
+
+
+def _sign_into(rt: Runtime, document: SignedMessageFile) -> Any:
+    from ..errors import ConfigError
+    from ..signed_files import SignedEntry
+    from ..signing import recover, sign
+
+    message = document.model()
+    account = rt.client(signer=True).require_account()
+    for entry in document.signatures:
+        signer = recover(message, document.chain_id, document.verifying_contract, bytes.fromhex(entry.signature[2:]))
+        if signer != entry.signer:
+            raise ConfigError(f"the file was altered: a signature names {entry.signer} but recovers to {signer}")
+        if signer == account.address:
+            raise ConfigError(f"{account.address} already signed this message")
+    signature = sign(message, document.chain_id, document.verifying_contract, account)
+    entry = SignedEntry(signer=account.address, signature="0x" + signature.hex())
+    document.signatures.append(entry)
+    return entry
+
+
+def _write(path: Path, document: SignedMessageFile, overwrite: bool = False) -> None:
+    from ..errors import ConfigError
+
+    if path.exists() and not overwrite:
+        raise ConfigError(f"{path} exists; choose another --out (files are never overwritten)")
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(document.model_dump_json(indent=2) + "\n")
+    tmp.replace(path)
+
+
+@click.group()
+def oracle() -> None:
+    """Sign, co-sign and submit verdicts and attestations by hand (the daemon does it automatically)."""
+
+
+@oracle.command("verdict")
+@click.option("--provider", "provider_address", type=ADDRESS, required=True)
+@click.option("--class", "violation_class", type=click.Choice(CLASSES), required=True)
+@click.option("--severity", type=click.Choice(SEVERITIES), required=True)
+@click.option("--evidence", "evidence_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="evidence bundle (JSON); its canonical keccak256 goes into the verdict")
+@click.option("--observed-at", type=click.IntRange(0), help="unix time of the observation (default: chain time)")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_runtime
+def oracle_verdict(rt: Runtime, provider_address: str, violation_class: str, severity: str, evidence_path: Path,
+                   observed_at: int | None, out: Path) -> None:  # fmt: skip
+    """Build a verdict, sign it with the keystore (a committee member) and write it to OUT for co-signers."""
+    from ..evidence import evidence_hash
+    from ..models import Level, ViolationClass
+    from ..signed_files import SignedMessageFile
+    from ..verdicts import VerdictDesk
+    from .runtime import read_json_file
+
+    bundle = read_json_file(evidence_path, "evidence bundle")
+    client = rt.client(signer=True)
+    desk = VerdictDesk(client, rt.registry)
+    when = observed_at if observed_at is not None else client.w3.eth.get_block("latest")["timestamp"]
+    verdict = desk.build(provider_address, ViolationClass[violation_class.upper().replace("-", "_")],
+                         Level[severity.upper()], evidence_hash(bundle), when)  # fmt: skip
+    document = SignedMessageFile(type="Verdict", message=verdict.model_dump(mode="json"),
+                                 chain_id=rt.registry.chain_id, verifying_contract=desk.manager.address)  # fmt: skip
+    _sign_into(rt, document)
+    _write(out, document)
+    rt.done(f"wrote {out}: verdict on incident {verdict.incident_id}, signed by {document.signatures[0].signer}")
+
+
+@oracle.command("attest")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@click.option("--epoch", type=click.IntRange(0), required=True, help="observation epoch (0-based)")
+@click.option("--unhealthy", is_flag=True, help="the node failed its health checks in the epoch")
+@click.option("--data-corrupt", is_flag=True, help="the node failed its data-integrity challenges in the epoch")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_runtime
+def oracle_attest(rt: Runtime, incident_id: str, epoch: int, unhealthy: bool, data_corrupt: bool, out: Path) -> None:
+    """Build the attestation of an observation epoch, sign it and write it to OUT for co-signers."""
+    from ..recovery import RecoveryDesk
+    from ..signed_files import SignedMessageFile
+
+    desk = RecoveryDesk(rt.client(signer=True), rt.registry)
+    attestation = desk.attestation(incident_id, epoch, healthy=not unhealthy, data_intact=not data_corrupt)
+    document = SignedMessageFile(type="RestorationAttestation", message=attestation.model_dump(mode="json"),
+                                 chain_id=rt.registry.chain_id, verifying_contract=desk.escrow.address)  # fmt: skip
+    _sign_into(rt, document)
+    _write(out, document)
+    rt.done(f"wrote {out}: attestation of epoch {epoch} of {incident_id}")
+
+
+@oracle.command("cosign")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@pass_runtime
+def oracle_cosign(rt: Runtime, path: Path) -> None:
+    """Add the keystore's signature to the signed message in FILE (sign only what you checked)."""
+    document = _load(path)
+    entry = _sign_into(rt, document)
+    _write(path, document, overwrite=True)
+    rt.done(f"{entry.signer} co-signed {path}; {len(document.signatures)} signatures")
+
+
+@oracle.command("submit")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@pass_runtime
+def oracle_submit(rt: Runtime, path: Path) -> None:
+    """Submit the signatures in FILE on chain (any keystore pays the gas)."""
+    from ..errors import ConfigError
+
+    document = _load(path)
+    message = document.model()
+    signatures = [bytes.fromhex(e.signature[2:]) for e in document.signatures]
+    client = rt.client(signer=True)
+    name = "VerdictManager" if document.type == "Verdict" else "RecoveryEscrow"
+    contract = rt.contract(name, signer=True)
+    if (document.chain_id, document.verifying_contract) != (rt.registry.chain_id, contract.address):
+        raise ConfigError(f"{path} was signed for chain {document.chain_id} contract {document.verifying_contract}, "
+                          f"not this deployment's {name} {contract.address}")  # fmt: skip
+    fn = contract.functions.submit if document.type == "Verdict" else contract.functions.attest
+    with rt.progress("submitting"):
+        receipt = client.send(fn(message.as_tuple(), signatures))
+    event = "VerdictExecuted" if document.type == "Verdict" else "EpochAttested"
+    from web3.logs import DISCARD
+
+    applied = getattr(contract.events, event)().process_receipt(receipt, errors=DISCARD)
+    outcome = "quorum reached and applied" if applied else "approvals recorded, quorum not yet reached"
+    rt.done(f"submitted {len(signatures)} signatures: {outcome}", receipt)
+
+
+COMMANDS = [oracle]

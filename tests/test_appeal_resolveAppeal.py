@@ -1,0 +1,323 @@
+"""AppealCourt.resolveAppeal: the arbiter upholds (bond to insurance) or overturns (everything restored,
+the signers penalized into the wronged pool) before the resolution deadline."""
+
+import pytest
+from helpers import emitted, reverts, transfers
+from system_checks import (
+    APPEAL_BOND,
+    BPS,
+    ESCROW_ESCROWED,
+    ESCROW_REFUNDED,
+    ORACLE_PENALTY,
+    appeal,
+    assert_conserved,
+    execute_verdict,
+    iid,
+    resolve,
+)
+from system_fixtures import SYSTEM_LIMITS, SYSTEM_MIN_BOND, SYSTEM_UNBONDING, TOKEN
+
+from swarm_stake.models import Level, Phase, ProviderStatus, ViolationClass
+from system_checks import conserved_after_each_test  # noqa: F401 (autouse: conservation after every test)
+
+pytestmark = pytest.mark.integration
+
+ESCROWED, REFUNDED = ESCROW_ESCROWED, ESCROW_REFUNDED
+
+
+@pytest.fixture
+def prior_warning(system, chain):
+    """A protocol-violation warning against provider A: its escalation record is (that time, Warning)."""
+    verdict, _ = execute_verdict(system, violation_class=ViolationClass.PROTOCOL_VIOLATION, severity=Level.WARNING)
+    record = system.VerdictManager.providerRecord(system.provider_a)
+    assert (record.lastLevel, record.openClasses) == (Level.WARNING, 0)
+    chain.pending_timestamp += 600
+    return record.lastOffenseAt
+
+
+@pytest.fixture
+def appealed(system, prior_warning):
+    """A poor-performance penalty against provider A (1% of its 16,000-token pool), appealed."""
+    manager = system.StakeManager
+    before = {
+        "pool": manager.getPool(system.provider_a).assets,
+        "total": manager.totalStake(),
+        "operator": system.SwarmToken.balanceOf(system.operator_a),
+        "bonds": [system.OracleCommittee.bondOf(o).amount for o in system.oracles],
+        "prior": prior_warning,
+    }
+    verdict, _ = execute_verdict(system)
+    before["slashed"] = before["pool"] - manager.getPool(system.provider_a).assets
+    assert before["slashed"] == before["pool"] * 100 // BPS == 160 * TOKEN
+    appeal(system, verdict)
+    return verdict, before
+
+
+def test_overturn_events(system, appealed):
+    verdict, before = appealed
+    a, o, slashed = system.provider_a.address, system.oracles, before["slashed"]
+    penalties = 3 * ORACLE_PENALTY
+
+    tx = resolve(system, verdict, True)
+
+    assert emitted(tx, system.AppealCourt) == [
+        ("AppealOverturned", {"incidentId": iid(verdict), "bondReturned": APPEAL_BOND, "returned": slashed,
+                              "penalties": penalties})
+    ]
+    assert emitted(tx, system.VerdictManager) == [
+        ("VerdictOverturned", {"incidentId": iid(verdict), "provider": a, "amountReturned": slashed,
+                               "oraclePenalties": penalties})
+    ]
+    assert emitted(tx, system.RecoveryEscrow) == [
+        ("EscrowRefunded", {"incidentId": iid(verdict), "provider": a, "amount": slashed})
+    ]
+    assert emitted(tx, system.OracleCommittee) == [
+        ("BondPenalized", {"member": o[i].address, "provider": a, "amount": ORACLE_PENALTY}) for i in range(3)
+    ]
+    pool = before["pool"]
+    assert emitted(tx, system.StakeManager) == [
+        ("StakeReturned", {"provider": a, "from": system.RecoveryEscrow.address, "amount": slashed, "poolAssets": pool}),
+        ("PoolFreezeChanged", {"provider": a, "openIncidents": 0}),
+        ("Unjailed", {"provider": a}),
+    ] + [
+        ("StakeReturned", {"provider": a, "from": system.OracleCommittee.address, "amount": ORACLE_PENALTY,
+                           "poolAssets": pool + (i + 1) * ORACLE_PENALTY})
+        for i in range(3)
+    ]
+    manager, committee = system.StakeManager.address, system.OracleCommittee.address
+    assert transfers(tx, system.SwarmToken) == [
+        (system.RecoveryEscrow.address, manager, slashed),
+        (committee, manager, ORACLE_PENALTY),
+        (committee, manager, ORACLE_PENALTY),
+        (committee, manager, ORACLE_PENALTY),
+        (system.AppealCourt.address, system.operator_a.address, APPEAL_BOND),
+    ]
+    assert_conserved(system)
+
+
+def test_overturn_returns_the_escrow_in_full_plus_the_oracle_penalties(system, appealed):
+    verdict, before = appealed
+
+    resolve(system, verdict, True)
+
+    escrow = system.RecoveryEscrow
+    assert system.StakeManager.getPool(system.provider_a).assets == before["pool"] + 3 * ORACLE_PENALTY
+    assert system.StakeManager.totalStake() == before["total"] + 3 * ORACLE_PENALTY
+    assert escrow.escrowOf(verdict.incident_id).status == REFUNDED
+    assert escrow.escrowOf(verdict.incident_id).amount == before["slashed"]  # the record keeps the amount
+    assert escrow.totalEscrowed() == 0
+    assert escrow.insuranceBalance() == 0
+    assert system.SwarmToken.balanceOf(escrow) == 0
+    assert_conserved(system)
+
+
+def test_overturn_returns_the_appeal_bond(system, appealed):
+    verdict, before = appealed
+
+    resolve(system, verdict, True)
+
+    assert system.SwarmToken.balanceOf(system.operator_a) == before["operator"]
+    assert system.SwarmToken.balanceOf(system.AppealCourt) == 0
+
+
+def test_overturn_lifts_the_jail(system, appealed):
+    verdict, _ = appealed
+    assert system.StakeManager.statusOf(system.provider_a) == ProviderStatus.JAILED
+
+    resolve(system, verdict, True)
+
+    assert system.StakeManager.statusOf(system.provider_a) == ProviderStatus.ACTIVE
+    assert system.StakeManager.getProvider(system.provider_a).jailedUntil == 0
+
+
+def test_overturn_unfreezes_the_pool(system, appealed):
+    verdict, _ = appealed
+    with reverts(system.StakeManager.PoolFrozen, provider=system.provider_a, openIncidents=1):
+        system.StakeManager.stake(system.provider_a, TOKEN, sender=system.delegators[0])
+
+    resolve(system, verdict, True)
+
+    assert system.StakeManager.getProvider(system.provider_a).openIncidents == 0
+    system.StakeManager.stake(system.provider_a, TOKEN, sender=system.delegators[0])
+
+
+def test_overturn_lets_a_waiting_delegator_withdraw_again(system, chain):
+    manager, delegator = system.StakeManager, system.delegators[0]
+    shares = manager.getPosition(system.provider_a, delegator).shares
+    manager.requestUnstake(system.provider_a, shares, sender=delegator)
+    chain.pending_timestamp += SYSTEM_UNBONDING
+    verdict, _ = execute_verdict(system)
+    with reverts(manager.PoolFrozen, provider=system.provider_a, openIncidents=1):
+        manager.withdraw(system.provider_a, sender=delegator)
+    appeal(system, verdict)
+    resolve(system, verdict, True)
+    pool = manager.getPool(system.provider_a)
+    expected = shares * (pool.assets + 1) // (pool.shares + 1_000)
+    balance = system.SwarmToken.balanceOf(delegator)
+
+    manager.withdraw(system.provider_a, sender=delegator)
+
+    # 3,000 staked, nothing lost, plus its share of the oracle penalties.
+    assert expected > 3_000 * TOKEN
+    assert system.SwarmToken.balanceOf(delegator) == balance + expected
+    assert_conserved(system)
+
+
+def test_overturn_refunds_the_rate_cap_use(system, appealed):
+    verdict, _ = appealed
+    vm = system.VerdictManager
+    assert vm.capAvailable() < system.StakeManager.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
+
+    resolve(system, verdict, True)
+
+    assert vm.capAvailable() == system.StakeManager.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
+    assert vm.providerRecord(system.provider_a).capUsed == 0
+
+
+def test_overturn_restores_the_escalation_record(system, appealed):
+    verdict, before = appealed
+    record = system.VerdictManager.providerRecord(system.provider_a)
+    assert (record.lastLevel, record.openClasses) == (Level.PENALTY, 1 << ViolationClass.POOR_PERFORMANCE)
+
+    resolve(system, verdict, True)
+
+    record = system.VerdictManager.providerRecord(system.provider_a)
+    assert (record.lastOffenseAt, record.lastLevel, record.openClasses) == (before["prior"], Level.WARNING, 0)
+
+
+def test_overturn_penalizes_each_signer_from_its_bond(system, appealed):
+    verdict, before = appealed
+
+    resolve(system, verdict, True)
+
+    bonds = [system.OracleCommittee.bondOf(o).amount for o in system.oracles]
+    assert before["bonds"] == [SYSTEM_MIN_BOND] * 5
+    assert bonds == [SYSTEM_MIN_BOND - ORACLE_PENALTY] * 3 + [SYSTEM_MIN_BOND] * 2
+    assert system.SwarmToken.balanceOf(system.OracleCommittee) == sum(bonds)
+
+
+def test_overturn_penalizes_every_approval_beyond_the_threshold(system):
+    verdict = system.verdict()
+    system.submit(verdict, system.oracles[1:5])  # four approvals for a threshold of three
+    appeal(system, verdict)
+
+    tx = resolve(system, verdict, True)
+
+    assert [args["member"] for name, args in emitted(tx, system.OracleCommittee)] == [
+        o.address for o in system.oracles[1:5]
+    ]
+    assert emitted(tx, system.AppealCourt)[0][1]["penalties"] == 4 * ORACLE_PENALTY
+    assert system.OracleCommittee.bondOf(system.oracles[0]).amount == SYSTEM_MIN_BOND
+
+
+def test_overturn_state(system, appealed):
+    verdict, _ = appealed
+
+    resolve(system, verdict, True)
+
+    vm = system.VerdictManager
+    assert vm.stateOf(verdict.incident_id) == Phase.OVERTURNED
+    assert not vm.appealPending(verdict.incident_id)
+    assert vm.getIncident(verdict.incident_id)[0][5] & 3 == 3  # FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED
+
+
+def test_overturned_warning_returns_nothing_but_still_penalizes_the_signers(system):
+    verdict, _ = execute_verdict(system, severity=Level.WARNING)
+    pool = system.StakeManager.getPool(system.provider_a).assets
+    appeal(system, verdict)
+
+    tx = resolve(system, verdict, True)
+
+    assert emitted(tx, system.AppealCourt) == [
+        ("AppealOverturned", {"incidentId": iid(verdict), "bondReturned": 0, "returned": 0,
+                              "penalties": 3 * ORACLE_PENALTY})
+    ]
+    assert emitted(tx, system.RecoveryEscrow) == []
+    assert system.StakeManager.getPool(system.provider_a).assets == pool + 3 * ORACLE_PENALTY
+    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.OVERTURNED
+    assert system.VerdictManager.providerRecord(system.provider_a).lastOffenseAt == 0
+    assert_conserved(system)
+
+
+def test_uphold_sends_the_bond_to_the_insurance_pool(system, appealed):
+    verdict, before = appealed
+    escrow, court = system.RecoveryEscrow, system.AppealCourt
+
+    tx = resolve(system, verdict, False)
+
+    assert emitted(tx, court) == [("AppealUpheld", {"incidentId": iid(verdict), "bondForfeited": APPEAL_BOND})]
+    assert emitted(tx, system.VerdictManager) == [
+        ("VerdictUpheld", {"incidentId": iid(verdict), "provider": system.provider_a.address})
+    ]
+    assert emitted(tx, escrow) == [
+        ("InsuranceDeposited", {"from": court.address, "amount": APPEAL_BOND, "balance": APPEAL_BOND})
+    ]
+    assert transfers(tx, system.SwarmToken) == [(court.address, escrow.address, APPEAL_BOND)]
+    assert emitted(tx, system.StakeManager) == [] and emitted(tx, system.OracleCommittee) == []
+    assert escrow.insuranceBalance() == APPEAL_BOND
+    assert system.SwarmToken.balanceOf(court) == 0
+    assert system.SwarmToken.balanceOf(system.operator_a) == before["operator"] - APPEAL_BOND
+    assert_conserved(system)
+
+
+def test_uphold_leaves_the_response_in_place(system, appealed):
+    verdict, before = appealed
+
+    resolve(system, verdict, False)
+
+    vm, manager = system.VerdictManager, system.StakeManager
+    assert vm.stateOf(verdict.incident_id) == Phase.RESPONDED
+    assert not vm.appealPending(verdict.incident_id)
+    assert system.RecoveryEscrow.escrowOf(verdict.incident_id).status == ESCROWED
+    assert system.RecoveryEscrow.totalEscrowed() == before["slashed"]
+    assert manager.statusOf(system.provider_a) == ProviderStatus.JAILED
+    assert manager.getProvider(system.provider_a).openIncidents == 1
+    assert manager.getPool(system.provider_a).assets == before["pool"] - before["slashed"]
+    assert [system.OracleCommittee.bondOf(o).amount for o in system.oracles] == before["bonds"]
+    assert vm.providerRecord(system.provider_a).lastLevel == Level.PENALTY
+
+
+def test_only_the_arbiter_resolves(system, appealed):
+    verdict, _ = appealed
+    court = system.AppealCourt
+    for caller in (system.gov, system.outsider, system.operator_a, system.oracles[0]):
+        with reverts(court.AccessControlUnauthorizedAccount, account=caller, neededRole=court.ARBITER_ROLE()):
+            resolve(system, verdict, True, sender=caller)
+    assert system.VerdictManager.appealPending(verdict.incident_id)
+
+
+def test_resolve_exactly_at_the_deadline(system, chain, appealed):
+    verdict, _ = appealed
+    chain.pending_timestamp = system.AppealCourt.deadlineOf(verdict.incident_id)
+
+    resolve(system, verdict, True)
+
+    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.OVERTURNED
+
+
+def test_resolve_after_the_deadline(system, chain, appealed):
+    verdict, _ = appealed
+    deadline = system.AppealCourt.deadlineOf(verdict.incident_id)
+    chain.pending_timestamp = deadline + 1
+    with reverts(system.AppealCourt.ResolutionDeadlinePassed, deadline=deadline, nowTime=deadline + 1):
+        resolve(system, verdict, True)
+
+
+def test_resolve_an_incident_never_appealed(system):
+    verdict, _ = execute_verdict(system)
+    with reverts(system.AppealCourt.NoPendingAppeal, incidentId=iid(verdict)):
+        resolve(system, verdict, False)
+
+
+def test_resolve_twice(system, appealed):
+    verdict, _ = appealed
+    resolve(system, verdict, False)
+    with reverts(system.AppealCourt.NoPendingAppeal, incidentId=iid(verdict)):
+        resolve(system, verdict, True)
+
+
+def test_resolve_with_an_altered_verdict(system, appealed):
+    verdict, _ = appealed
+    altered = verdict.model_copy(update={"severity": Level.SEVERE})
+    with reverts(system.VerdictManager.VerdictMismatch, incidentId=iid(verdict)):
+        resolve(system, altered, True)

@@ -1,0 +1,100 @@
+"""OracleCommittee.requestBondWithdrawal: locked for the bond lock period; members keep the minimum."""
+
+import pytest
+from helpers import emitted, reverts
+from system_checks import BOND_LOCK, assert_conserved
+from system_fixtures import SYSTEM_MIN_BOND, TOKEN
+from system_checks import conserved_after_each_test  # noqa: F401 (autouse: conservation after every test)
+
+pytestmark = pytest.mark.integration
+
+
+def test_request_locks_the_amount_for_the_bond_lock_period(system, chain):
+    committee, outsider = system.OracleCommittee, system.outsider
+    committee.postBond(500 * TOKEN, sender=outsider)
+    now = chain.pending_timestamp
+
+    tx = committee.requestBondWithdrawal(200 * TOKEN, sender=outsider)
+
+    assert committee.bondLockPeriod() == system.VerdictManager.bondLockPeriod() == BOND_LOCK
+    assert emitted(tx, committee) == [
+        ("BondWithdrawalRequested", {"member": outsider.address, "pending": 200 * TOKEN, "withdrawableAt": now + BOND_LOCK})
+    ]
+    assert tuple(committee.bondOf(outsider)) == (500 * TOKEN, 200 * TOKEN, now + BOND_LOCK)
+    assert_conserved(system)
+
+
+def test_a_new_request_restarts_the_lock_for_the_whole_pending_amount(system, chain):
+    committee, outsider = system.OracleCommittee, system.outsider
+    committee.postBond(500 * TOKEN, sender=outsider)
+    committee.requestBondWithdrawal(100 * TOKEN, sender=outsider)
+    chain.pending_timestamp += BOND_LOCK - 10
+    now = chain.pending_timestamp
+
+    tx = committee.requestBondWithdrawal(50 * TOKEN, sender=outsider)
+
+    assert emitted(tx, committee) == [
+        ("BondWithdrawalRequested", {"member": outsider.address, "pending": 150 * TOKEN, "withdrawableAt": now + BOND_LOCK})
+    ]
+    assert tuple(committee.bondOf(outsider)) == (500 * TOKEN, 150 * TOKEN, now + BOND_LOCK)
+
+
+def test_a_member_may_request_its_bond_above_the_minimum(system):
+    committee, oracle = system.OracleCommittee, system.oracles[0]
+    committee.postBond(40 * TOKEN, sender=oracle)
+
+    committee.requestBondWithdrawal(40 * TOKEN, sender=oracle)
+
+    assert committee.bondOf(oracle).pending == 40 * TOKEN
+
+
+def test_a_member_cannot_drop_below_the_minimum_bond(system):
+    committee, oracle = system.OracleCommittee, system.oracles[0]
+    with reverts(committee.BondBelowMinimum, member=oracle, bond=SYSTEM_MIN_BOND - 1, minimum=SYSTEM_MIN_BOND):
+        committee.requestBondWithdrawal(1, sender=oracle)
+
+
+def test_a_member_cannot_drop_below_the_minimum_in_two_requests(system):
+    committee, oracle = system.OracleCommittee, system.oracles[1]
+    committee.postBond(40 * TOKEN, sender=oracle)
+    committee.requestBondWithdrawal(30 * TOKEN, sender=oracle)
+    with reverts(committee.BondBelowMinimum, member=oracle, bond=SYSTEM_MIN_BOND - 5 * TOKEN, minimum=SYSTEM_MIN_BOND):
+        committee.requestBondWithdrawal(15 * TOKEN, sender=oracle)
+
+
+def test_a_former_member_may_request_its_whole_bond(system, chain):
+    committee, leaving = system.OracleCommittee, system.oracles[4]
+    system.govern(committee, "setCommittee", [o.address for o in system.oracles[:4]], 3)
+    now = chain.pending_timestamp
+
+    tx = committee.requestBondWithdrawal(SYSTEM_MIN_BOND, sender=leaving)
+
+    assert emitted(tx, committee) == [
+        ("BondWithdrawalRequested",
+         {"member": leaving.address, "pending": SYSTEM_MIN_BOND, "withdrawableAt": now + BOND_LOCK})
+    ]
+
+
+def test_request_more_than_the_bond(system):
+    committee, outsider = system.OracleCommittee, system.outsider
+    committee.postBond(500 * TOKEN, sender=outsider)
+    with reverts(committee.InsufficientBond, requested=500 * TOKEN + 1, available=500 * TOKEN):
+        committee.requestBondWithdrawal(500 * TOKEN + 1, sender=outsider)
+
+
+def test_request_more_than_the_bond_not_yet_pending(system):
+    committee, outsider = system.OracleCommittee, system.outsider
+    committee.postBond(500 * TOKEN, sender=outsider)
+    committee.requestBondWithdrawal(200 * TOKEN, sender=outsider)
+    with reverts(committee.InsufficientBond, requested=301 * TOKEN, available=300 * TOKEN):
+        committee.requestBondWithdrawal(301 * TOKEN, sender=outsider)
+
+
+def test_request_without_any_bond(system):
+    with reverts(system.OracleCommittee.InsufficientBond, requested=1, available=0):
+        system.OracleCommittee.requestBondWithdrawal(1, sender=system.outsider)
+
+
+def test_request_zero(system):
+    with reverts(system.OracleCommittee.ZeroAmount):
+        system.OracleCommittee.requestBondWithdrawal(0, sender=system.oracles[0])
