@@ -122,6 +122,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         Escrow memory escrow = _verified(verdict);
         address operator = _stakeManager.getProvider(verdict.provider).operator;
         if (msg.sender != operator) revert NotProviderOperator(msg.sender);
+        if (escrow.status == uint8(EscrowStatus.None)) revert NotRecoverable(incidentId); // a warning: nothing escrowed
         if (escrow.status != uint8(EscrowStatus.Escrowed) && escrow.status != uint8(EscrowStatus.Rejected)) {
             revert ClaimNotAllowed(incidentId, escrow.status);
         }
@@ -228,6 +229,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
                 || escrow.recoveryPath == uint8(IVerdictManager.RecoveryPath.ComplianceVerification)
                 || claim.vestedEpochs >= p.epochsRequired
         ) revert NotObserving(incidentId);
+        if (claim.nextEpoch == type(uint8).max) revert NotObserving(incidentId);
         if (attestation.observationEpoch != claim.nextEpoch) {
             revert WrongObservationEpoch(attestation.observationEpoch, claim.nextEpoch);
         }
@@ -341,6 +343,8 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         uint256 closableAt = uint256(escrow.openedAt)
             + (escrow.status == uint8(EscrowStatus.Claimed) ? p.maxLifetime : p.claimWindow);
         if (block.timestamp <= closableAt) revert NotClosable(closableAt, block.timestamp);
+        // An appeal may still overturn the verdict and needs the escrow to refund.
+        if (_verdicts.appealPending(incidentId)) revert AppealPending(incidentId);
         forfeited = _end(incidentId, EscrowStatus.Forfeited);
         _insurance += uint128(forfeited);
         emit EscrowForfeited(incidentId, verdict.provider, forfeited);

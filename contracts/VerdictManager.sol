@@ -172,6 +172,12 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// revert, otherwise `VerdictDeferred` is emitted and false returned.
     function _execute(Verdict calldata verdict, bytes32 digest, bool strict) private returns (bool) {
         ProviderRecord memory record = _checkExecutable(verdict);
+        if (record.openClasses & (1 << verdict.violationClass) != 0) {
+            // One open incident per class: this one waits until the open one ends (within its window).
+            if (strict) revert IncidentAlreadyOpen(verdict.provider, verdict.violationClass);
+            emit VerdictDeferred(digest, verdict.incidentId, IncidentAlreadyOpen.selector);
+            return false;
+        }
         uint8 level = _escalate(verdict.severity, record);
         uint256 pausedUntil_ = _pausedUntil;
         if (block.timestamp < pausedUntil_) {
@@ -199,9 +205,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             uint256(verdict.deadline) + _windows.executionGrace + _pauseOverlap(verdict.observedAt);
         if (block.timestamp > executableUntil) revert ExecutionWindowPassed(executableUntil, block.timestamp);
         record = _records[verdict.provider];
-        if (record.openClasses & (1 << verdict.violationClass) != 0) {
-            revert IncidentAlreadyOpen(verdict.provider, verdict.violationClass);
-        }
         IStakeManager.Provider memory registration = _stakeManager.getProvider(verdict.provider);
         if (!registration.registered || registration.tombstoned) revert ProviderNotSlashable(verdict.provider);
     }
@@ -252,16 +255,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     function _emitExecuted(Verdict calldata verdict, bytes32 digest, uint8 level, uint256 amount, uint256 jailedUntil)
         private
     {
-        emit VerdictExecuted(
-            verdict.incidentId,
-            verdict.provider,
-            digest,
-            verdict.violationClass,
-            level,
-            amount,
-            jailedUntil,
-            verdict.evidenceHash
-        );
+        emit VerdictExecuted(verdict.incidentId, verdict.provider, digest, verdict, level, amount, jailedUntil);
     }
 
     /// @dev Repeat offenses inside the look-back window escalate one level above the last offense.
@@ -342,13 +336,12 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         bool slashing = incident.level != uint8(Level.Warning);
         if (slashing) {
             record.openClasses &= ~uint8(1 << incident.violationClass);
-            returned = _escrow.escrowOf(incidentId).amount;
-            _refundCaps(record, returned);
+            _refundCaps(record, _escrow.escrowOf(incidentId).amount);
         }
         _records[provider] = record;
 
         if (slashing) {
-            _escrow.refund(incidentId, provider);
+            returned = _escrow.refund(incidentId, provider);
             _stakeManager.unfreeze(provider);
             // Lift the jail unless another incident of the provider still holds it.
             if (record.openClasses == 0) _stakeManager.unjail(provider);
@@ -542,10 +535,14 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         if (incident.flags & FLAG_OVERTURNED != 0) return Phase.Overturned;
         if (incident.flags & FLAG_CLOSED != 0) return Phase.Closed;
         if (incident.appealedAt != 0 && incident.flags & FLAG_APPEAL_RESOLVED == 0) return Phase.Appealed;
-        if (
-            incident.level == uint8(Level.Warning)
-                && block.timestamp > uint256(incident.executedAt) + incident.appealWindow
-        ) return Phase.Closed;
+        if (incident.level == uint8(Level.Warning)) {
+            return block.timestamp > uint256(incident.executedAt) + incident.appealWindow ? Phase.Closed : Phase.Responded;
+        }
+        if (_escrow.escrowOf(incidentId).evaluated) return Phase.Evaluated;
+        IRecoveryEscrow.EscrowState escrowState = _escrow.stateOf(incidentId);
+        if (escrowState == IRecoveryEscrow.EscrowState.Observing || escrowState == IRecoveryEscrow.EscrowState.Attested) {
+            return Phase.Restoring;
+        }
         return Phase.Responded;
     }
 

@@ -299,6 +299,7 @@ def _recovery_story(actors: Actors, registry: Registry, timeline: Timeline, verd
     timeline.record("auditor signs audit proof", None, f"{len(logs)} log lines under root {proof.logs_root[:10]}…")
     receipt = operator.file_claim(verdict, proof, signature)
     timeline.check(escrow.functions.stateOf(incident).call() == EscrowState.OBSERVING, "A's claim is not observing")
+    timeline.check(verdicts.functions.stateOf(incident).call() == Phase.RESTORING, "A's incident is not RESTORING")
     timeline.check(
         escrow.functions.verifyLogLine(incident, logs[1], tree.proof(1)).call(), "a log line fails its Merkle proof"
     )
@@ -320,7 +321,7 @@ def _recovery_story(actors: Actors, registry: Registry, timeline: Timeline, verd
     report = evidence_hash({"root_cause": "unsigned image deployed", "actions": ["signed images only"]})
     for name in ("oracle-1", "oracle-2"):
         receipt = RecoveryDesk(actors.client(name), registry).approve_evaluation(verdict, report)
-    timeline.check(verdicts.functions.stateOf(incident).call() == Phase.RESPONDED, "A's incident left RESPONDED early")
+    timeline.check(verdicts.functions.stateOf(incident).call() == Phase.EVALUATED, "A's incident is not EVALUATED")
     timeline.record("evaluation report recorded", receipt, f"root-cause analysis {report[:10]}…")
 
     actors.devnet.increase_time(params["challenge_window"])

@@ -76,15 +76,19 @@ class Incidents:
 
     def _view(self, log: Any) -> IncidentView:
         args = log["args"]
+        fields = args["verdict"]
+        if not isinstance(fields, dict):  # a plain tuple, in struct order
+            fields = dict(zip(("incidentId", "provider", "violationClass", "severity", "evidenceHash", "observedAt",
+                               "deadline", "committeeEpoch"), fields, strict=True))  # fmt: skip
         verdict = Verdict(
-            incident_id=args["incidentId"],
-            provider=args["provider"],
-            violation_class=args["violationClass"],
-            severity=args["severity"],
-            evidence_hash=args["evidenceHash"],
-            observed_at=args["observedAt"],
-            deadline=args["deadline"],
-            committee_epoch=args["committeeEpoch"],
+            incident_id=fields["incidentId"],
+            provider=fields["provider"],
+            violation_class=fields["violationClass"],
+            severity=fields["severity"],
+            evidence_hash=fields["evidenceHash"],
+            observed_at=fields["observedAt"],
+            deadline=fields["deadline"],
+            committee_epoch=fields["committeeEpoch"],
         )
         return IncidentView(
             incident_id=verdict.incident_id,

@@ -14,7 +14,7 @@ from unittest import mock
 import ape
 from ape_ethereum.trace import Trace
 from eth_abi import decode as abi_decode
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 
 from conftest import MIN_SELF_STAKE, TOKEN, UNBONDING
 
@@ -46,6 +46,10 @@ def _normalize(value):
         return value.address
     if isinstance(value, bytes):
         return bytes(value)
+    if isinstance(value, list | tuple):  # a struct argument: its fields in order
+        return [_normalize(v) for v in value]
+    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return to_checksum_address(value)
     return value
 
 

@@ -35,16 +35,17 @@ def finalize(system, verdict):
 
 def test_a_severe_verdict_jails_at_once_but_does_not_tombstone(system, chain):
     b = system.provider_b.address
-    now = chain.pending_timestamp
 
     verdict, tx = severe_breach(system)
+    now = chain.blocks[tx.block_number].timestamp
 
     vm = system.VerdictManager
     executed = [args for name, args in emitted(tx, vm) if name == "VerdictExecuted"]
     assert executed == [{
         "incidentId": iid(verdict), "provider": b, "digest": bytes(vm.hashVerdict(verdict.as_tuple())),
-        "violationClass": ViolationClass.SECURITY_BREACH, "level": Level.SEVERE, "amount": SLASHED,
-        "jailedUntil": now + 30 * DAY, "evidenceHash": bytes.fromhex(verdict.evidence_hash[2:]),
+        "verdict": [iid(verdict), b, ViolationClass.SECURITY_BREACH, verdict.severity,
+                    bytes.fromhex(verdict.evidence_hash[2:]), verdict.observed_at, verdict.deadline, 1],
+        "level": Level.SEVERE, "amount": SLASHED, "jailedUntil": now + 30 * DAY,
     }]
     assert [name for name, _ in emitted(tx, system.StakeManager)] == ["PoolFreezeChanged", "Jailed", "Slashed"]
     assert system.StakeManager.statusOf(b) == ProviderStatus.JAILED

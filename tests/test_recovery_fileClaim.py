@@ -146,12 +146,11 @@ def test_the_tombstone_row_is_not_recoverable(system, chain):
 
 
 def test_a_warning_has_no_escrow_to_claim(system):
-    """A warning slashes nothing and opens no escrow: a claim on it is refused with ClaimNotAllowed
-    for status None (0), not NotRecoverable (which needs an escrow to read the path from)."""
+    """A warning slashes nothing and opens no escrow: there is nothing to recover."""
     escrow = system.RecoveryEscrow
     verdict = slash(system, severity=Level.WARNING)
     assert escrow.escrowOf(verdict.incident_id).status == Status.NONE
-    with reverts(escrow.ClaimNotAllowed, incidentId=iid(verdict), status=Status.NONE):
+    with reverts(escrow.NotRecoverable, incidentId=iid(verdict)):
         file_claim(system, verdict)
 
 

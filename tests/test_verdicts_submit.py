@@ -4,6 +4,7 @@
 from fractions import Fraction
 
 import pytest
+from eth_utils import keccak
 from helpers import emitted, reverts, to_assets, transfers
 
 from swarm_stake.models import Level, Phase, ProviderStatus, RecoveryPath, ViolationClass, incident_id
@@ -463,7 +464,9 @@ def test_two_verdicts_for_one_incident_only_one_executes(system):
     assert_conserved(system)
 
 
-def test_new_incident_of_a_class_with_an_open_incident_reverts_incident_already_open(system):
+def test_new_incident_of_a_class_with_an_open_incident_is_deferred_not_lost(system):
+    """One open incident per class: a second failure's verdict keeps its approvals and waits
+    (VerdictDeferred with the IncidentAlreadyOpen selector); execute() refuses it while the first is open."""
     vm, o, a = system.VerdictManager, system.oracles, system.provider_a
     first = system.verdict()
     system.submit(first)
@@ -472,8 +475,16 @@ def test_new_incident_of_a_class_with_an_open_incident_reverts_incident_already_
     assert second.incident_id != first.incident_id
     system.submit(second, o[:2])
 
+    tx = system.submit(second, [o[2]])
+
+    digest = bytes(vm.hashVerdict(second.as_tuple()))
+    selector = keccak(text="IncidentAlreadyOpen(address,uint8)")[:4]
+    assert emitted(tx, vm)[-1] == (
+        "VerdictDeferred", {"digest": digest, "incidentId": bytes.fromhex(second.incident_id[2:]), "reason": selector}
+    )
+    assert bin(vm.approvalsOf(digest)).count("1") == 3
     with reverts(vm.IncidentAlreadyOpen, provider=a, violationClass=PP):
-        system.submit(second, [o[2]])
+        vm.execute(second.as_tuple(), sender=system.outsider)
     assert system.StakeManager.getProvider(a).openIncidents == 1
     assert vm.stateOf(second.incident_id) == Phase.DETECTED
 

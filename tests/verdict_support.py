@@ -109,11 +109,13 @@ def executed(system, verdict: Verdict, level: int, amount: int, jailed_until: in
             "incidentId": b32(verdict.incident_id),
             "provider": verdict.provider,
             "digest": digest_of(system, verdict),
-            "violationClass": int(verdict.violation_class),
+            "verdict": [
+                b32(verdict.incident_id), verdict.provider, int(verdict.violation_class), int(verdict.severity),
+                b32(verdict.evidence_hash), verdict.observed_at, verdict.deadline, verdict.committee_epoch,
+            ],
             "level": int(level),
             "amount": amount,
             "jailedUntil": jailed_until,
-            "evidenceHash": b32(verdict.evidence_hash),
         },
     )
 

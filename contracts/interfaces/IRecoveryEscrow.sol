@@ -293,7 +293,8 @@ interface IRecoveryEscrow {
     function release(IVerdictManager.Verdict calldata verdict) external returns (uint256 amount);
 
     /// @notice Closes an escrow by its default outcome: unclaimed after the claim deadline, or past its
-    /// maximum lifetime, what was not released is forfeited, the pool unfrozen, the incident closed. Anyone.
+    /// maximum lifetime, what was not released is forfeited, the pool unfrozen, the incident closed. Anyone;
+    /// not while an appeal is pending, and never for a tombstoning incident (it ends with the tombstone).
     /// Not for a tombstoning incident (`NotRecoverable`): `IVerdictManager.finalizeTombstone` ends it.
     function close(IVerdictManager.Verdict calldata verdict) external returns (uint256 forfeited);
 

@@ -243,22 +243,23 @@ interface IVerdictManager {
     /// @notice Item `index` of a batch was skipped; `reason` is the revert data.
     event VerdictSkipped(uint256 indexed index, bytes32 indexed digest, bytes reason);
     /// @notice The verdict `digest` executed: `provider` slashed `amount` into escrow at `level`,
-    /// jailed until `jailedUntil` (0: a warning, nothing slashed or frozen).
+    /// jailed until `jailedUntil` (0: a warning, nothing slashed or frozen). The event carries every
+    /// field of the verdict, so the verdict that later steps take can be rebuilt from the chain.
     event VerdictExecuted(
         bytes32 indexed incidentId,
         address indexed provider,
         bytes32 indexed digest,
-        uint8 violationClass,
+        Verdict verdict,
         uint8 level,
         uint256 amount,
-        uint256 jailedUntil,
-        bytes32 evidenceHash
+        uint256 jailedUntil
     );
     /// @notice `incidentId` of `provider` was appealed.
     event IncidentAppealed(bytes32 indexed incidentId, address indexed provider);
     /// @notice The appeal of `incidentId` ended with the verdict standing.
     event VerdictUpheld(bytes32 indexed incidentId, address indexed provider);
-    /// @notice `incidentId` was overturned: `amountReturned` back to the pool, `oraclePenalties` from signers' bonds.
+    /// @notice `incidentId` was overturned: `amountReturned` (what the escrow still held) back to the pool,
+    /// `oraclePenalties` from signers' bonds.
     event VerdictOverturned(bytes32 indexed incidentId, address indexed provider, uint256 amountReturned, uint256 oraclePenalties);
     /// @notice `provider` was tombstoned for `incidentId`, its escrow forfeited.
     event IncidentTombstoned(bytes32 indexed incidentId, address indexed provider);
@@ -278,7 +279,8 @@ interface IVerdictManager {
     /* VERDICTS */
 
     /// @notice Records the approvals carried by `signatures` (members of the verdict's epoch, each at
-    /// most once) and executes the verdict when it reaches quorum and can execute. Anyone may call.
+    /// most once) and executes the verdict when it reaches quorum and can execute. A pause, a spent cap
+    /// or an open incident of the same class defers it (`VerdictDeferred`). Anyone may call.
     /// @return executed Whether the verdict executed in this call.
     function submit(Verdict calldata verdict, bytes[] calldata signatures) external returns (bool executed);
 
