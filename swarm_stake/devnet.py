@@ -127,7 +127,9 @@ class Devnet:
             "--accounts", str(self.account_count),
         ]  # fmt: skip
         if self.block_time:
-            command += ["--block-time", str(self.block_time)]
+            # Transactions still mine at once; empty blocks between them keep the chain clock on the
+            # wall clock, so that windows and epochs pass in real time.
+            command += ["--block-time", str(self.block_time), "--mixed-mining"]
         self._process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
         )

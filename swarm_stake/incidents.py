@@ -7,6 +7,7 @@ against the digest the VerdictManager stored.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -47,6 +48,8 @@ class IncidentView(BaseModel):
 def _hex(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
+    if isinstance(value, Mapping):
+        return {k: _hex(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
         return [_hex(v) for v in value]
     return value
@@ -77,7 +80,7 @@ class Incidents:
     def _view(self, log: Any) -> IncidentView:
         args = log["args"]
         fields = args["verdict"]
-        if not isinstance(fields, dict):  # a plain tuple, in struct order
+        if not isinstance(fields, Mapping):  # a plain tuple, in struct order
             fields = dict(zip(("incidentId", "provider", "violationClass", "severity", "evidenceHash", "observedAt",
                                "deadline", "committeeEpoch"), fields, strict=True))  # fmt: skip
         verdict = Verdict(

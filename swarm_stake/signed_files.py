@@ -23,6 +23,6 @@ class SignedMessageFile(BaseModel):
     signatures: list[SignedEntry] = Field(default_factory=list)
 
     def model(self) -> Any:
-        from ..models import RestorationAttestation, Verdict
+        from .models import RestorationAttestation, Verdict
 
         return (Verdict if self.type == "Verdict" else RestorationAttestation).model_validate(self.message)

@@ -26,7 +26,7 @@ def devnet_up(port: int, registry_path: Path | None, as_json: bool) -> None:
     """Start anvil, deploy swarm-stake, fund the dev accounts, and keep running until Ctrl-C."""
     from ..devnet import DEV_MNEMONIC, Devnet
 
-    chain = Devnet(port=port)
+    chain = Devnet(port=port, block_time=1)
     chain.start()
     try:
         registry = chain.deploy()

@@ -158,4 +158,43 @@ def oracle_submit(rt: Runtime, path: Path) -> None:
     rt.done(f"submitted {len(signatures)} signatures: {outcome}", receipt)
 
 
+def _decide(rt: Runtime, incident_id: str, document_path: Path, kind: str) -> None:
+    from web3.logs import DISCARD
+
+    from ..evidence import evidence_hash
+    from ..incidents import Incidents
+    from .runtime import read_json_file
+
+    verdict = Incidents(rt.client(), rt.registry).verdict(incident_id)
+    digest = evidence_hash(read_json_file(document_path, f"{kind} document"))
+    escrow = rt.contract("RecoveryEscrow", signer=True)
+    fn = escrow.functions.approveEvaluation if kind == "evaluation" else escrow.functions.approveRejection
+    with rt.progress("sending the approval"):
+        receipt = rt.client(signer=True).send(fn(verdict.as_tuple(), digest))
+    event = escrow.events.EvaluationRecorded if kind == "evaluation" else escrow.events.ClaimRejected
+    done = event().process_receipt(receipt, errors=DISCARD)
+    outcome = "quorum reached: recorded" if done else "approval recorded, quorum not yet reached"
+    rt.done(f"{kind} {digest} of {incident_id}: {outcome}", receipt)
+
+
+@oracle.command("evaluate")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="the evaluation report (JSON root-cause analysis); its canonical keccak256 is recorded")
+@pass_runtime
+def oracle_evaluate(rt: Runtime, incident_id: str, report_path: Path) -> None:
+    """Approve recording the evaluation report of INCIDENT (a committee member; recorded at quorum)."""
+    _decide(rt, incident_id, report_path, "evaluation")
+
+
+@oracle.command("reject")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@click.option("--evidence", "evidence_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="why the claim fails (JSON evidence bundle); its canonical keccak256 is recorded")
+@pass_runtime
+def oracle_reject(rt: Runtime, incident_id: str, evidence_path: Path) -> None:
+    """Approve rejecting the recovery claim of INCIDENT during its challenge window (rejected at quorum)."""
+    _decide(rt, incident_id, evidence_path, "rejection")
+
+
 COMMANDS = [oracle]
