@@ -54,10 +54,14 @@ $(TOOLS)/solc.stamp: $(TOOLS)/npm.stamp tools/solc.js
 
 compile: $(TOOLS)/compile.stamp
 $(TOOLS)/compile.stamp: $(TOOLS)/solc.stamp $(TOOLS)/venv.stamp ape-config.yaml $(CONTRACT_SOURCES)
-	ape compile
+	ape compile --force
 	touch $@
 
-artifacts: $(TOOLS)/compile.stamp
+# A full compile: Ape's incremental compile can keep a contract whose imported interface changed
+# (its metadata hash, part of the bytecode, covers every imported source).
+artifacts: $(TOOLS)/solc.stamp $(TOOLS)/venv.stamp
+	ape compile --force
+	touch $(TOOLS)/compile.stamp
 	python scripts/export_artifacts.py
 
 test: setup $(TOOLS)/compile.stamp

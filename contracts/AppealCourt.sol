@@ -10,6 +10,7 @@ import {IAppealCourt} from "./interfaces/IAppealCourt.sol";
 import {IRecoveryEscrow} from "./interfaces/IRecoveryEscrow.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IVerdictManager} from "./interfaces/IVerdictManager.sol";
+import {SafeDeposit} from "./libraries/SafeDeposit.sol";
 
 /// @title AppealCourt
 /// @notice Appeal bonds and the arbiter's decisions. See {IAppealCourt}.
@@ -51,12 +52,7 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         uint256 deadline = block.timestamp + incident.appealResolution;
         _appeals[verdict.incidentId] = Appeal({appellant: msg.sender, bond: bond});
         emit Appealed(verdict.incidentId, verdict.provider, msg.sender, bond, deadline);
-        if (bond != 0) {
-            uint256 balanceBefore = _token.balanceOf(address(this));
-            _token.safeTransferFrom(msg.sender, address(this), bond);
-            uint256 received = _token.balanceOf(address(this)) - balanceBefore;
-            if (received != bond) revert TransferAmountMismatch(bond, received);
-        }
+        if (bond != 0) _pullExact(bond);
     }
 
     /// @inheritdoc IAppealCourt
@@ -107,5 +103,11 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         appeal_ = _appeals[incidentId];
         if (appeal_.appellant == address(0) || !_verdicts.appealPending(incidentId)) revert NoPendingAppeal(incidentId);
         deadline = deadlineOf(incidentId);
+    }
+
+    /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.
+    function _pullExact(uint256 amount) private {
+        uint256 received = SafeDeposit.pull(_token, msg.sender, amount);
+        if (received != amount) revert TransferAmountMismatch(amount, received);
     }
 }

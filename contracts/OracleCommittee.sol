@@ -9,6 +9,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {SafeDeposit} from "./libraries/SafeDeposit.sol";
 
 /// @dev The one view the committee needs from the verdict contract.
 interface IBondLock {
@@ -115,11 +116,7 @@ contract OracleCommittee is IOracleCommittee, AccessControl, ReentrancyGuardTran
         uint256 total = bond.amount + amount;
         bond.amount = total.toUint128();
         emit BondPosted(msg.sender, amount, total);
-
-        uint256 balanceBefore = _token.balanceOf(address(this));
-        _token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = _token.balanceOf(address(this)) - balanceBefore;
-        if (received != amount) revert TransferAmountMismatch(amount, received);
+        _pullExact(amount);
     }
 
     /// @inheritdoc IOracleCommittee
@@ -201,5 +198,11 @@ contract OracleCommittee is IOracleCommittee, AccessControl, ReentrancyGuardTran
         if (source == address(0)) revert ZeroAddress();
         _lockSource = source;
         emit LockSourceSet(source);
+    }
+
+    /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.
+    function _pullExact(uint256 amount) private {
+        uint256 received = SafeDeposit.pull(_token, msg.sender, amount);
+        if (received != amount) revert TransferAmountMismatch(amount, received);
     }
 }

@@ -14,6 +14,8 @@ import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IRecoveryEscrow} from "./interfaces/IRecoveryEscrow.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IVerdictManager} from "./interfaces/IVerdictManager.sol";
+import {CommitteeApprovals} from "./libraries/CommitteeApprovals.sol";
+import {SafeDeposit} from "./libraries/SafeDeposit.sol";
 
 /// @title RecoveryEscrow
 /// @notice One escrow per incident, the recovery claim that earns it back, and the insurance pool.
@@ -203,7 +205,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         if (attestation.committeeEpoch != epoch_) revert StaleCommitteeEpoch(attestation.committeeEpoch, epoch_);
         bytes32 digest = _hashAttestation(attestation);
         uint256 bitmap = _collect(digest, epoch_, signatures);
-        if (_popcount(bitmap) < threshold_) return false;
+        if (CommitteeApprovals.count(bitmap) < threshold_) return false;
 
         bool passed = attestation.healthy && attestation.dataIntact;
         claim.nextEpoch += 1;
@@ -359,10 +361,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         uint256 balance = _insurance + amount;
         _insurance = balance.toUint128();
         emit InsuranceDeposited(msg.sender, amount, balance);
-        uint256 balanceBefore = _token.balanceOf(address(this));
-        _token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = _token.balanceOf(address(this)) - balanceBefore;
-        if (received != amount) revert TransferAmountMismatch(amount, received);
+        _pullExact(amount);
     }
 
     /// @inheritdoc IRecoveryEscrow
@@ -547,15 +546,9 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         if (bitmap & bit != 0) revert DuplicateSigner(msg.sender);
         bitmap |= bit;
         _approvals[decision] = bitmap;
-        uint256 approvals = _popcount(bitmap);
+        uint256 approvals = CommitteeApprovals.count(bitmap);
         emit DecisionApproved(incidentId, decision, msg.sender, approvals);
         return approvals == threshold_;
-    }
-
-    function _seatBit(uint64 epoch_, address signer) private view returns (uint256) {
-        uint256 seat = _committee.seatOf(epoch_, signer);
-        if (seat == 0) revert NotCommitteeMember(signer, epoch_);
-        return 1 << (seat - 1);
     }
 
     function _returnToPool(address provider, uint256 amount) private {
@@ -577,9 +570,15 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         return _hashTypedDataV4(keccak256(abi.encode(ATTESTATION_TYPEHASH, attestation)));
     }
 
-    function _popcount(uint256 x) private pure returns (uint256 count) {
-        for (; x != 0; ++count) {
-            x &= x - 1;
-        }
+    /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.
+    function _pullExact(uint256 amount) private {
+        uint256 received = SafeDeposit.pull(_token, msg.sender, amount);
+        if (received != amount) revert TransferAmountMismatch(amount, received);
+    }
+
+    /// @dev The approval bit of `signer`'s seat in `epoch_`; reverts for non-members.
+    function _seatBit(uint64 epoch_, address signer) private view returns (uint256 bit) {
+        bit = CommitteeApprovals.seatBit(_committee, epoch_, signer);
+        if (bit == 0) revert NotCommitteeMember(signer, epoch_);
     }
 }

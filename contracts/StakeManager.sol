@@ -8,6 +8,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
+import {SafeDeposit} from "./libraries/SafeDeposit.sol";
 import {SharesMath} from "./libraries/SharesMath.sol";
 
 /// @dev The one view the StakeManager needs from the verdict contract.
@@ -370,9 +371,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
 
     /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.
     function _pullExact(uint256 amount) private {
-        uint256 balanceBefore = _token.balanceOf(address(this));
-        _token.safeTransferFrom(msg.sender, address(this), amount);
-        uint256 received = _token.balanceOf(address(this)) - balanceBefore;
+        uint256 received = SafeDeposit.pull(_token, msg.sender, amount);
         if (received != amount) revert TransferAmountMismatch(amount, received);
     }
 

@@ -10,6 +10,7 @@ import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IRecoveryEscrow} from "./interfaces/IRecoveryEscrow.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IVerdictManager} from "./interfaces/IVerdictManager.sol";
+import {CommitteeApprovals} from "./libraries/CommitteeApprovals.sol";
 
 /// @title VerdictManager
 /// @notice Signed verdicts with m-of-n quorum, the slashing matrix, escalation, caps, the guardian
@@ -92,7 +93,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             added |= bit;
             if (bitmap & bit != 0) continue; // recorded by an earlier transaction
             bitmap |= bit;
-            emit VerdictApproved(digest, verdict.incidentId, signer, _popcount(bitmap));
+            emit VerdictApproved(digest, verdict.incidentId, signer, CommitteeApprovals.count(bitmap));
         }
         return _record(verdict, digest, bitmap, threshold_);
     }
@@ -104,7 +105,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         uint256 bit = _seatBit(verdict.committeeEpoch, msg.sender);
         if (bitmap & bit != 0) revert DuplicateSigner(msg.sender);
         bitmap |= bit;
-        emit VerdictApproved(digest, verdict.incidentId, msg.sender, _popcount(bitmap));
+        emit VerdictApproved(digest, verdict.incidentId, msg.sender, CommitteeApprovals.count(bitmap));
         return _record(verdict, digest, bitmap, threshold_);
     }
 
@@ -128,7 +129,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         bytes32 digest = _hashVerdict(verdict);
         (uint64 epoch_,, uint16 threshold_) = _committee.config();
         if (verdict.committeeEpoch != epoch_) revert StaleCommitteeEpoch(verdict.committeeEpoch, epoch_);
-        uint256 approvals = _popcount(_approvals[digest]);
+        uint256 approvals = CommitteeApprovals.count(_approvals[digest]);
         if (approvals < threshold_) revert QuorumNotReached(approvals, threshold_);
         _execute(verdict, digest, true);
     }
@@ -164,7 +165,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         Incident storage incident = _incidents[verdict.incidentId];
         // Only an approval detects an incident: an empty submission must not mark it.
         if (incident.detectedAt == 0 && bitmap != 0) incident.detectedAt = uint40(block.timestamp);
-        if (_popcount(bitmap) < threshold_) return false;
+        if (CommitteeApprovals.count(bitmap) < threshold_) return false;
         return _execute(verdict, digest, false);
     }
 
@@ -608,13 +609,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         return keccak256(abi.encode(provider, violationClass, observedAt / bucketLength));
     }
 
-    /// @dev The approval bit of `signer`'s seat in `epoch_`; reverts for non-members.
-    function _seatBit(uint64 epoch_, address signer) private view returns (uint256) {
-        uint256 seat = _committee.seatOf(epoch_, signer);
-        if (seat == 0) revert NotCommitteeMember(signer, epoch_);
-        return 1 << (seat - 1);
-    }
-
     /// @dev Observation, deadline, grace and one pause, then the appeal window: how long after a
     /// failure its verdict can still take stake (see {IStakeManager-setUnbondingPeriod}).
     function _slashableWindow(Windows memory w) private pure returns (uint256) {
@@ -627,9 +621,9 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         return elapsed >= window ? 0 : used * (window - elapsed) / window;
     }
 
-    function _popcount(uint256 x) private pure returns (uint256 count) {
-        for (; x != 0; ++count) {
-            x &= x - 1;
-        }
+    /// @dev The approval bit of `signer`'s seat in `epoch_`; reverts for non-members.
+    function _seatBit(uint64 epoch_, address signer) private view returns (uint256 bit) {
+        bit = CommitteeApprovals.seatBit(_committee, epoch_, signer);
+        if (bit == 0) revert NotCommitteeMember(signer, epoch_);
     }
 }
