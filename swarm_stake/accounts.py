@@ -103,7 +103,10 @@ def unlock(path: Path, password: str) -> LocalAccount:
     try:
         key = Account.decrypt(document, password)
     except ValueError as exc:
-        raise KeystoreError(f"wrong password for the keystore {path}") from exc
+        raise KeystoreError(
+            f"wrong password for the keystore {path}; check the password in --password-file or "
+            "SWARM_STAKE_PASSWORD (or the one typed at the prompt)"
+        ) from exc
     except (KeyError, TypeError) as exc:
         raise KeystoreError(f"{path} is not a keystore file") from exc
     return Account.from_key(key)

@@ -28,29 +28,92 @@ if TYPE_CHECKING:
 
 #: Plain-language explanations of the contracts' custom errors, keyed by error name.
 EXPLANATIONS: dict[str, str] = {
+    # StakeManager and the token
     "ZeroAmount": "the amount must be greater than zero",
-    "ZeroAddress": "an address argument is the zero address",
-    "ZeroShares": "the amount is too small to buy a single share of this pool",
-    "ProviderAlreadyRegistered": "this key is already registered as a provider",
-    "ProviderNotRegistered": "no provider is registered under this address",
-    "ProviderTombstoned": "the provider is permanently excluded",
-    "ProviderNotActive": "the provider is jailed, tombstoned or below its minimum self-stake",
-    "NotProviderKey": "only the provider's owner or operator key may do this",
-    "SelfStakeBelowMinimum": "the provider's self-stake would fall below the minimum",
-    "InsufficientShares": "you hold fewer bonded shares than requested",
-    "NothingToWithdraw": "there is no unbonding stake to withdraw",
-    "UnbondingNotFinished": "the unbonding period has not ended yet",
-    "PoolFrozen": "the pool is frozen while an incident is open",
-    "PoolDepleted": "the pool was slashed to zero and takes no new stake",
+    "ZeroAddress": "an address argument is the zero address; give a real address",
+    "ZeroShares": "the amount is too small to buy a single share of this pool; stake more",
+    "ProviderAlreadyRegistered": "this key is already registered as a provider; use `swarm-stake provider stake` to add stake",
+    "ProviderNotRegistered": "no provider is registered under this address; check the address "
+    "(`swarm-stake provider status ADDRESS`)",
+    "ProviderTombstoned": "the provider is permanently excluded; choose another provider",
+    "ProviderNotActive": "the provider is jailed, tombstoned or below its minimum self-stake and takes no delegations; "
+    "check `swarm-stake provider status` and choose an active provider or wait",
+    "NotProviderKey": "only the provider's owner or operator key may do this; use its keystore",
+    "SelfStakeBelowMinimum": "the provider's self-stake would fall below the minimum; unstake less, or --all to leave",
+    "InsufficientShares": "you hold fewer bonded shares than requested; check `swarm-stake delegator positions`",
+    "NothingToWithdraw": "there is no unbonding stake to withdraw; unstake first, then withdraw after the unbonding period",
+    "UnbondingNotFinished": "the unbonding period has not ended yet; wait until unbondingEnd "
+    "(`swarm-stake delegator positions`), then withdraw",
+    "PoolFrozen": "the pool is frozen while an incident is open; wait until its incidents close "
+    "(`swarm-stake incidents list --provider ADDRESS`)",
+    "PoolDepleted": "the pool was slashed to zero and takes no new stake; choose another provider",
     "TransferAmountMismatch": "the token delivered a different amount (fee-on-transfer tokens are refused)",
     "SlashExceedsStake": "the slash is larger than the pool",
     "PoolNotFrozen": "the pool has no open incident",
     "UnbondingPeriodOutOfRange": "the unbonding period is out of range",
     "JailNotInFuture": "the jail end must be in the future",
-    "AccessControlUnauthorizedAccount": "the sender lacks the role this call needs",
-    "ERC20InsufficientBalance": "the token balance is too low",
+    "AccessControlUnauthorizedAccount": "the sender lacks the role this call needs; use a keystore that holds it",
+    "ERC20InsufficientBalance": "the token balance is too low; fund the account or use a smaller amount",
     "ERC20InsufficientAllowance": "the token allowance is too low; approve the StakeManager first",
     "ReentrancyGuardReentrantCall": "re-entrant call refused",
+    # VerdictManager and AppealCourt
+    "AlreadyAppealed": "the verdict was already appealed; follow it with `swarm-stake incidents show INCIDENT`",
+    "AppealWindowClosed": "the appeal window has closed and the verdict can no longer be appealed; "
+    "see `swarm-stake incidents show INCIDENT`",
+    "NotProviderOperator": "only the provider's operator key may do this; use the operator's keystore (--keystore)",
+    "IncidentAlreadyExecuted": "this verdict was already executed; see `swarm-stake incidents show INCIDENT`",
+    "IncidentAlreadyOpen": "the provider already has an open incident of this class; wait until it closes",
+    "IncidentIdMismatch": "the incident id does not match the provider, class and observation time; rebuild the verdict",
+    "NotCommitteeMember": "a signature is not by a member of the current oracle committee; sign with a member's keystore",
+    "InvalidSignature": "a signature does not recover; sign the message again",
+    "DuplicateSigner": "one member signed twice; collect signatures from different members",
+    "StaleCommitteeEpoch": "the message names an earlier committee epoch; build and sign it again",
+    "VerdictDeadlinePassed": "the verdict's deadline has passed; build and sign a new verdict",
+    "DeadlineTooFar": "the verdict's deadline is further out than allowed; build the verdict again",
+    "ExecutionWindowPassed": "the verdict can no longer execute (its execution window passed); build a new verdict",
+    "ObservationOutOfRange": "the observation time is in the future or older than the maximum verdict age; "
+    "use a recent --observed-at",
+    "QuorumNotReached": "not enough committee approvals yet; collect more signatures",
+    "SeverityNotApplicable": "this severity is not used for this violation class; choose another severity",
+    "ProviderNotSlashable": "the provider cannot be slashed (not registered or tombstoned); check the address",
+    "SlashRateCapExceeded": "the slash exceeds the rolling system slashing cap; wait for the cap window to pass",
+    "ProviderSlashCapExceeded": "the slash exceeds the provider's rolling slashing cap; wait for the cap window to pass",
+    "ExecutionPaused": "verdict execution is paused by the guardian; try again after pausedUntil",
+    "UnknownIncident": "no such incident in this deployment; check the incident id (`swarm-stake incidents list`)",
+    "VerdictMismatch": "the verdict differs from the one executed for this incident; check the incident id",
+    "NoPendingAppeal": "the incident has no pending appeal",
+    "ResolutionDeadlinePassed": "the appeal's resolution deadline has passed",
+    "ResolutionDeadlineNotReached": "the appeal's resolution deadline has not been reached yet",
+    # RecoveryEscrow
+    "AuditProofRequired": "this recovery path needs an audit proof; pass --proof FILE signed by an auditor",
+    "AuditProofMismatch": "the audit proof is for another incident or provider; "
+    "ask the auditor to sign the bundle of this incident",
+    "AuditProofNotValid": "the audit proof is expired, or issued before the incident or in the future; "
+    "ask the auditor for a fresh proof",
+    "AuditProofUsed": "this audit proof was already used; ask the auditor for a new one",
+    "NotAuditor": "the audit proof is not signed by a registered auditor; ask a registered auditor to sign the bundle",
+    "AuditorIsProviderKey": "the audit proof is signed by the provider's own key; an independent auditor must sign it",
+    "ClaimDeadlinePassed": "the claim window of this incident has closed and no claim can be filed any more",
+    "ClaimNotAllowed": "no claim can be filed in the escrow's current state; see `swarm-stake recovery status INCIDENT`",
+    "EscrowNotOpen": "the escrow of this incident is not open (released, forfeited or refunded); "
+    "see `swarm-stake recovery status INCIDENT`",
+    "NotObserving": "the claim is not under observation (not filed, rejected, or every epoch attested); "
+    "see `swarm-stake recovery status INCIDENT`",
+    "WrongObservationEpoch": "the attestation is not for the epoch under observation; attest the next epoch that "
+    "`swarm-stake recovery status INCIDENT` shows",
+    "ObservationEpochNotOver": "the observation epoch has not ended yet; submit after endsAt",
+    "ObservationOutsideEpoch": "the attestation's observation time is outside its epoch; build it again with "
+    "`swarm-stake oracle attest`",
+    "NothingToRelease": "nothing can be released yet: no newly vested stake, or the challenge window has not ended "
+    "(payableFrom); see `swarm-stake recovery status INCIDENT`",
+    "EvaluationMissing": "the evaluation report is not recorded yet; the committee records it with "
+    "`swarm-stake oracle evaluate`, then release",
+    "EvaluationAlreadyRecorded": "the evaluation report of this incident is already recorded",
+    "ChallengeWindowClosed": "the challenge window has closed; the claim can no longer be rejected",
+    "AppealPending": "an appeal of this incident is pending; wait for the arbiter's decision",
+    "ReleasesPaused": "releases are paused by the guardian; try again after pausedUntil",
+    "NotRecoverable": "the slashed stake of this incident is not recoverable",
+    "NotClosable": "the escrow cannot be closed yet; try again after closableAt",
 }
 
 
@@ -91,7 +154,8 @@ def decode_revert(data: str | bytes | None) -> ContractError | None:
         return None
     values = abi_decode(list(spec.types), raw[4:]) if spec.types else ()
     values = tuple(
-        Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(spec.types, values, strict=True)
+        Web3.to_checksum_address(v) if t == "address" else "0x" + v.hex() if isinstance(v, bytes) else v
+        for t, v in zip(spec.types, values, strict=True)
     )
     return ContractError(spec.name, dict(zip(spec.names, values)), EXPLANATIONS.get(spec.name))
 
@@ -124,7 +188,10 @@ class Client:
         try:
             w3.eth.chain_id
         except Exception as exc:  # requests' and web3's errors alike: the endpoint is unusable
-            raise ChainConnectionError(f"cannot reach the JSON-RPC endpoint at {rpc_url}: {exc}") from exc
+            raise ChainConnectionError(
+                f"cannot reach the JSON-RPC endpoint at {rpc_url} ({type(exc).__name__}); check that the node is "
+                "running and that --rpc-url or SWARM_STAKE_RPC_URL points to it"
+            ) from exc
         return cls(w3=w3, account=account, **kwargs)
 
     # -- contracts -------------------------------------------------------------------------

@@ -169,7 +169,12 @@ class DeployParams(BaseModel):
         except json.JSONDecodeError as exc:
             raise ConfigError(f"parameter file {path} is not valid JSON: {exc}") from exc
         except ValidationError as exc:
-            raise ConfigError(f"parameter file {path} is invalid:\n{exc}") from exc
+            raise ConfigError(f"parameter file {path} is invalid: {_problems(exc)}; fix it and run again") from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    """A validation error on one line: `field.path: message` for each problem."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors())
 
 
 class Registry(BaseModel):
@@ -203,7 +208,8 @@ class Registry(BaseModel):
         except FileNotFoundError as exc:
             raise ConfigError(f"deployment registry not found: {path}") from exc
         except ValidationError as exc:
-            raise ConfigError(f"deployment registry {path} is invalid:\n{exc}") from exc
+            raise ConfigError(f"deployment registry {path} is invalid: {_problems(exc)}; use the file that "
+                              "`swarm-stake deploy` or `devnet up --registry` wrote") from exc
 
 
 Addresses = dict[str, str]

@@ -63,7 +63,7 @@ def _config_path(init: dict[str, Any]) -> Path | None:
     if explicit:
         path = Path(explicit)
         if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
+            raise ConfigError(f"config file not found: {path}; check --config or SWARM_STAKE_CONFIG")
         return path
     return DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None
 
@@ -75,6 +75,11 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**given)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
-        raise ConfigError(f"invalid settings: {problems}") from exc
+        raise ConfigError(
+            f"invalid settings: {problems}; fix the value in the config file, the SWARM_STAKE_* environment "
+            "or the command-line flags"
+        ) from exc
+    except ConfigError:  # a missing config file, already explained
+        raise
     except ValueError as exc:  # a malformed TOML file
-        raise ConfigError(f"cannot read the config file: {exc}") from exc
+        raise ConfigError(f"cannot read the config file: {exc}; fix its TOML syntax") from exc

@@ -75,19 +75,22 @@ class Staking:
             raise ContractError(
                 "ERC20InsufficientBalance",
                 {"sender": owner, "balance": balance, "needed": amount},
-                "the token balance is too low for this amount",
+                "the token balance is too low for this amount; fund the account or use a smaller amount",
             )
         if self.token.functions.allowance(owner, self.manager.address).call() < amount:
             self.client.send(self.token.functions.approve(self.manager.address, amount))
 
     def register(self, operator: str, self_stake: int, metadata_uri: str) -> TxReceipt:
         me = self.client.require_account().address
+        if int(operator, 16) == 0:
+            raise ContractError("ZeroAddress", {}, "the operator is the zero address; give the operator key's address")
         if self.manager.functions.getProvider(me).call()[3]:
-            raise ContractError("ProviderAlreadyRegistered", {"provider": me}, "this key is already registered")
+            raise ContractError("ProviderAlreadyRegistered", {"provider": me},
+                                "this key is already registered; add stake with `swarm-stake provider stake`")  # fmt: skip
         minimum = self.manager.functions.minSelfStake().call()
         if self_stake < minimum:
             raise ContractError("SelfStakeBelowMinimum", {"selfStake": self_stake, "minimum": minimum},
-                                "the self-stake is below the minimum")  # fmt: skip
+                                "the self-stake is below the minimum; stake at least the minimum")  # fmt: skip
         self._approve(self_stake)
         return self.client.send(self.manager.functions.registerProvider(operator, self_stake, metadata_uri))
 
@@ -131,8 +134,16 @@ class Staking:
     # -- views -------------------------------------------------------------------------------
 
     def provider(self, address: str, block: int | str = "latest") -> ProviderView:
+        from web3.exceptions import BlockNotFound
+
+        from .errors import ConfigError
+
         fn = self.manager.functions
-        number = self.client.w3.eth.get_block(block)["number"]
+        try:
+            number = self.client.w3.eth.get_block(block)["number"]
+        except BlockNotFound as exc:
+            latest = self.client.w3.eth.block_number
+            raise ConfigError(f"block {block} does not exist yet (the latest is {latest}); give an earlier --block") from exc
         operator, jailed_until, open_incidents, registered, _ = fn.getProvider(address).call(block_identifier=number)
         assets, shares = fn.getPool(address).call(block_identifier=number)
         return ProviderView(

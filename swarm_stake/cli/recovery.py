@@ -202,7 +202,11 @@ def auditor_verify(rt: Runtime, proof_path: Path) -> None:
 
     rt.output({"valid": valid, "checks": checks, "auditor": proof_file.auditor}, human)
     if not valid:
-        raise SystemExit(1)
+        from ..errors import ConfigError
+
+        failed = "; ".join(name for name, ok in checks.items() if not ok)
+        raise ConfigError(f"the audit proof {proof_path} is not valid (failed: {failed}); do not file a claim "
+                          "with it: ask a registered auditor of this deployment to sign the bundle again")  # fmt: skip
 
 
 COMMANDS = [recovery, auditor]

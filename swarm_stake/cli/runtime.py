@@ -70,6 +70,8 @@ class TokenAmountType(click.ParamType):
             self.fail(f"{value!r} is not an amount of tokens (e.g. 1000 or 2.5)", param, ctx)
         if not amount.is_finite() or amount <= 0:
             self.fail(f"{value!r}: the amount must be a positive number of tokens", param, ctx)
+        if amount.adjusted() > 40:  # far beyond any token supply; also keeps the conversion exact
+            self.fail(f"{value!r}: the amount is far larger than any token supply", param, ctx)
         return amount
 
 
@@ -238,7 +240,7 @@ def to_base_units(amount: Decimal, decimals: int) -> int:
 
     scaled = amount.scaleb(decimals)
     if scaled != scaled.to_integral_value():
-        raise ConfigError(f"{amount} has more than {decimals} decimals")
+        raise ConfigError(f"{amount} has more than {decimals} decimals; round it to {decimals} decimals")
     return int(scaled)
 
 

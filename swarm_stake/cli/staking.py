@@ -37,9 +37,18 @@ def _unstake(rt: Runtime, provider: str, amount: Decimal | None, all_: bool, wha
     staking = _staking(rt, signer=True)
     me = staking.client.require_account().address
     held = staking.manager.functions.getPosition(provider, me).call()[0]
-    shares = held if all_ else staking.shares_for(provider, to_base_units(amount, staking.decimals))
-    if shares == 0:
-        raise ConfigError(f"{me} holds no bonded stake in the pool of {provider}")
+    if held == 0:
+        raise ConfigError(f"{me} holds no bonded stake in the pool of {provider}; check the provider address "
+                          "and the keystore (`swarm-stake delegator positions ADDRESS`)")  # fmt: skip
+    if all_:
+        shares = held
+    else:
+        wanted = to_base_units(amount, staking.decimals)
+        held_assets = staking.manager.functions.convertToAssets(provider, held).call()
+        if wanted > held_assets + 2:  # never turn a typo into a full exit (2 base units absorb share rounding)
+            raise ConfigError(f"{me} holds {_fmt(staking, held_assets)} bonded in the pool of {provider}, less than "
+                              f"{amount} SWARM; unstake at most that, or pass --all")  # fmt: skip
+        shares = staking.shares_for(provider, wanted)
     with rt.progress("waiting for the receipt"):
         receipt = staking.request_unstake(provider, shares)
     end = staking.manager.functions.getPosition(provider, me).call()[2]
