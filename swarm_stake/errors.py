@@ -37,8 +37,26 @@ class ContractError(SwarmStakeError, ValueError):
     def __init__(self, name: str, args: dict[str, Any], explanation: str | None = None):
         self.name = name
         self.args_by_name = args
-        details = ", ".join(f"{key}={value}" for key, value in args.items())
+        details = ", ".join(f"{key}={_show(key, value)}" for key, value in args.items())
         message = f"{name}({details})"
         if explanation:
             message = f"{explanation} [{message}]"
         super().__init__(message)
+
+
+_TIME_NAMES = ("time", "end", "at", "until", "deadline", "from", "expiry")
+
+
+def _show(name: str, value: Any) -> str:
+    """An error argument for people: bytes as hex, Unix times with their UTC date."""
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if (
+        isinstance(value, int)
+        and 1_000_000_000 <= value < 10_000_000_000
+        and name.lower().endswith(_TIME_NAMES)
+    ):
+        import time
+
+        return f"{value} ({time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(value))})"
+    return str(value)

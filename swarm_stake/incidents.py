@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, field_serializer
 
 from .errors import ConfigError
 from .models import EscrowState, Level, Phase, Verdict, ViolationClass
@@ -30,6 +30,8 @@ class TimelineEntry(BaseModel):
 
 
 class IncidentView(BaseModel):
+    model_config = ConfigDict(use_enum_values=False)
+
     incident_id: str
     provider: str
     violation_class: ViolationClass
@@ -43,6 +45,10 @@ class IncidentView(BaseModel):
     escrow_state: EscrowState
     executed_block: int
     verdict: Verdict
+
+    @field_serializer("violation_class", "severity", "level", "phase", "escrow_state", when_used="json")
+    def _enum_name(self, value: Any) -> str:
+        return value.name.lower()
 
 
 def _hex(value: Any) -> Any:

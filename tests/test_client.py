@@ -85,3 +85,13 @@ def test_increase_time_moves_chain_clock(devnet):
     client = devnet.client(0)
     before = client.w3.eth.get_block("latest")["timestamp"]
     assert devnet.increase_time(3600) >= before + 3600
+
+
+def test_contract_error_shows_times_as_dates_and_bytes_as_hex():
+    selector = function_signature_to_4byte_selector("UnbondingNotFinished(uint256,uint256)")
+    error = decode_revert("0x" + (selector + encode(["uint256", "uint256"], [1795790000, 1795789000])).hex())
+    assert "unbondingEnd=1795790000 (2026-11-27 14:33:20 UTC)" in str(error)
+    assert error.args_by_name["unbondingEnd"] == 1795790000
+    selector = function_signature_to_4byte_selector("UnknownIncident(bytes32)")
+    error = decode_revert("0x" + (selector + encode(["bytes32"], [b"\xab" * 32])).hex())
+    assert "incidentId=0x" + "ab" * 32 in str(error)

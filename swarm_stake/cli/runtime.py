@@ -159,7 +159,7 @@ class Runtime:
         settings = self.settings
         if settings.password_file is not None:
             return read_password_file(settings.password_file)
-        if settings.password is not None:
+        if settings.password is not None and settings.password.get_secret_value():
             return settings.password.get_secret_value()
         if not sys.stdin.isatty():
             raise ConfigError(
