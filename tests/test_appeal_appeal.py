@@ -24,6 +24,7 @@ def test_operator_appeals_with_the_bond(system, chain):
     verdict, _ = execute_verdict(system)
     balance = token.balanceOf(operator)
     now = chain.pending_timestamp
+    chain.pending_timestamp = now  # pin the next block to this second
 
     tx = appeal(system, verdict)
 
@@ -116,6 +117,7 @@ def test_a_warning_is_appealed_without_a_bond(system, chain):
     verdict, _ = execute_verdict(system, severity=Level.WARNING)
     balance = token.balanceOf(system.operator_a)
     now = chain.pending_timestamp
+    chain.pending_timestamp = now  # pin the next block to this second
 
     tx = appeal(system, verdict)
 

@@ -13,6 +13,7 @@ def test_request_locks_the_amount_for_the_bond_lock_period(system, chain):
     committee, outsider = system.OracleCommittee, system.outsider
     committee.postBond(500 * TOKEN, sender=outsider)
     now = chain.pending_timestamp
+    chain.pending_timestamp = now  # pin the next block to this second
 
     tx = committee.requestBondWithdrawal(200 * TOKEN, sender=outsider)
 
@@ -30,6 +31,7 @@ def test_a_new_request_restarts_the_lock_for_the_whole_pending_amount(system, ch
     committee.requestBondWithdrawal(100 * TOKEN, sender=outsider)
     chain.pending_timestamp += BOND_LOCK - 10
     now = chain.pending_timestamp
+    chain.pending_timestamp = now  # pin the next block to this second
 
     tx = committee.requestBondWithdrawal(50 * TOKEN, sender=outsider)
 
@@ -66,6 +68,7 @@ def test_a_former_member_may_request_its_whole_bond(system, chain):
     committee, leaving = system.OracleCommittee, system.oracles[4]
     system.govern(committee, "setCommittee", [o.address for o in system.oracles[:4]], 3)
     now = chain.pending_timestamp
+    chain.pending_timestamp = now  # pin the next block to this second
 
     tx = committee.requestBondWithdrawal(SYSTEM_MIN_BOND, sender=leaving)
 

@@ -29,6 +29,7 @@ def test_the_lock_follows_the_sources_windows(system, chain):
 
     system.OracleCommittee.postBond(10 * TOKEN, sender=system.outsider)
     now = chain.pending_timestamp
+    chain.pending_timestamp = now  # pin the next block to this second
     system.OracleCommittee.requestBondWithdrawal(10 * TOKEN, sender=system.outsider)
 
     assert system.OracleCommittee.bondOf(system.outsider).withdrawableAt == now + longer
@@ -45,6 +46,7 @@ def test_without_a_lock_source_bonds_are_not_locked(system, project, chain):
     system.SwarmToken.approve(committee, 10 * TOKEN, sender=holder)
     committee.postBond(10 * TOKEN, sender=holder)
     now = chain.pending_timestamp
+    chain.pending_timestamp = now  # pin the next block to this second
 
     committee.requestBondWithdrawal(10 * TOKEN, sender=holder)
 
