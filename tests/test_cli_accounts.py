@@ -64,8 +64,16 @@ def test_create_without_a_password_and_no_terminal(tmp_path):
 
 
 def test_create_with_an_empty_password(tmp_path):
-    result = run_cli("accounts", "create", "carol", env=env_for(tmp_path, SWARM_STAKE_PASSWORD=""), cwd=tmp_path)
+    empty = tmp_path / "empty-password"
+    empty.write_text("\n")
+    result = run_cli("--password-file", empty, "accounts", "create", "carol", env=env_for(tmp_path), cwd=tmp_path)
     assert_error(result, "empty password")
+    assert not (tmp_path / "keystores" / "carol.json").exists()
+
+
+def test_an_empty_password_variable_counts_as_unset(tmp_path):
+    result = run_cli("accounts", "create", "carol", env=env_for(tmp_path, SWARM_STAKE_PASSWORD=""), cwd=tmp_path)
+    assert_error(result, "no terminal", "--password-file")
     assert not (tmp_path / "keystores" / "carol.json").exists()
 
 
