@@ -172,3 +172,19 @@ def test_verdict_with_an_unknown_class(cli_chain, tmp_path):
                        keystore="dev10")  # fmt: skip
     assert_error(result, "rudeness", "poor-performance", code=2)
     assert not (tmp_path / "v.json").exists()
+
+
+def test_bond_posts_the_operator_bond(cli_chain):
+    account = cli_chain.fresh("bonder", tokens=2_000)
+    committee = cli_chain.contract("OracleCommittee")
+    result = assert_ok(cli_chain.cli("oracle", "bond", "1500", keystore="bonder"))
+    assert "bond of" in result.stdout
+    assert committee.functions.bondOf(account.address).call()[0] == 1_500 * 10**18
+    assert cli_chain.balance(account.address) == 500 * 10**18
+
+
+def test_bond_above_the_balance_sends_nothing(cli_chain):
+    account = cli_chain.fresh("poor-bonder", tokens=10)
+    with sends_nothing(cli_chain, account.address):
+        result = cli_chain.cli("oracle", "bond", "11", keystore="poor-bonder")
+    assert_error(result, "balance is too low")

@@ -6,12 +6,13 @@ A signed message travels as a JSON file that each co-signer adds its signature t
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from .runtime import ADDRESS, BYTES32, Runtime, pass_runtime
+from .runtime import ADDRESS, BYTES32, TOKEN_AMOUNT, Runtime, pass_runtime, to_base_units
 
 if TYPE_CHECKING:
     from ..signed_files import SignedMessageFile
@@ -195,6 +196,32 @@ def oracle_evaluate(rt: Runtime, incident_id: str, report_path: Path) -> None:
 def oracle_reject(rt: Runtime, incident_id: str, evidence_path: Path) -> None:
     """Approve rejecting the recovery claim of INCIDENT during its challenge window (rejected at quorum)."""
     _decide(rt, incident_id, evidence_path, "rejection")
+
+
+@oracle.command("bond")
+@click.argument("amount", type=TOKEN_AMOUNT)
+@pass_runtime
+def oracle_bond(rt: Runtime, amount: Decimal) -> None:
+    """Post AMOUNT tokens as the keystore's operator bond (needed before governance seats it)."""
+    from ..errors import ContractError
+    from ..units import format_amount
+
+    client = rt.client(signer=True)
+    committee = rt.contract("OracleCommittee", signer=True)
+    token = client.contract("SwarmToken", client.contract("StakeManager", rt.registry.address("StakeManager"))
+                            .functions.token().call())  # fmt: skip
+    base = to_base_units(amount, token.functions.decimals().call())
+    me = client.require_account().address
+    balance = token.functions.balanceOf(me).call()
+    if balance < base:
+        raise ContractError("ERC20InsufficientBalance", {"sender": me, "balance": balance, "needed": base},
+                            "the token balance is too low for this bond")  # fmt: skip
+    with rt.progress("approving and bonding"):
+        if token.functions.allowance(me, committee.address).call() < base:
+            client.send(token.functions.approve(committee.address, base))
+        receipt = client.send(committee.functions.postBond(base))
+    total = committee.functions.bondOf(me).call()[0]
+    rt.done(f"bonded {amount} SWARM; the bond of {me} is now {format_amount(total, places=4)} SWARM", receipt)
 
 
 COMMANDS = [oracle]
