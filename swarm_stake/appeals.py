@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from .errors import ContractError
 from .models import Level, Verdict
+from .tokens import approve_exact, staking_token
 
 if TYPE_CHECKING:
     from web3.types import TxReceipt
@@ -40,12 +41,5 @@ def appeal(client: Client, registry: Registry, verdict: Verdict) -> tuple[TxRece
                             "longer be appealed; see `swarm-stake incidents show INCIDENT`")  # fmt: skip
     bond = 0 if level == Level.WARNING else verdicts.functions.limits().call()[0]
     if bond:
-        token = client.contract("SwarmToken", client.contract("StakeManager", registry.address("StakeManager"))
-                                .functions.token().call())  # fmt: skip
-        balance = token.functions.balanceOf(me).call()
-        if balance < bond:
-            raise ContractError("ERC20InsufficientBalance", {"sender": me, "balance": balance, "needed": bond},
-                                "the appeal bond is more than the operator key holds; send it tokens first")  # fmt: skip
-        if token.functions.allowance(me, court.address).call() < bond:
-            client.send(token.functions.approve(court.address, bond))
+        approve_exact(client, staking_token(client, registry), court.address, bond, "the appeal bond")
     return client.send(court.functions.appeal(verdict.as_tuple())), bond

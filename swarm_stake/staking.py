@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from .errors import ContractError
 from .models import ProviderStatus
+from .tokens import approve_exact
 
 if TYPE_CHECKING:
     from web3.types import TxReceipt
@@ -68,17 +69,7 @@ class Staking:
     # -- transactions ------------------------------------------------------------------------
 
     def _approve(self, amount: int) -> None:
-        """Approve exactly ``amount`` to the StakeManager, after checking the balance."""
-        owner = self.client.require_account().address
-        balance = self.token.functions.balanceOf(owner).call()
-        if balance < amount:
-            raise ContractError(
-                "ERC20InsufficientBalance",
-                {"sender": owner, "balance": balance, "needed": amount},
-                "the token balance is too low for this amount; fund the account or use a smaller amount",
-            )
-        if self.token.functions.allowance(owner, self.manager.address).call() < amount:
-            self.client.send(self.token.functions.approve(self.manager.address, amount))
+        approve_exact(self.client, self.token, self.manager.address, amount, "this amount")
 
     def register(self, operator: str, self_stake: int, metadata_uri: str) -> TxReceipt:
         me = self.client.require_account().address

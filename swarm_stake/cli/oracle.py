@@ -203,22 +203,16 @@ def oracle_reject(rt: Runtime, incident_id: str, evidence_path: Path) -> None:
 @pass_runtime
 def oracle_bond(rt: Runtime, amount: Decimal) -> None:
     """Post AMOUNT tokens as the keystore's operator bond (needed before governance seats it)."""
-    from ..errors import ContractError
+    from ..tokens import approve_exact, staking_token
     from ..units import format_amount
 
     client = rt.client(signer=True)
     committee = rt.contract("OracleCommittee", signer=True)
-    token = client.contract("SwarmToken", client.contract("StakeManager", rt.registry.address("StakeManager"))
-                            .functions.token().call())  # fmt: skip
+    token = staking_token(client, rt.registry)
     base = to_base_units(amount, token.functions.decimals().call())
     me = client.require_account().address
-    balance = token.functions.balanceOf(me).call()
-    if balance < base:
-        raise ContractError("ERC20InsufficientBalance", {"sender": me, "balance": balance, "needed": base},
-                            "the token balance is too low for this bond")  # fmt: skip
     with rt.progress("approving and bonding"):
-        if token.functions.allowance(me, committee.address).call() < base:
-            client.send(token.functions.approve(committee.address, base))
+        approve_exact(client, token, committee.address, base, "this bond")
         receipt = client.send(committee.functions.postBond(base))
     total = committee.functions.bondOf(me).call()[0]
     rt.done(f"bonded {amount} SWARM; the bond of {me} is now {format_amount(total, places=4)} SWARM", receipt)
