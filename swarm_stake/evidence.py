@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 from eth_utils import keccak
 
 
 def _number(value: float) -> str:
-    """ECMAScript's Number-to-string, as RFC 8785 requires for numbers."""
+    """ECMAScript's Number-to-string (ECMA-262, Number::toString), as RFC 8785 requires for numbers:
+    the shortest digits that round-trip, in plain notation for 1e-7 < |value| < 1e21, else with an exponent."""
     if not math.isfinite(value):
         raise ValueError("canonical JSON has no NaN or Infinity")
-    if value == int(value) and abs(value) < 1e21:
-        return str(int(value))
-    text = repr(value)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        sign = "-" if exponent.startswith("-") else "+"
-        text = f"{mantissa}e{sign}{exponent.lstrip('+-').lstrip('0') or '0'}"
-    return text
+    if value == 0:
+        return "0"  # -0 as well
+    # repr gives the shortest round-trip digits; only their placement differs from ECMAScript.
+    _, digits, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
+    s = "".join(map(str, digits))
+    k, n = len(s), exponent + len(s)  # value = 0.s * 10**n
+    if k <= n <= 21:
+        text = s + "0" * (n - k)
+    elif 0 < n <= 21:
+        text = s[:n] + "." + s[n:]
+    elif -6 < n <= 0:
+        text = "0." + "0" * -n + s
+    else:
+        text = s[0] + ("." + s[1:] if k > 1 else "") + f"e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+    return ("-" if value < 0 else "") + text
 
 
 def _encode(value: Any) -> str:
