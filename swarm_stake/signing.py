@@ -104,6 +104,19 @@ def sign(message: BaseModel, chain_id: int, verifying_contract: str, account: An
     return bytes(signed.signature)
 
 
+#: Order of the secp256k1 group; a signature's s must lie in its lower half.
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
 def recover(message: BaseModel, chain_id: int, verifying_contract: str, signature: bytes) -> str:
-    """The address that signed ``message``."""
+    """The address that signed ``message``, by the rules the contracts apply (OpenZeppelin's
+    ``ECDSA.tryRecover``): 65 bytes (r, s, v), v 27 or 28, s in the lower half of the curve order.
+    Any other signature raises ValueError, as it reverts on chain (eth-account alone would also
+    accept v as 0/1 or an EIP-155 v, and the high-s twin of a signature)."""
+    if len(signature) != 65:
+        raise ValueError(f"a signature has 65 bytes, not {len(signature)}")
+    if signature[64] not in (27, 28):
+        raise ValueError(f"a signature's v is 27 or 28, not {signature[64]}")
+    if int.from_bytes(signature[32:64], "big") > _SECP256K1_N // 2:
+        raise ValueError("a signature's s must be in the lower half of the curve order (malleable signature)")
     return Account.recover_message(_signable(message, chain_id, verifying_contract), signature=signature)
