@@ -27,27 +27,40 @@ def _load(path: Path) -> SignedMessageFile:
     from ..signed_files import SignedMessageFile
 
     from ..errors import ConfigError
+    from ..signing import recover
     from .runtime import read_json_file
 
     try:
-        return SignedMessageFile.model_validate(read_json_file(path, "signed message file"))
+        document = SignedMessageFile.model_validate(read_json_file(path, "signed message file"))
     except ValidationError as exc:
-        raise ConfigError(f"{path} is not a signed message file: {exc.errors()[0]['msg']}") from exc
+        error = exc.errors()[0]
+        raise ConfigError(f"{path} is not a signed message file: {'.'.join(map(str, error['loc']))}: {error['msg']}") from exc
+    # The whole file is checked before anything connects or signs: the message, then every signature.
+    try:
+        message = document.model()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(f"{path} holds a malformed {document.type}: {'.'.join(map(str, error['loc']))}: "
+                          f"{error['msg']}") from exc  # fmt: skip
+    for entry in document.signatures:
+        try:
+            signer = recover(message, document.chain_id, document.verifying_contract, bytes.fromhex(entry.signature[2:]))
+        except ValueError as exc:
+            raise ConfigError(f"the file {path} was altered: the signature of {entry.signer} is not valid ({exc})") from exc
+        if signer != entry.signer:
+            raise ConfigError(f"the file {path} was altered: a signature names {entry.signer} but recovers to {signer}")
+    return document
 
 
 def _sign_into(rt: Runtime, document: SignedMessageFile) -> Any:
     from ..errors import ConfigError
     from ..signed_files import SignedEntry
-    from ..signing import recover, sign
+    from ..signing import sign
 
-    message = document.model()
+    message = document.model()  # every signature already recovers to its signer (checked by _load)
     account = rt.client(signer=True).require_account()
-    for entry in document.signatures:
-        signer = recover(message, document.chain_id, document.verifying_contract, bytes.fromhex(entry.signature[2:]))
-        if signer != entry.signer:
-            raise ConfigError(f"the file was altered: a signature names {entry.signer} but recovers to {signer}")
-        if signer == account.address:
-            raise ConfigError(f"{account.address} already signed this message")
+    if any(entry.signer == account.address for entry in document.signatures):
+        raise ConfigError(f"{account.address} already signed this message")
     signature = sign(message, document.chain_id, document.verifying_contract, account)
     entry = SignedEntry(signer=account.address, signature="0x" + signature.hex())
     document.signatures.append(entry)
@@ -81,18 +94,17 @@ def oracle() -> None:
 def oracle_verdict(rt: Runtime, provider_address: str, violation_class: str, severity: str, evidence_path: Path,
                    observed_at: int | None, out: Path) -> None:  # fmt: skip
     """Build a verdict, sign it with the keystore (a committee member) and write it to OUT for co-signers."""
-    from ..evidence import evidence_hash
     from ..models import Level, ViolationClass
     from ..signed_files import SignedMessageFile
     from ..verdicts import VerdictDesk
-    from .runtime import read_json_file
+    from .runtime import hash_json_file
 
-    bundle = read_json_file(evidence_path, "evidence bundle")
+    digest = hash_json_file(evidence_path, "evidence bundle")
     client = rt.client(signer=True)
     desk = VerdictDesk(client, rt.registry)
     when = observed_at if observed_at is not None else client.w3.eth.get_block("latest")["timestamp"]
     verdict = desk.build(provider_address, ViolationClass[violation_class.upper().replace("-", "_")],
-                         Level[severity.upper()], evidence_hash(bundle), when)  # fmt: skip
+                         Level[severity.upper()], digest, when)  # fmt: skip
     document = SignedMessageFile(type="Verdict", message=verdict.model_dump(mode="json"),
                                  chain_id=rt.registry.chain_id, verifying_contract=desk.manager.address)  # fmt: skip
     _sign_into(rt, document)
@@ -162,12 +174,11 @@ def oracle_submit(rt: Runtime, path: Path) -> None:
 def _decide(rt: Runtime, incident_id: str, document_path: Path, kind: str) -> None:
     from web3.logs import DISCARD
 
-    from ..evidence import evidence_hash
     from ..incidents import Incidents
-    from .runtime import read_json_file
+    from .runtime import hash_json_file
 
+    digest = hash_json_file(document_path, f"{kind} document")
     verdict = Incidents(rt.client(), rt.registry).verdict(incident_id)
-    digest = evidence_hash(read_json_file(document_path, f"{kind} document"))
     escrow = rt.contract("RecoveryEscrow", signer=True)
     fn = escrow.functions.approveEvaluation if kind == "evaluation" else escrow.functions.approveRejection
     with rt.progress("sending the approval"):
@@ -217,5 +228,80 @@ def oracle_bond(rt: Runtime, amount: Decimal) -> None:
     total = committee.functions.bondOf(me).call()[0]
     rt.done(f"bonded {amount} SWARM; the bond of {me} is now {format_amount(total, places=4)} SWARM", receipt)
 
+
+
+@oracle.command("run")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="SQLite state and evidence directory [oracle.state_dir; default ~/.swarm-stake/oracle]")
+@click.option("--listen", metavar="HOST:PORT", help="evidence, /metrics and /health [oracle.listen_*; default 127.0.0.1:9464]")
+@click.option("--interval", type=click.FloatRange(0.05, 60), help="seconds between cycles [oracle.interval; default 1]")
+@click.option("--text-logs", is_flag=True, help="human-readable logs instead of JSON lines")
+@pass_runtime
+def oracle_run(rt: Runtime, state_dir: Path | None, listen: str | None, interval: float | None, text_logs: bool) -> None:
+    """Run the oracle daemon: measure providers, post verdicts and attestations (until SIGTERM/Ctrl-C).
+
+    Settings come from the [oracle] table of the config file and SWARM_STAKE_ORACLE_* variables;
+    the keystore must be a committee member's (it signs and pays gas).
+    """
+    import signal
+
+    from ..errors import ConfigError
+    from ..oracle.config import load_daemon_config
+    from ..oracle.daemon import OracleDaemon
+    from ..oracle.logs import configure
+
+    overrides: dict[str, Any] = {"state_dir": state_dir, "interval": interval}
+    if listen is not None:
+        host, _, port = listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"--listen {listen!r}: expected HOST:PORT, e.g. 127.0.0.1:9464")
+        overrides.update(listen_host=host, listen_port=int(port))
+    config_file = rt.settings.config or (Path("swarm-stake.toml") if Path("swarm-stake.toml").is_file() else None)
+    config = load_daemon_config(config_file, **overrides)
+    configure(json_lines=config.log_json and not text_logs)
+    client = rt.client(signer=True)
+    daemon = OracleDaemon(config, client.w3, rt.registry, client.require_account())
+    url = daemon.start_server()
+    click.echo(f"oracle {daemon.address} serving {url}/metrics, /health and /evidence; state in {config.state_dir}",
+               err=True)  # fmt: skip
+
+    def _stop(signum: int, _frame: Any) -> None:
+        daemon.stop()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    daemon.run()
+
+
+@oracle.command("replay")
+@click.argument("feed", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--software-hash", help="the registered build the samples are checked against")
+@click.option("--json", "as_json", is_flag=True, help="print JSON")
+@pass_runtime
+def oracle_replay(rt: Runtime, feed: Path, software_hash: str | None, as_json: bool) -> None:
+    """Run the detectors over a JSONL feed of samples (offline analysis; nothing is signed or sent)."""
+    import json as _json
+
+    from ..errors import ConfigError
+    from ..oracle.collectors import JsonlFeed
+    from ..oracle.config import load_daemon_config
+
+    if not feed.is_file():
+        raise ConfigError(f"feed not found: {feed}")
+    config_file = rt.settings.config or (Path("swarm-stake.toml") if Path("swarm-stake.toml").is_file() else None)
+    config = load_daemon_config(config_file, software_hash=software_hash)
+    from ..oracle.detectors import DetectorSet
+
+    detectors = DetectorSet(config.detectors, config.software_hash)
+    source = JsonlFeed(feed)
+    detections = [d for sample in source for d in detectors.observe(sample)]
+    rows = [{"at": d.at, "provider": d.provider, "rule": d.rule, "class": d.violation_class.name.lower(),
+             "severity": d.severity.name.lower(), "value": d.value} for d in detections]  # fmt: skip
+    if as_json or rt.as_json:
+        click.echo(_json.dumps({"samples": source.read, "skipped": source.skipped, "detections": rows}, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['at']:.3f}  {row['provider']}  {row['rule']:<14} {row['class']:<18} {row['severity']:<8} {row['value']}")
+    click.echo(f"{source.read} samples, {source.skipped} corrupt lines skipped, {len(rows)} detections")
 
 COMMANDS = [oracle]

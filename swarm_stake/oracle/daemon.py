@@ -1,0 +1,756 @@
+"""The oracle daemon: measure providers, detect, sign and submit verdicts, co-sign what it can
+confirm, attest restoration, and never lose or repeat anything across kills, outages and reorgs.
+
+One cycle (every ``interval`` seconds):
+
+1. **measure**: probe every provider's health, scrape its metrics, challenge its data now and
+   then; feed the samples to the detectors; store each detection (and its evidence bundle)
+   before acting on it.
+2. **chain step** (skipped with back-off while the RPC is down; measuring goes on): notice
+   reorgs, read confirmed events, reconcile sent transactions, then take at most one action:
+   re-send what was signed but not sent, co-sign a proposal its own detections confirm,
+   propose a verdict for a new detection, or attest an ended observation epoch.
+
+Every message is recorded in SQLite under a conflict key *before* it is signed, and every
+transaction is stored (raw, signed) before it is broadcast; a restart re-sends the very same
+transaction. One transaction is in flight at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import requests
+from web3.exceptions import ContractCustomError, ContractLogicError, TransactionNotFound
+
+from ..chain import decode_revert
+from ..evidence import canonical_json
+from ..models import Level, RestorationAttestation, Verdict, ViolationClass, incident_id
+from ..signing import digest as eip712_digest
+from ..signing import sign
+from .chainwatch import ChainEvent, ChainWatcher
+from .collectors import HealthProbe, IntegrityChallenge, MetricsScrape, dataset, dataset_root
+from .detectors import Detection, DetectorSet, RestorationMeter
+from .samples import Sample
+from .server import DaemonServer, EvidenceStore, Metrics
+from .store import ConflictingSignature, Store
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+
+    from ..deploy import Registry
+    from .config import DaemonConfig
+
+log = logging.getLogger("swarm_stake.oracle")
+
+#: Reverts that mean "someone already did it": the message is done, nothing is sent.
+ALREADY_DONE = {
+    "DuplicateSigner", "IncidentAlreadyExecuted", "WrongObservationEpoch", "NotObserving", "IncidentAlreadyOpen",
+}  # fmt: skip
+
+
+def _hex(value: Any) -> str:
+    return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else str(value).lower()
+
+
+def endpoint_of(metadata_uri: str) -> str:
+    """The node's base URL from its registered metadata URI (a base URL or its /health URL)."""
+    uri = metadata_uri.strip().rstrip("/")
+    return uri.removesuffix("/health")
+
+
+class OracleDaemon:
+    def __init__(self, config: DaemonConfig, w3: Web3, registry: Registry, account: LocalAccount,
+                 clock: Callable[[], float] = time.time):  # fmt: skip
+        self.config = config
+        self.w3 = w3
+        self.registry = registry
+        self.account = account
+        self.address = account.address
+        self.clock = clock
+        self.chain_id = registry.chain_id
+        abi_contract = self._contract
+        self.manager = abi_contract("VerdictManager")
+        self.escrow = abi_contract("RecoveryEscrow")
+        self.committee = abi_contract("OracleCommittee")
+        self.stake = abi_contract("StakeManager")
+        self.store = Store(config.db_path)
+        self.evidence = EvidenceStore(config.evidence_dir)
+        self.metrics = Metrics()
+        self.watcher = ChainWatcher(
+            w3, {"StakeManager": self.stake, "VerdictManager": self.manager, "RecoveryEscrow": self.escrow},
+            self.store, config.confirmations, config.scan_chunk, registry.start_block,
+        )  # fmt: skip
+        self.detectors = DetectorSet(config.detectors, config.software_hash)
+        self.meter = RestorationMeter()
+        self.health_probe = HealthProbe(timeout=config.probe_timeout)
+        self.scraper = MetricsScrape(timeout=config.probe_timeout)
+        self.challenger = IntegrityChallenge(
+            dataset_root(dataset(config.dataset_seed, config.dataset_chunks)), config.dataset_chunks,
+            timeout=config.probe_timeout,
+        )  # fmt: skip
+        self.server: DaemonServer | None = None
+        self.offset = 0.0  # chain time minus wall time, from the latest block
+        self.cycles = 0
+        self.last_cycle_end = 0.0
+        self.chain_ok = False
+        self.next_chain_attempt = 0.0
+        self.chain_failures = 0
+        self.suspect_until = 0.0
+        self._committee: tuple[int, int, list[str]] = (0, 0, [])
+        self._windows: tuple[int, int, int] | None = None
+        self._stop = threading.Event()
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
+        self._notifier: threading.Thread | None = None
+
+    def _contract(self, name: str) -> Any:
+        from ..abis import load_abi
+
+        return self.w3.eth.contract(address=self.registry.address(name), abi=load_abi(name))
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start_server(self) -> str:
+        self.server = DaemonServer(self.config.listen_host, self.config.listen_port, self.evidence, self.metrics,
+                                   self.health).start()  # fmt: skip
+        return self.server.url
+
+    def run(self, cycles: int | None = None) -> None:
+        """Run cycles until :meth:`stop` (or ``cycles`` cycles)."""
+        if self.server is None:
+            self.start_server()
+        self._notifier = threading.Thread(target=self._deliver_loop, name="webhooks", daemon=True)
+        self._notifier.start()
+        log.info("oracle started", extra={"fields": {"oracle": self.address, "http": self.server.url if self.server else None,
+                                                     "state": str(self.config.state_dir)}})  # fmt: skip
+        done = 0
+        while not self._stop.is_set():
+            started = self.clock()
+            self.cycle()
+            done += 1
+            if cycles is not None and done >= cycles:
+                break
+            self._stop.wait(max(0.0, self.config.interval - (self.clock() - started)))
+        self.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.store.close()
+
+    def cycle(self) -> None:
+        started = time.monotonic()
+        try:
+            self.measure()
+            if self.clock() >= self.next_chain_attempt:
+                self.chain_step_guarded()
+        except Exception:  # one place for every unforeseen error: log it, keep the daemon alive
+            log.exception("cycle failed")
+        finally:
+            self.cycles += 1
+            self.last_cycle_end = self.clock()
+            self.metrics.cycle.observe(time.monotonic() - started)
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        age = self.clock() - self.last_cycle_end if self.last_cycle_end else None
+        alive = age is not None and age < 5 * self.config.interval + 5
+        details = {
+            "status": "ok" if alive and self.chain_ok else "degraded",
+            "oracle": self.address, "cycles": self.cycles, "last_cycle_age_s": age,
+            "chain_ok": self.chain_ok, "last_block": self.store.last_block,
+            "suspecting_own_network": self.clock() < self.suspect_until,
+        }  # fmt: skip
+        return alive, details
+
+    # -- measuring ---------------------------------------------------------------------------
+
+    def endpoints(self) -> dict[str, str]:
+        endpoints = self.store.providers()
+        endpoints.update(self.config.providers)
+        return endpoints
+
+    def measure(self) -> list[Sample]:
+        endpoints = self.endpoints()
+        if not endpoints:
+            return []
+        challenge = self.cycles % self.config.integrity_every == 0
+        jobs = []
+        for provider, url in endpoints.items():
+            jobs.append(self._pool.submit(self.health_probe.probe, provider, url))
+            jobs.append(self._pool.submit(self.scraper.scrape, provider, url))
+            if challenge:
+                jobs.append(self._pool.submit(self.challenger.challenge, provider, url))
+        samples = [job.result() for job in jobs]
+        down = sum(1 for s in samples if s.kind == "health" and not s.up)
+        if len(endpoints) >= self.config.suspect_min_providers and down >= self.config.suspect_fraction * len(endpoints):
+            if self.clock() >= self.suspect_until:
+                log.warning("many providers fail at once: suspecting the oracle's own network, holding proposals",
+                            extra={"fields": {"down": down, "providers": len(endpoints)}})  # fmt: skip
+            self.suspect_until = self.clock() + 3 * self.config.interval
+        for sample in samples:
+            self.ingest(sample)
+        return samples
+
+    def ingest(self, sample: Sample) -> list[Detection]:
+        """Feed one sample to the meter and the detectors; store and announce each detection."""
+        self.metrics.samples.labels(sample.kind).inc()
+        self.meter.record(sample)
+        detections = self.detectors.observe(sample)
+        for detection in detections:
+            self.record_detection(detection)
+        return detections
+
+    def record_detection(self, detection: Detection) -> int:
+        bundle = detection.evidence(self.address)
+        evidence_hash = self.evidence.put(bundle)
+        observed_at = int(detection.at + self.offset)
+        detection_id = self.store.add_detection(
+            detection.provider, detection.rule, int(detection.violation_class), int(detection.severity), detection.at,
+            observed_at, evidence_hash,
+        )  # fmt: skip
+        self.metrics.detections.labels(detection.rule, detection.severity.name.lower()).inc()
+        log.info("detection", extra={"fields": {
+            "provider": detection.provider, "rule": detection.rule, "value": detection.value,
+            "class": detection.violation_class.name, "severity": detection.severity.name, "evidence": evidence_hash,
+        }})  # fmt: skip
+        self.notify(f"detection:{detection_id}", "detection", {
+            "provider": detection.provider, "rule": detection.rule, "class": detection.violation_class.name.lower(),
+            "severity": detection.severity.name.lower(), "evidence_hash": evidence_hash, "at": detection.at,
+        })  # fmt: skip
+        return detection_id
+
+    # -- the chain ---------------------------------------------------------------------------
+
+    def chain_step_guarded(self) -> None:
+        try:
+            self.chain_step()
+        except (requests.exceptions.RequestException, ConnectionError, TimeoutError, OSError) as exc:
+            self._chain_down(exc)
+        except Exception as exc:
+            if type(exc).__module__.startswith(("web3", "requests", "urllib3")):
+                self._chain_down(exc)
+            else:
+                raise
+        else:
+            if not self.chain_ok:
+                log.info("chain reachable", extra={"fields": {"after_failures": self.chain_failures}})
+            self.chain_ok = True
+            self.chain_failures = 0
+
+    def _chain_down(self, exc: Exception) -> None:
+        self.chain_ok = False
+        self.chain_failures += 1
+        self.metrics.rpc_errors.inc()
+        wait = min(self.config.backoff_max, self.config.interval * 2 ** min(self.chain_failures - 1, 6))
+        self.next_chain_attempt = self.clock() + wait
+        log.warning("chain step failed; measuring goes on", extra={"fields": {
+            "error": f"{type(exc).__name__}: {exc}"[:300], "retry_in_s": round(wait, 2)}})  # fmt: skip
+
+    def chain_step(self) -> None:
+        latest = self.w3.eth.get_block("latest")
+        head, chain_now = latest["number"], latest["timestamp"]
+        self.offset = chain_now - self.clock()
+        self._refresh_committee()
+        fork = self.watcher.check_reorg()
+        if fork is not None:
+            self._after_reorg(fork)
+        for event in self.watcher.scan(head):
+            self.apply(event)
+        if self.store.last_block is not None:
+            self.metrics.last_block.set(self.store.last_block)
+        if self.reconcile(head):
+            return  # a transaction is in flight: one at a time
+        for action in (self._resend_signed, self._cosign, self._propose, self._attest):
+            if action(head, chain_now):
+                return
+
+    def _refresh_committee(self) -> None:
+        epoch, size, threshold = self.committee.functions.config().call()
+        if epoch != self._committee[0]:
+            members = [self.committee.functions.memberAt(epoch, i).call() for i in range(size)]
+            self._committee = (epoch, threshold, members)
+        if self._windows is None:
+            windows = self.manager.functions.windows().call()
+            self._windows = (windows[0], windows[1], windows[5])  # max age, grace, bucket length
+
+    @property
+    def committee_epoch(self) -> int:
+        return self._committee[0]
+
+    @property
+    def is_member(self) -> bool:
+        return self.address in self._committee[2]
+
+    def _after_reorg(self, fork: int) -> None:
+        self.metrics.reorgs.inc()
+        log.warning("reorg: re-checking everything after the fork", extra={"fields": {"fork_block": fork}})
+        for tx in self.store.txs("mined", "reverted"):
+            if tx.block is not None and tx.block > fork:
+                self.store.set_tx(tx.tx_hash, "pending")
+
+    # -- events ------------------------------------------------------------------------------
+
+    def apply(self, event: ChainEvent) -> None:
+        args = event.args
+        handler = getattr(self, f"_on_{event.name}", None)
+        if handler is not None:
+            handler(event, args)
+
+    def _on_ProviderRegistered(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        self.store.set_provider(args["provider"], endpoint_of(args["metadataURI"]), event.block)
+
+    _on_MetadataURIChanged = _on_ProviderRegistered  # noqa: N815
+
+    def _on_VerdictApproved(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        digest = _hex(args["digest"])
+        if args["signer"] == self.address:
+            if self.store.signature(digest) is not None:
+                self.store.set_signature_status(digest, "approved")
+            return
+        verdict = self._verdict_from_tx(event.tx_hash, digest)
+        if verdict is None:
+            log.warning("cannot read the proposed verdict from its transaction",
+                        extra={"fields": {"digest": digest, "tx": event.tx_hash}})  # fmt: skip
+            return
+        self.store.add_proposal(digest, verdict.incident_id, verdict.provider, int(verdict.violation_class),
+                                args["signer"], verdict.model_dump(mode="json"), event.block, event.tx_hash)  # fmt: skip
+
+    def _verdict_from_tx(self, tx_hash: str, digest: str) -> Verdict | None:
+        """The verdict a transaction approved (submit, approve or submitBatch), matched by digest."""
+        tx = self.w3.eth.get_transaction(tx_hash)
+        try:
+            function, params = self.manager.decode_function_input(tx["input"])
+        except ValueError:
+            return None
+        candidates = params.get("verdicts") or [params.get("verdict")]
+        for raw in candidates:
+            if raw is None:
+                continue
+            verdict = _verdict(raw)
+            if "0x" + eip712_digest(verdict, self.chain_id, self.manager.address).hex() == digest:
+                return verdict
+        return None
+
+    def _on_VerdictExecuted(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        incident = _hex(args["incidentId"])
+        verdict = _verdict(args["verdict"])
+        self.store.set_incident(incident, args["provider"], int(verdict.violation_class), "open", event.block)
+        digest = _hex(args["digest"])
+        for row in self.store.proposals("open"):
+            if row["incident_id"] == incident or (row["provider"] == args["provider"]
+                                                  and row["violation_class"] == verdict.violation_class):
+                self.store.set_proposal_status(row["digest"], "executed" if row["digest"] == digest else "superseded")
+        if self.store.signature(digest) is not None:
+            self.store.set_signature_status(digest, "executed")
+        self.notify(f"response:{incident}", "response", {
+            "incident_id": incident, "provider": args["provider"], "level": Level(args["level"]).name.lower(),
+            "slashed": str(args["amount"]), "jailed_until": args["jailedUntil"], "block": event.block,
+            "tx": event.tx_hash,
+        })  # fmt: skip
+
+    def _close_incident(self, event: ChainEvent, args: dict[str, Any], phase: str) -> None:
+        incident = _hex(args["incidentId"])
+        self.store.set_incident_phase(incident, phase, event.block)
+        self.store.set_claim(incident, args["provider"], event.block, status=phase)
+
+    def _on_IncidentClosed(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        self._close_incident(event, args, "closed")
+
+    def _on_VerdictOverturned(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        self._close_incident(event, args, "overturned")
+
+    def _on_IncidentTombstoned(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        self._close_incident(event, args, "tombstoned")
+
+    def _on_ClaimFiled(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        self.store.set_claim(_hex(args["incidentId"]), args["provider"], event.block)
+
+    def _on_ClaimRejected(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        incident = _hex(args["incidentId"])
+        self.store.db.execute("UPDATE claims SET status = 'rejected' WHERE incident_id = ?", (incident,))
+
+    def _on_EpochAttested(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        incident = _hex(args["incidentId"])
+        self.notify(f"restoration:{incident}:{args['epoch']}", "restoration", {
+            "incident_id": incident, "epoch": args["epoch"], "passed": args["passed"],
+            "vested_epochs": args["vestedEpochs"], "block": event.block,
+        })  # fmt: skip
+
+    def _on_RecoveryCompleted(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        incident = _hex(args["incidentId"])
+        self.store.db.execute("UPDATE claims SET status = 'completed' WHERE incident_id = ?", (incident,))
+        self.notify(f"recovered:{incident}", "recovered", {
+            "incident_id": incident, "provider": args["provider"], "released": str(args["released"]),
+            "forfeited": str(args["forfeited"]), "block": event.block,
+        })  # fmt: skip
+
+    # -- transactions ------------------------------------------------------------------------
+
+    def reconcile(self, head: int) -> bool:
+        """Settle pending transactions; True while one is still in flight."""
+        in_flight = False
+        for tx in self.store.txs("pending"):
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(tx.tx_hash)
+            except TransactionNotFound:
+                receipt = None
+            if receipt is not None:
+                outcome = "mined" if receipt["status"] == 1 else "reverted"
+                self.store.set_tx(tx.tx_hash, outcome, receipt["blockNumber"])
+                self.store.set_signature_status(tx.digest, "submitted" if outcome == "mined" else "reverted")
+                self.metrics.submissions.labels(tx.kind, outcome).inc()
+                log.info("transaction settled", extra={"fields": {"tx": tx.tx_hash, "kind": tx.kind, "outcome": outcome,
+                                                                  "block": receipt["blockNumber"]}})  # fmt: skip
+                continue
+            confirmed_nonce = self.w3.eth.get_transaction_count(self.address, "latest")
+            if confirmed_nonce > tx.nonce:
+                # Another transaction took this nonce (a replacement); this one can never be mined.
+                self.store.set_tx(tx.tx_hash, "superseded")
+                self.store.set_signature_status(tx.digest, "signed")
+                continue
+            try:
+                self.w3.eth.get_transaction(tx.tx_hash)
+                known = True
+            except TransactionNotFound:
+                known = False
+            if not known:
+                # Lost before broadcast (a kill) or dropped by a reorg: re-check, then send the same bytes.
+                if not self._still_wanted(tx.digest):
+                    self.store.set_tx(tx.tx_hash, "dropped")
+                    continue
+                self._broadcast(tx.raw)
+                log.info("re-broadcast a stored transaction", extra={"fields": {"tx": tx.tx_hash, "nonce": tx.nonce}})
+            in_flight = True
+        return in_flight
+
+    def _still_wanted(self, digest: str) -> bool:
+        """Whether the signed message's transaction would still do something (simulated)."""
+        row = self.store.signature(digest)
+        if row is None or row["signature"] is None:
+            return False
+        fn = self._function_for(row)
+        try:
+            fn.call({"from": self.address})
+        except (ContractCustomError, ContractLogicError) as exc:
+            error = decode_revert(getattr(exc, "data", None))
+            self.store.set_signature_status(digest, "done" if error and error.name in ALREADY_DONE else "refused")
+            return False
+        return True
+
+    def _broadcast(self, raw: str) -> None:
+        try:
+            self.w3.eth.send_raw_transaction(raw)
+        except ValueError as exc:  # "already known" and friends: the node has it
+            if "known" not in str(exc).lower():
+                raise
+
+    def _function_for(self, row: Any) -> Any:
+        message = json.loads(row["message"])
+        signature = bytes.fromhex(row["signature"][2:])
+        if row["kind"] == "verdict":
+            return self.manager.functions.submit(Verdict(**message).as_tuple(), [signature])
+        return self.escrow.functions.attest(RestorationAttestation(**message).as_tuple(), [signature])
+
+    def send_signed(self, digest: str) -> bool:
+        """Simulate, store and broadcast the transaction of a signed message; True if one was sent."""
+        row = self.store.signature(digest)
+        fn = self._function_for(row)
+        kind = row["kind"]
+        try:
+            gas = fn.estimate_gas({"from": self.address})
+        except (ContractCustomError, ContractLogicError) as exc:
+            error = decode_revert(getattr(exc, "data", None))
+            name = error.name if error else str(exc)
+            done = error is not None and error.name in ALREADY_DONE
+            self.store.set_signature_status(digest, "done" if done else "refused")
+            self.metrics.submissions.labels(kind, "skipped" if done else "refused").inc()
+            log.info("not sent", extra={"fields": {"digest": digest, "kind": kind, "reason": name}})
+            return False
+        nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+        tx = fn.build_transaction({"from": self.address, "gas": gas + gas // 5, "nonce": nonce})
+        signed = self.account.sign_transaction(tx)
+        raw = "0x" + bytes(signed.raw_transaction).hex()
+        tx_hash = "0x" + bytes(signed.hash).hex()
+        self.store.add_tx(digest, kind, nonce, tx_hash, raw)  # stored first: a restart sends these same bytes
+        self.store.set_signature_status(digest, "sent")
+        self._broadcast(raw)
+        self.metrics.submissions.labels(kind, "sent").inc()
+        log.info("sent", extra={"fields": {"digest": digest, "kind": kind, "tx": tx_hash, "nonce": nonce}})
+        return True
+
+    def sign_and_send(self, message: Verdict | RestorationAttestation, conflict_key: str, role: str,
+                      deadline: int = 0) -> bool:  # fmt: skip
+        """Record the digest, sign, then send; False if this exact message was already handled."""
+        is_verdict = isinstance(message, Verdict)
+        contract = self.manager if is_verdict else self.escrow
+        digest = "0x" + eip712_digest(message, self.chain_id, contract.address).hex()
+        provider = message.provider if isinstance(message, Verdict) else self._provider_of(message.incident_id)
+        try:
+            fresh = self.store.reserve_signature(
+                digest, conflict_key, "verdict" if is_verdict else "attestation", role, message.incident_id, provider,
+                int(message.violation_class) if isinstance(message, Verdict) else None,
+                message.model_dump(mode="json"), deadline,
+            )  # fmt: skip
+        except ConflictingSignature as exc:
+            log.error("refused to sign a conflicting message", extra={"fields": {"reason": str(exc)}})
+            return False
+        if not fresh and self.store.signature(digest)["status"] not in ("signing", "signed"):
+            return False
+        signature = sign(message, self.chain_id, contract.address, self.account)
+        self.store.set_signature(digest, "0x" + signature.hex())
+        if is_verdict:
+            self.metrics.verdicts.labels(role).inc()
+        else:
+            self.metrics.attestations.labels(role).inc()
+        return self.send_signed(digest)
+
+    def _provider_of(self, incident: str) -> str:
+        row = self.store.db.execute("SELECT provider FROM claims WHERE incident_id = ?", (incident,)).fetchone()
+        return row["provider"] if row else ""
+
+    # -- actions (each returns True when it sent a transaction) --------------------------------
+
+    def _resend_signed(self, head: int, chain_now: int) -> bool:
+        for row in self.store.signatures("signing", "signed"):
+            if row["kind"] == "verdict" and row["deadline"] < chain_now:
+                self.store.set_signature_status(row["digest"], "expired")
+                continue
+            if row["signature"] is None:  # killed between recording and signing: sign the recorded message
+                message = json.loads(row["message"])
+                model = Verdict(**message) if row["kind"] == "verdict" else RestorationAttestation(**message)
+                contract = self.manager if row["kind"] == "verdict" else self.escrow
+                self.store.set_signature(row["digest"], "0x" + sign(model, self.chain_id, contract.address,
+                                                                     self.account).hex())  # fmt: skip
+            if self.send_signed(row["digest"]):
+                return True
+        return False
+
+    def _suspecting(self) -> bool:
+        if self.clock() < self.suspect_until:
+            return True
+        return False
+
+    def _cosign(self, head: int, chain_now: int) -> bool:
+        if not self.is_member:
+            return False
+        for row in self.store.proposals("open"):
+            verdict = Verdict(**json.loads(row["message"]))
+            digest = row["digest"]
+            if verdict.deadline < chain_now:
+                self.store.set_proposal_status(digest, "expired")
+                continue
+            if verdict.committee_epoch != self.committee_epoch:
+                self.store.set_proposal_status(digest, "stale", "committee epoch changed")
+                continue
+            mine = self.store.signature(digest)
+            if mine is not None:
+                self.store.set_proposal_status(digest, "signed")
+                continue
+            if self._suspecting():
+                self.metrics.held_back.inc()
+                continue
+            since = self.clock() - self.config.confirm_window
+            own = self.store.latest_detection(verdict.provider, int(verdict.violation_class), since)
+            if own is None or own["severity"] < verdict.severity:
+                continue  # not (yet) confirmed by this oracle's own measurements
+            if not self.fetch_evidence(verdict.evidence_hash):
+                continue
+            live = self.store.live_verdict(verdict.provider, int(verdict.violation_class), chain_now)
+            held = self.store.db.execute("SELECT digest FROM signatures WHERE conflict_key = ?",
+                                         (f"verdict:{verdict.incident_id}",)).fetchone()  # fmt: skip
+            other = live["digest"] if live is not None else held["digest"] if held is not None else None
+            if other is not None and other != digest:
+                # Signing it too would be a second verdict for one failure; the verdicts expire instead.
+                self.store.set_proposal_status(digest, "conflict", f"own verdict {other} is live")
+                continue
+            self.store.set_detection_status(own["id"], "cosigned", digest)
+            sent = self.sign_and_send(verdict, f"verdict:{verdict.incident_id}", "cosigned", verdict.deadline)
+            self.store.set_proposal_status(digest, "signed")
+            log.info("co-signed a proposed verdict", extra={"fields": {
+                "digest": digest, "proposer": row["proposer"], "provider": verdict.provider}})  # fmt: skip
+            if sent:
+                return True
+        return False
+
+    def fetch_evidence(self, evidence_hash: str) -> bool:
+        """Keep a copy of the evidence of a verdict before co-signing it: local, else from the peers."""
+        if self.evidence.get(evidence_hash) is not None:
+            return True
+        for peer in self.config.peers:
+            try:
+                response = requests.get(f"{peer.rstrip('/')}/evidence/{evidence_hash}", timeout=2)
+            except requests.RequestException:
+                continue
+            if response.status_code != 200:
+                continue
+            try:
+                self.evidence.put_bytes(evidence_hash, response.content)
+            except ValueError:
+                log.warning("a peer served evidence that does not match its hash", extra={"fields": {"peer": peer}})
+                continue
+            return True
+        return False
+
+    def _rank(self, provider: str, violation_class: int, bucket: int) -> int:
+        """This oracle's turn to propose for a failure: a rotation of the committee per failure."""
+        from eth_utils import keccak
+
+        members = sorted(self._committee[2])
+        if self.address not in members:
+            return len(members)
+        seed = int.from_bytes(keccak(f"{provider}:{violation_class}:{bucket}".encode()), "big")
+        return (members.index(self.address) - seed) % len(members)
+
+    def _propose(self, head: int, chain_now: int) -> bool:
+        max_age, _, bucket_length = self._windows or (0, 0, 1)
+        for row in self.store.detections("new"):
+            provider, violation_class = row["provider"], row["violation_class"]
+            if row["severity"] == Level.WARNING:
+                self.store.set_detection_status(row["id"], "noted", "warnings are notified, not proposed")
+                continue
+            if not self.is_member:
+                self.store.set_detection_status(row["id"], "noted", "not a committee member")
+                continue
+            if self._suspecting():
+                self.metrics.held_back.inc()
+                self.store.set_detection_status(row["id"], "held", "own network suspected")
+                continue
+            if self.store.open_incident(provider, violation_class) is not None:
+                self.store.set_detection_status(row["id"], "responded", "an incident of this class is open")
+                continue
+            if self.store.proposal_for(provider, violation_class) is not None:
+                self.store.set_detection_status(row["id"], "awaiting-cosign", "another oracle proposed it")
+                continue
+            if self.store.live_verdict(provider, violation_class, chain_now) is not None:
+                self.store.set_detection_status(row["id"], "duplicate", "already proposed")
+                continue
+            observed_at = min(int(row["observed_at"]), chain_now)
+            if chain_now - observed_at >= max_age - 2:
+                self.store.set_detection_status(row["id"], "stale", "older than the maximum verdict age")
+                continue
+            rank = self._rank(provider, violation_class, observed_at // bucket_length)
+            if self.clock() < row["at"] + rank * self.config.propose_stagger:
+                continue  # an earlier-ranked oracle may propose first; co-sign that instead
+            if self._unconfirmed_proposal(head, provider, violation_class, observed_at, bucket_length):
+                continue
+            verdict = Verdict(
+                incident_id=incident_id(provider, violation_class, observed_at, bucket_length), provider=provider,
+                violation_class=ViolationClass(violation_class), severity=Level(row["severity"]),
+                evidence_hash=row["evidence_hash"], observed_at=observed_at, deadline=observed_at + max_age,
+                committee_epoch=self.committee_epoch,
+            )  # fmt: skip
+            if self.manager.functions.stateOf(verdict.incident_id).call() != 0:
+                self.store.set_detection_status(row["id"], "duplicate", "the incident is already on chain")
+                continue
+            self.store.set_detection_status(row["id"], "proposed", verdict.incident_id)
+            log.info("proposing a verdict", extra={"fields": {
+                "provider": provider, "class": ViolationClass(violation_class).name, "incident": verdict.incident_id}})
+            if self.sign_and_send(verdict, f"verdict:{verdict.incident_id}", "proposed", verdict.deadline):
+                return True
+        return False
+
+    def _unconfirmed_proposal(self, head: int, provider: str, violation_class: int, observed_at: int,
+                              bucket_length: int) -> bool:  # fmt: skip
+        """Whether a not-yet-confirmed block already carries another oracle's proposal for this failure."""
+        last = self.store.last_block
+        if last is None or last >= head:
+            return False
+        bucket = observed_at // bucket_length
+        ids = {incident_id(provider, violation_class, b * bucket_length, bucket_length) for b in (bucket - 1, bucket)}
+        for event in self.watcher.logs(last + 1, head):
+            if event.name == "VerdictApproved" and _hex(event.args["incidentId"]) in ids:
+                return True
+        return False
+
+    def _attest(self, head: int, chain_now: int) -> bool:
+        if not self.is_member:
+            return False
+        for claim in self.store.claims("observing"):
+            incident = claim["incident_id"]
+            escrow = self.escrow.functions.escrowOf(incident).call()
+            filed_at, _, next_epoch, vested, _ = self.escrow.functions.claimOf(incident).call()
+            params = self.escrow.functions.recoveryParams(escrow[5]).call()
+            epoch_length, epochs_required = params[1], params[2]
+            if self.escrow.functions.stateOf(incident).call() != 2:  # no longer observing
+                self.store.set_claim(incident, claim["provider"], claim["block"], status="settled")
+                continue
+            start = filed_at + next_epoch * epoch_length
+            end = start + epoch_length
+            if chain_now < end or vested >= epochs_required:
+                continue
+            conflict_key = f"attest:{incident}:{filed_at}:{next_epoch}"
+            if self.store.db.execute("SELECT 1 FROM signatures WHERE conflict_key = ?", (conflict_key,)).fetchone():
+                continue
+            result = self.meter.judge(claim["provider"], start - self.offset, end - self.offset)
+            if result.samples < self.config.min_epoch_samples:
+                continue  # too few own measurements in the epoch (e.g. the chain's clock jumped): abstain
+            attestation = RestorationAttestation(
+                incident_id=incident, observation_epoch=next_epoch, committee_epoch=self.committee_epoch,
+                healthy=result.healthy, data_intact=result.data_intact, observed_at=end - 1,
+            )  # fmt: skip
+            log.info("attesting an observation epoch", extra={"fields": {
+                "incident": incident, "epoch": next_epoch, "healthy": result.healthy,
+                "data_intact": result.data_intact, "samples": result.samples}})  # fmt: skip
+            role = "passed" if result.healthy and result.data_intact else "failed"
+            if self.sign_and_send(attestation, conflict_key, role):
+                return True
+        return False
+
+    # -- webhooks ------------------------------------------------------------------------------
+
+    def notify(self, key: str, kind: str, payload: dict[str, Any]) -> None:
+        body = {"event": kind, "oracle": self.address, **payload}
+        for url in self.config.webhooks:
+            self.store.enqueue(f"{key}:{url}", url, body)
+
+    def _deliver_loop(self) -> None:
+        while not self._stop.wait(0.25):
+            try:
+                self.deliver()
+            except Exception:
+                log.exception("webhook delivery failed")
+
+    def deliver(self) -> int:
+        """POST due notifications; failures retry with back-off (at most 10 attempts)."""
+        sent = 0
+        for row in self.store.due(self.clock()):
+            try:
+                response = requests.post(row["url"], data=canonical_json(json.loads(row["payload"])),
+                                         headers={"Content-Type": "application/json"}, timeout=2)  # fmt: skip
+                ok = 200 <= response.status_code < 300
+            except requests.RequestException:
+                ok = False
+            if ok:
+                self.store.delivered(row["key"])
+                self.metrics.webhooks.labels("delivered").inc()
+                sent += 1
+            else:
+                attempts = row["attempts"] + 1
+                self.metrics.webhooks.labels("failed").inc()
+                next_at = self.clock() + min(60.0, 0.5 * 2**attempts) if attempts < 10 else float("inf")
+                self.store.retry_later(row["key"], attempts, next_at)
+        return sent
+
+
+def _verdict(raw: Any) -> Verdict:
+    """A Verdict from a decoded ABI tuple or dict."""
+    names = ("incidentId", "provider", "violationClass", "severity", "evidenceHash", "observedAt", "deadline",
+             "committeeEpoch")  # fmt: skip
+    values = [raw[n] for n in names] if hasattr(raw, "keys") else list(raw)
+    return Verdict(
+        incident_id=values[0], provider=values[1], violation_class=ViolationClass(values[2]), severity=Level(values[3]),
+        evidence_hash=values[4], observed_at=values[5], deadline=values[6], committee_epoch=values[7],
+    )  # fmt: skip

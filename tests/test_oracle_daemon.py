@@ -1,0 +1,198 @@
+"""The oracle daemon end to end: real anvil (a block a second), real HTTP nodes, three daemons.
+
+Each test starts its own swarm (anvil, deployment, three registered providers with node
+simulators) and daemons in threads of the test process; they talk to anvil and to the nodes
+over loopback HTTP, sign with the committee's dev keys, and the chain checks every signature.
+"""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from swarm_stake.evidence import evidence_hash
+from swarm_stake.incidents import Incidents
+from swarm_stake.models import Level, ProviderStatus, ViolationClass
+from swarm_stake.oracle.localnet import LocalSwarm, wait_for
+from swarm_stake.oracle.store import ConflictingSignature, Store
+
+pytestmark = pytest.mark.integration
+
+
+def verdict_events(swarm, name="VerdictExecuted"):
+    manager = swarm.reader().contract("VerdictManager", swarm.registry.address("VerdictManager"))
+    return getattr(manager.events, name)().get_logs(from_block=0)
+
+
+def jailed(swarm, name):
+    return swarm.status_of(name) == ProviderStatus.JAILED
+
+
+class Receiver:
+    """A webhook endpoint on loopback that keeps every JSON body it receives."""
+
+    def __init__(self):
+        self.bodies = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers["Content-Length"])
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def swarm():
+    with LocalSwarm() as running:
+        yield running
+
+
+@pytest.fixture
+def receiver():
+    hook = Receiver()
+    yield hook
+    hook.close()
+
+
+def test_security_breach_is_detected_slashed_and_jailed_with_evidence_served_by_every_signer(swarm, receiver):
+    daemons = [swarm.start_daemon_thread(i, webhooks=[receiver.url]) for i in range(3)]
+    wait_for(lambda: all(h.daemon.cycles >= 4 for h in daemons), 30, what="daemons cycling")
+    swarm.nodes["provider-a"].node.set_mode("bad-software")
+
+    wait_for(lambda: jailed(swarm, "provider-a"), 30, what="provider A jailed")
+
+    executed = verdict_events(swarm)
+    assert len(executed) == 1
+    verdict = executed[0]["args"]["verdict"]
+    assert executed[0]["args"]["provider"] == swarm.address("provider-a")
+    assert verdict["violationClass"] == ViolationClass.SECURITY_BREACH
+    assert verdict["severity"] == Level.PENALTY
+    approvals = verdict_events(swarm, "VerdictApproved")
+    signers = [e["args"]["signer"] for e in approvals]
+    assert len(signers) == 2 and len(set(signers)) == 2  # quorum of two distinct oracles, nothing more
+    assert swarm.status_of("provider-b") == ProviderStatus.ACTIVE
+    assert swarm.status_of("provider-c") == ProviderStatus.ACTIVE
+
+    # Every signer keeps and serves the evidence the verdict commits to; it hashes to the verdict's hash.
+    wanted = "0x" + bytes(verdict["evidenceHash"]).hex()
+    by_address = {h.daemon.address: h for h in daemons}
+    for signer in signers:
+        body = requests.get(f"{by_address[signer].url}/evidence/{wanted}", timeout=2)
+        assert body.status_code == 200
+        bundle = json.loads(body.content)
+        assert evidence_hash(bundle) == wanted
+        assert bundle["rule"] == "software_hash" and bundle["provider"] == swarm.address("provider-a")
+
+    # Metrics and health.
+    metrics = requests.get(f"{daemons[0].url}/metrics", timeout=2).text
+    for name in ("swarm_oracle_samples_total", "swarm_oracle_detections_total", "swarm_oracle_submissions_total",
+                 "swarm_oracle_last_processed_block", "swarm_oracle_cycle_seconds_bucket"):
+        assert name in metrics
+    health = requests.get(f"{daemons[0].url}/health", timeout=2)
+    assert health.status_code == 200 and health.json()["chain_ok"] is True
+
+    # Stakeholders were told: a detection by each oracle, and the response, once per key.
+    incident = "0x" + bytes(executed[0]["args"]["incidentId"]).hex()
+    wait_for(lambda: any(b["event"] == "response" for b in receiver.bodies), 10, what="response webhook")
+    responses = [b for b in receiver.bodies if b["event"] == "response"]
+    assert {b["incident_id"] for b in responses} == {incident}
+    assert len(responses) == len({b["oracle"] for b in responses})  # one per daemon, never repeated
+    assert any(b["event"] == "detection" and b["rule"] == "software_hash" for b in receiver.bodies)
+
+
+def test_a_proposal_is_co_signed_only_when_the_oracles_own_measurements_confirm_it(swarm):
+    # oracle-1 probes a tampered copy of provider A's node (a wrong endpoint in its config);
+    # oracles 2 and 3 probe the real, healthy node and must not co-sign.
+    from swarm_stake.oracle.nodesim import NodeSimulator
+
+    from swarm_stake.oracle.localnet import TAMPERED_SOFTWARE_HASH
+
+    impostor = NodeSimulator(TAMPERED_SOFTWARE_HASH).start()
+    try:
+        provider_a = swarm.address("provider-a")
+        first = swarm.start_daemon_thread(0, providers={provider_a: impostor.url})
+        others = [swarm.start_daemon_thread(i) for i in (1, 2)]
+        wait_for(lambda: len(verdict_events(swarm, "VerdictApproved")) == 1, 30, what="oracle-1's proposal")
+        digest = verdict_events(swarm, "VerdictApproved")[0]["args"]["digest"]
+        # Give the others many cycles to see the confirmed proposal.
+        seen = lambda: all(h.daemon.store.proposals("open") for h in others)  # noqa: E731
+        wait_for(seen, 20, what="proposal seen by the others")
+        target = max(h.daemon.cycles for h in others) + 8
+        wait_for(lambda: all(h.daemon.cycles >= target for h in others), 30, what="more cycles")
+
+        assert len(verdict_events(swarm, "VerdictApproved")) == 1
+        assert verdict_events(swarm) == []
+        assert swarm.status_of("provider-a") == ProviderStatus.ACTIVE
+        for handle in others:
+            assert handle.daemon.store.signature("0x" + bytes(digest).hex()) is None
+        assert first.daemon.store.signature("0x" + bytes(digest).hex())["role"] == "proposed"
+    finally:
+        impostor.stop()
+
+
+def test_downtime_is_slashed_once_and_restoration_is_attested_epoch_by_epoch(swarm):
+    from swarm_stake.models import EscrowState
+    from swarm_stake.recovery import RecoveryDesk
+
+    daemons = [swarm.start_daemon_thread(i) for i in range(3)]
+    wait_for(lambda: all(h.daemon.cycles >= 6 for h in daemons), 30, what="daemons cycling")
+    swarm.nodes["provider-b"].node.set_mode("down")
+    wait_for(lambda: jailed(swarm, "provider-b"), 40, what="provider B jailed")
+    executed = verdict_events(swarm)
+    assert len(executed) == 1
+    assert executed[0]["args"]["verdict"]["violationClass"] == ViolationClass.POOR_PERFORMANCE
+
+    # The node is still down when the claim is filed: epoch 0 is attested as failing.
+    incident = "0x" + bytes(executed[0]["args"]["incidentId"]).hex()
+    verdict = Incidents(swarm.reader(), swarm.registry).verdict(incident)
+    operator = RecoveryDesk(swarm.devnet.client(swarm.nodes["provider-b"].operator_index), swarm.registry)
+    operator.file_claim(verdict, None)
+    escrow = swarm.reader().contract("RecoveryEscrow", swarm.registry.address("RecoveryEscrow"))
+    attested = lambda: escrow.events.EpochAttested().get_logs(from_block=0)  # noqa: E731
+    wait_for(lambda: len(attested()) >= 1, 30, what="epoch 0 attested")
+    assert attested()[0]["args"]["passed"] is False
+
+    swarm.nodes["provider-b"].node.set_mode("healthy")
+    wait_for(lambda: escrow.functions.stateOf(incident).call() == EscrowState.ATTESTED, 90, what="claim attested")
+    events = attested()
+    assert [e["args"]["epoch"] for e in events] == list(range(len(events)))  # each epoch attested exactly once
+    assert [e["args"]["passed"] for e in events[-3:]] == [True, True, True]
+    assert [e["args"]["vestedEpochs"] for e in events[-3:]] == [1, 2, 3]
+
+
+def test_many_providers_failing_at_once_make_the_daemon_hold_its_proposals(swarm):
+    # This oracle reaches no provider at all (its own network is cut off): it must not accuse anyone.
+    closed = {swarm.address(name): "http://127.0.0.1:9" for name in swarm.nodes}
+    handle = swarm.start_daemon_thread(0, providers=closed)
+    wait_for(lambda: handle.daemon.metrics.held_back._value.get() >= 3, 30, what="proposals held back")
+    assert verdict_events(swarm, "VerdictApproved") == []
+    assert handle.daemon.store.signatures("signing", "signed", "sent", "submitted", "approved") == []
+    assert handle.daemon.health()[1]["suspecting_own_network"] is True
+
+
+def test_store_refuses_a_second_message_under_one_conflict_key(tmp_path):
+    store = Store(tmp_path / "oracle.db")
+    a, b = "0x" + "aa" * 32, "0x" + "bb" * 32
+    assert store.reserve_signature(a, "verdict:0x01", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is True
+    assert store.reserve_signature(a, "verdict:0x01", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is False
+    with pytest.raises(ConflictingSignature):
+        store.reserve_signature(b, "verdict:0x01", "verdict", "cosigned", "0x01", "0xP", 1, {"x": 2}, 10)
+    store.close()
+    # The reservation survives a restart (it is committed before anything is signed).
+    again = Store(tmp_path / "oracle.db")
+    assert again.signature(a)["status"] == "signing"
+    assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
