@@ -19,12 +19,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' -not -path 'contracts/.cache/*')
 
-.PHONY: help setup compile artifacts test test-contracts test-python demo bench lock clean
+.PHONY: help setup compile artifacts test test-contracts test-python slither demo bench lock clean
 
 help:
 	@echo "make demo   run the end-to-end demo on an embedded anvil chain"
 	@echo "make test   run the whole test suite"
 	@echo "make bench  measure gas per operation (writes bench-results.json)"
+	@echo "make slither  static analysis of the contracts (part of make test)"
 	@echo "make artifacts  regenerate the ABIs shipped in swarm_stake/artifacts"
 
 setup: $(TOOLS)/npm.stamp $(TOOLS)/venv.stamp $(TOOLS)/solc.stamp
@@ -37,9 +38,12 @@ $(TOOLS)/npm.stamp: package.json package-lock.json
 	$(TOOLS)/bin/anvil --version >/dev/null
 	touch $@
 
+# solc-select (a dependency of slither's crytic-compile) installs a `solc` shim that downloads
+# compilers; it is removed so that nothing can pick it instead of the project's solc.
 $(TOOLS)/venv.stamp: requirements.lock pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --no-deps -r requirements.lock
+	rm -f $(VENV)/bin/solc
 	$(VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(VENV)/bin/python -m pip check
 	mkdir -p $(TOOLS) && touch $@
@@ -64,8 +68,21 @@ artifacts: $(TOOLS)/solc.stamp $(TOOLS)/venv.stamp
 	touch $(TOOLS)/compile.stamp
 	python scripts/export_artifacts.py
 
-test: setup $(TOOLS)/compile.stamp
-	ape test tests --network ethereum:local:foundry -p no:cacheprovider $(PYTEST_ARGS)
+# Static analysis first (re-run only when a contract or the triage changes), then the suite with
+# line and branch coverage of the Python package, subprocesses included ([tool.coverage] in pyproject.toml).
+test: setup $(TOOLS)/slither.stamp $(TOOLS)/compile.stamp
+	ape test tests --network ethereum:local:foundry -p no:cacheprovider \
+	  --cov=swarm_stake --cov-branch --cov-report=term $(PYTEST_ARGS)
+
+# Slither on contracts/: fails on any finding neither fixed nor explained in slither.triage.json
+# (settings in slither.config.json, reasons in docs/slither-triage.md).
+SLITHER_INPUTS := $(CONTRACT_SOURCES) slither.config.json slither.triage.json scripts/slither_check.py
+slither: setup
+	python scripts/slither_check.py
+	touch $(TOOLS)/slither.stamp
+$(TOOLS)/slither.stamp: $(TOOLS)/npm.stamp $(TOOLS)/venv.stamp $(TOOLS)/solc.stamp $(SLITHER_INPUTS)
+	python scripts/slither_check.py
+	touch $@
 
 demo: setup
 	swarm-stake demo
