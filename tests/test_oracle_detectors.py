@@ -284,16 +284,18 @@ def test_error_rate_needs_enough_requests():
 
 
 def test_counter_reset_restarts_the_baseline():
+    # A reset never counts as a negative increase: the restart to 0 must not cancel the 1000
+    # requests already seen in the window (that would make 3 errors in 30 requests a 10% rate).
     detector = ErrorRateDetector(P)
-    feed(detector, [metrics(0, 0, 0), metrics(1, 1000, 10)])
-    # The node restarted: counters start again from small values. Counting them from the old
-    # baseline would give negative deltas; counting them from zero would give 5 errors in 5
-    # requests. Neither happens: the reset scrape is the new baseline.
-    assert feed(detector, [metrics(2, 5, 5), metrics(3, 25, 5), metrics(4, 500, 6)]) == []
-    # Only the errors counter dropping is a reset too.
-    assert feed(detector, [metrics(5, 600, 0), metrics(6, 700, 1)]) == []
-    # And the rule still works after resets.
-    assert len(feed(detector, [metrics(7, 800, 101)])) == 1
+    assert feed(detector, [metrics(0, 0, 0), metrics(1, 1000, 0), metrics(2, 0, 0), metrics(3, 30, 3)]) == []
+    # The scrape after a reset is the new baseline, not an increase from zero (which would add
+    # 25 errors in 25 requests to a window of 30 good requests).
+    detector = ErrorRateDetector(P)
+    assert feed(detector, [metrics(0, 0, 0), metrics(1, 30, 0), metrics(2, 25, 25)]) == []
+    # The errors counter dropping alone is a reset too, and the rule still works afterwards.
+    assert feed(detector, [metrics(3, 600, 0), metrics(4, 700, 1)]) == []
+    (detection,) = feed(detector, [metrics(5, 800, 101)])
+    assert detection.value == 101 / 230
 
 
 def test_error_rate_window_and_rearm():

@@ -34,6 +34,11 @@ MAX_BODY = 1 << 20          # bytes read from a node's answer
 MAX_CHUNK = 1 << 16         # bytes of one dataset chunk in a challenge answer
 MAX_PROOF = 64              # siblings in a Merkle proof (a tree of 2**64 chunks)
 MAX_LINE = 1 << 20          # bytes of one JSONL line
+# No valid answer or sample nests more than a few levels or carries more than a few hundred
+# brackets in its strings. Parsing is refused beyond this: a process whose recursion limit was
+# raised (py_ecc and py-evm raise it to 100,000 on import) would otherwise let json.loads overflow
+# the C stack on "[[[[..." and crash the oracle instead of raising RecursionError.
+MAX_BRACKETS = 1000
 
 GPU_METRIC = "swarm_node_gpu_utilization"
 REQUESTS_METRIC = "swarm_node_requests_total"
@@ -71,6 +76,9 @@ def _fetch(url: str, timeout: float, params: dict[str, Any] | None = None) -> tu
 
 
 def _json(body: bytes) -> Any:
+    """Parse untrusted JSON: UTF-8, no NaN/Infinity, at most MAX_BRACKETS opening brackets."""
+    if body.count(b"[") + body.count(b"{") > MAX_BRACKETS:
+        raise ValueError(f"more than {MAX_BRACKETS} brackets: not a sample or an answer")
     return json.loads(body.decode("utf-8"), parse_constant=_no_constant)
 
 
