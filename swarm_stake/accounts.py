@@ -70,6 +70,8 @@ def read_private_key(path: Path) -> bytes:
         text = path.read_text().strip()
     except OSError as exc:
         raise KeystoreError(f"cannot read the key file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise KeystoreError(f"{path} does not hold a private key (64 hex characters)") from exc
     body = text.removeprefix("0x")
     if not re.fullmatch(r"[0-9a-fA-F]{64}", body):
         raise KeystoreError(f"{path} does not hold a private key (64 hex characters)")
@@ -85,7 +87,7 @@ def entries(directory: Path) -> list[KeystoreEntry]:
         try:
             address = json.loads(path.read_text())["address"]
             found.append(KeystoreEntry(path.stem, to_checksum_address(address), path))
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             continue
     return found
 
@@ -98,17 +100,19 @@ def unlock(path: Path, password: str) -> LocalAccount:
         document = json.loads(path.read_text())
     except FileNotFoundError as exc:
         raise KeystoreError(f"keystore not found: {path} (create one with `swarm-stake accounts create`)") from exc
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # unreadable, not UTF-8, not JSON, nested too deeply
         raise KeystoreError(f"{path} is not a keystore file") from exc
     try:
         key = Account.decrypt(document, password)
     except ValueError as exc:
+        if "mismatch" not in str(exc):  # not the MAC (or checksum) check: a damaged field
+            raise KeystoreError(f"{path} is not a valid keystore file ({exc})") from exc
         raise KeystoreError(
             f"wrong password for the keystore {path}; check the password in --password-file or "
             "SWARM_STAKE_PASSWORD (or the one typed at the prompt)"
         ) from exc
-    except (KeyError, TypeError) as exc:
-        raise KeystoreError(f"{path} is not a keystore file") from exc
+    except Exception as exc:  # noqa: BLE001 - missing fields, wrong types, an unknown version or KDF
+        raise KeystoreError(f"{path} is not a keystore file ({type(exc).__name__}: {exc})") from exc
     return Account.from_key(key)
 
 
@@ -117,3 +121,5 @@ def read_password_file(path: Path) -> str:
         return path.read_text().rstrip("\n")
     except OSError as exc:
         raise KeystoreError(f"cannot read the password file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise KeystoreError(f"the password file {path} is not UTF-8 text") from exc

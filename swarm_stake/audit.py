@@ -48,7 +48,7 @@ class ProofFile(BaseModel):
     proof: AuditProof
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
     auditor: Address
-    chain_id: int
+    chain_id: int = Field(gt=0, lt=2**256)
     escrow: Address
 
     @property
@@ -116,9 +116,13 @@ def _load(model: type[BaseModel], path: Path, what: str) -> BaseModel:
         return model.model_validate(json.loads(text))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{what} {path} is not valid JSON ({exc.msg}); was it truncated or edited?") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{what} {path} is nested too deeply to read") from exc
     except ValidationError as exc:
         fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         raise ConfigError(f"{what} {path} is malformed: {fields}") from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise ConfigError(f"{what} {path} is not usable JSON ({str(exc).split(';')[0]})") from exc
 
 
 def load_bundle(path: Path) -> AuditBundle:

@@ -170,6 +170,10 @@ class DeployParams(BaseModel):
             raise ConfigError(f"parameter file {path} is not valid JSON: {exc}") from exc
         except ValidationError as exc:
             raise ConfigError(f"parameter file {path} is invalid: {_problems(exc)}; fix it and run again") from exc
+        except RecursionError as exc:
+            raise ConfigError(f"parameter file {path} is nested too deeply to read") from exc
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, an integer of thousands of digits
+            raise ConfigError(f"cannot read the parameter file {path}: {str(exc).split(';')[0]}") from exc
 
 
 def _problems(exc: ValidationError) -> str:
@@ -207,6 +211,8 @@ class Registry(BaseModel):
             return cls.model_validate_json(Path(path).read_text())
         except FileNotFoundError as exc:
             raise ConfigError(f"deployment registry not found: {path}") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read the deployment registry {path}: {exc}") from exc
         except ValidationError as exc:
             raise ConfigError(f"deployment registry {path} is invalid: {_problems(exc)}; use the file that "
                               "`swarm-stake deploy` or `devnet up --registry` wrote") from exc

@@ -32,7 +32,12 @@ def _number(value: float) -> str:
     return ("-" if value < 0 else "") + text
 
 
-def _encode(value: Any) -> str:
+#: Deepest nesting of arrays and objects that is encoded (far beyond any evidence bundle; the limit
+#: keeps the recursion well inside Python's stack, so a deeper document is refused with ValueError).
+MAX_DEPTH = 200
+
+
+def _encode(value: Any, depth: int = 0) -> str:
     if value is None or isinstance(value, bool):
         return json.dumps(value)
     if isinstance(value, int):
@@ -41,20 +46,26 @@ def _encode(value: Any) -> str:
         return _number(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple | dict) and depth >= MAX_DEPTH:
+        raise ValueError(f"canonical JSON is limited to {MAX_DEPTH} levels of nesting")
     if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(item) for item in value) + "]"
+        return "[" + ",".join(_encode(item, depth + 1) for item in value) + "]"
     if isinstance(value, dict):
         if not all(isinstance(key, str) for key in value):
             raise TypeError("canonical JSON object keys must be strings")
         # RFC 8785 sorts keys by their UTF-16 code units.
         items = sorted(value.items(), key=lambda item: item[0].encode("utf-16-be"))
-        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_encode(v)}" for k, v in items) + "}"
+        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_encode(v, depth + 1)}" for k, v in items) + "}"
     raise TypeError(f"cannot encode {type(value).__name__} as canonical JSON")
 
 
 def canonical_json(value: Any) -> bytes:
     """The RFC 8785 canonical form of ``value`` as UTF-8 bytes."""
-    return _encode(value).encode("utf-8")
+    try:
+        return _encode(value).encode("utf-8")
+    except UnicodeEncodeError as exc:  # from the key sort (UTF-16) or the final encoding
+        bad = exc.object[exc.start : exc.end]
+        raise ValueError(f"canonical JSON needs valid Unicode; a string holds the lone surrogate {bad!r}") from None
 
 
 def evidence_hash(bundle: Any) -> str:

@@ -6,9 +6,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .models import Address
+
 
 class SignedEntry(BaseModel):
-    signer: str
+    signer: Address
     signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
 
 
@@ -18,8 +20,8 @@ class SignedMessageFile(BaseModel):
     kind: str = Field(default="swarm-stake/signed-message", pattern="^swarm-stake/signed-message$")
     type: str = Field(pattern="^(Verdict|RestorationAttestation)$")
     message: dict[str, Any]
-    chain_id: int
-    verifying_contract: str
+    chain_id: int = Field(gt=0, lt=2**256)
+    verifying_contract: Address
     signatures: list[SignedEntry] = Field(default_factory=list)
 
     def model(self) -> Any:

@@ -53,8 +53,8 @@ def recovery_claim(rt: Runtime, incident_id: str, proof_path: Path | None) -> No
     from ..models import RecoveryPath
     from ..recovery import RecoveryDesk
 
+    proof_file = load_proof(proof_path) if proof_path else None  # checked before connecting
     verdict = Incidents(rt.client(), rt.registry).verdict(incident_id)
-    proof_file = load_proof(proof_path) if proof_path else None
     desk = RecoveryDesk(rt.client(signer=True), rt.registry)
     path = RecoveryPath(desk.escrow.functions.escrowOf(incident_id).call()[2])
     if path in (RecoveryPath.SECURITY_REVIEW, RecoveryPath.COMPLIANCE_VERIFICATION) and proof_file is None:

@@ -123,10 +123,11 @@ class Runtime:
             from ..chain import Client
             from ..errors import ConfigError
 
+            registry = self.registry  # a missing or malformed registry is reported before connecting
             account = self._unlock() if signer else None
             client = Client.connect(self.settings.rpc_url, account, confirmations=self.settings.confirmations)
             chain_id = client.w3.eth.chain_id
-            if chain_id != self.registry.chain_id:
+            if chain_id != registry.chain_id:
                 raise ConfigError(
                     f"the RPC endpoint {self.settings.rpc_url} serves chain {chain_id} but the registry "
                     f"{self.settings.registry} is for chain {self.registry.chain_id} ({self.registry.network}); "
@@ -231,8 +232,20 @@ class GuardedGroup(click.Group):
 
 
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {_one_line(message)}", err=True)
     sys.exit(1)
+
+
+def _one_line(text: str) -> str:
+    """``text`` with control, format and line-separator characters escaped (``\\r``, ``\\x1b``, ``\\u2028``):
+    messages quote what they found in files, and an error stays one line that cannot drive the terminal."""
+    import unicodedata
+
+    def safe(char: str) -> str:
+        category = unicodedata.category(char)
+        return ascii(char)[1:-1] if category.startswith("C") or category in ("Zl", "Zp") else char
+
+    return "".join(map(safe, text))
 
 
 def to_base_units(amount: Decimal, decimals: int) -> int:
@@ -255,3 +268,19 @@ def read_json_file(path: Path, what: str) -> Any:
         raise ConfigError(f"cannot read {what} {path}: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{what} {path} is not valid JSON ({exc.msg} at line {exc.lineno}); was it truncated?") from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{what} {path} is nested too deeply to read") from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise ConfigError(f"{what} {path} is not usable JSON ({str(exc).split(';')[0]})") from exc
+
+
+def hash_json_file(path: Path, what: str) -> str:
+    """The evidence hash (keccak256 of the canonical JSON) of the JSON document in ``path``."""
+    from ..errors import ConfigError
+    from ..evidence import evidence_hash
+
+    document = read_json_file(path, what)
+    try:
+        return evidence_hash(document)
+    except (ValueError, TypeError, RecursionError) as exc:  # NaN, Infinity, a lone surrogate, deep nesting
+        raise ConfigError(f"{what} {path} has no canonical JSON form: {exc or type(exc).__name__}") from exc
