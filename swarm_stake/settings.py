@@ -50,12 +50,20 @@ class Settings(BaseSettings):
         config = _config_path(init_settings())
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if config is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
+            sources.append(_CommonToml(settings_cls, toml_file=config))
         return tuple(sources)
 
     def public(self) -> dict[str, Any]:
         """The settings without secrets, for logs and `--json` output."""
         return self.model_dump(mode="json", exclude={"password"})
+
+
+class _CommonToml(TomlConfigSettingsSource):
+    """The config file's top-level settings; tables of other components (``[oracle]``) are theirs."""
+
+    def __init__(self, settings_cls: type[BaseSettings], toml_file: Path):
+        super().__init__(settings_cls, toml_file=toml_file)
+        self.init_kwargs.pop("oracle", None)
 
 
 def _config_path(init: dict[str, Any]) -> Path | None:

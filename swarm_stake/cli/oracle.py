@@ -294,14 +294,21 @@ def oracle_replay(rt: Runtime, feed: Path, software_hash: str | None, as_json: b
 
     detectors = DetectorSet(config.detectors, config.software_hash)
     source = JsonlFeed(feed)
-    detections = [d for sample in source for d in detectors.observe(sample)]
+    read = 0
+    detections = []
+    try:
+        for sample in source:
+            read += 1
+            detections.extend(detectors.observe(sample))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the feed {feed}: {exc}") from exc
     rows = [{"at": d.at, "provider": d.provider, "rule": d.rule, "class": d.violation_class.name.lower(),
              "severity": d.severity.name.lower(), "value": d.value} for d in detections]  # fmt: skip
     if as_json or rt.as_json:
-        click.echo(_json.dumps({"samples": source.read, "skipped": source.skipped, "detections": rows}, indent=2))
+        click.echo(_json.dumps({"samples": read, "skipped": source.skipped, "detections": rows}, indent=2))
         return
     for row in rows:
         click.echo(f"{row['at']:.3f}  {row['provider']}  {row['rule']:<14} {row['class']:<18} {row['severity']:<8} {row['value']}")
-    click.echo(f"{source.read} samples, {source.skipped} corrupt lines skipped, {len(rows)} detections")
+    click.echo(f"{read} samples, {source.skipped} corrupt lines skipped, {len(rows)} detections")
 
 COMMANDS = [oracle]

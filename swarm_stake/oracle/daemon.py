@@ -36,8 +36,8 @@ from ..signing import digest as eip712_digest
 from ..signing import sign
 from .chainwatch import ChainEvent, ChainWatcher
 from .collectors import HealthProbe, IntegrityChallenge, MetricsScrape, dataset, dataset_root
-from .detectors import Detection, DetectorSet, RestorationMeter
-from .samples import Sample
+from .detectors import DetectorSet, RestorationMeter
+from .samples import Detection, Sample
 from .server import DaemonServer, EvidenceStore, Metrics
 from .store import ConflictingSignature, Store
 
@@ -54,6 +54,12 @@ log = logging.getLogger("swarm_stake.oracle")
 ALREADY_DONE = {
     "DuplicateSigner", "IncidentAlreadyExecuted", "WrongObservationEpoch", "NotObserving", "IncidentAlreadyOpen",
 }  # fmt: skip
+
+
+#: Gas limits that cover the approval that reaches quorum and executes (unused gas is not paid).
+GAS_FLOOR = {"verdict": 500_000, "attestation": 250_000}
+#: Transactions tried per signed message before it is given up.
+MAX_ATTEMPTS = 3
 
 
 def _hex(value: Any) -> str:
@@ -89,7 +95,7 @@ class OracleDaemon:
             self.store, config.confirmations, config.scan_chunk, registry.start_block,
         )  # fmt: skip
         self.detectors = DetectorSet(config.detectors, config.software_hash)
-        self.meter = RestorationMeter()
+        self.meter = RestorationMeter(config.detectors)
         self.health_probe = HealthProbe(timeout=config.probe_timeout)
         self.scraper = MetricsScrape(timeout=config.probe_timeout)
         self.challenger = IntegrityChallenge(
@@ -296,10 +302,13 @@ class OracleDaemon:
 
     def _after_reorg(self, fork: int) -> None:
         self.metrics.reorgs.inc()
-        log.warning("reorg: re-checking everything after the fork", extra={"fields": {"fork_block": fork}})
+        reopened = 0
         for tx in self.store.txs("mined", "reverted"):
             if tx.block is not None and tx.block > fork:
                 self.store.set_tx(tx.tx_hash, "pending")
+                reopened += 1
+        log.warning("reorg: re-checking everything after the fork",
+                    extra={"fields": {"fork_block": fork, "transactions_rechecked": reopened}})  # fmt: skip
 
     # -- events ------------------------------------------------------------------------------
 
@@ -410,7 +419,11 @@ class OracleDaemon:
             if receipt is not None:
                 outcome = "mined" if receipt["status"] == 1 else "reverted"
                 self.store.set_tx(tx.tx_hash, outcome, receipt["blockNumber"])
-                self.store.set_signature_status(tx.digest, "submitted" if outcome == "mined" else "reverted")
+                if outcome == "mined":
+                    self.store.set_signature_status(tx.digest, "submitted")
+                else:  # simulated fine but reverted when mined: simulate and try again, a bounded number of times
+                    attempts = len(self.store.txs_of(tx.digest))
+                    self.store.set_signature_status(tx.digest, "signed" if attempts < MAX_ATTEMPTS else "refused")
                 self.metrics.submissions.labels(tx.kind, outcome).inc()
                 log.info("transaction settled", extra={"fields": {"tx": tx.tx_hash, "kind": tx.kind, "outcome": outcome,
                                                                   "block": receipt["blockNumber"]}})  # fmt: skip
@@ -447,6 +460,8 @@ class OracleDaemon:
         except (ContractCustomError, ContractLogicError) as exc:
             error = decode_revert(getattr(exc, "data", None))
             self.store.set_signature_status(digest, "done" if error and error.name in ALREADY_DONE else "refused")
+            log.info("a stored transaction is no longer needed", extra={"fields": {
+                "digest": digest, "reason": error.name if error else str(exc)}})  # fmt: skip
             return False
         return True
 
@@ -480,7 +495,9 @@ class OracleDaemon:
             log.info("not sent", extra={"fields": {"digest": digest, "kind": kind, "reason": name}})
             return False
         nonce = self.w3.eth.get_transaction_count(self.address, "pending")
-        tx = fn.build_transaction({"from": self.address, "gas": gas + gas // 5, "nonce": nonce})
+        # Whichever approval arrives last executes: every submission carries the gas for that.
+        limit = max(gas + gas // 5, GAS_FLOOR[kind])
+        tx = fn.build_transaction({"from": self.address, "gas": limit, "nonce": nonce})
         signed = self.account.sign_transaction(tx)
         raw = "0x" + bytes(signed.raw_transaction).hex()
         tx_hash = "0x" + bytes(signed.hash).hex()

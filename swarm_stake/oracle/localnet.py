@@ -135,12 +135,13 @@ class LocalSwarm:
     def _peers(self, handle: DaemonHandle) -> list[str]:
         return [d.url for d in self.daemons if d is not handle and d.url]
 
-    def start_daemon_thread(self, index: int, **overrides: Any) -> DaemonHandle:
+    def start_daemon_thread(self, index: int, rpc_url: str | None = None, **overrides: Any) -> DaemonHandle:
         """Daemon ``index`` (0-based, of ``oracles``) in a thread of this process."""
+        from ..chain import Client
         from .daemon import OracleDaemon
 
         handle = self._handle(index, overrides)
-        client = self.devnet.client(handle.account_index)
+        client = Client.connect(rpc_url or self.devnet.rpc_url, self.devnet.accounts[handle.account_index])
         handle.daemon = OracleDaemon(handle.config, client.w3, self.registry, client.require_account())
         handle.url = handle.daemon.start_server()
         handle.thread = threading.Thread(target=handle.daemon.run, name=f"oracle-{index + 1}", daemon=True)

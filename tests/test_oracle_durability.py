@@ -1,0 +1,223 @@
+"""The oracle daemon under kills, RPC outages and reorgs, on a real anvil with real HTTP nodes.
+
+The kill test runs the daemons as real `swarm-stake oracle run` processes (keystores, config
+files, SQLite state on disk) and SIGKILLs them at random moments; the chain is then checked for
+duplicates and misses, and every daemon's database against the chain.
+"""
+
+import json
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from swarm_stake.models import ProviderStatus, ViolationClass
+from swarm_stake.oracle.collectors import write_jsonl
+from swarm_stake.oracle.localnet import DEV_SOFTWARE_HASH, TAMPERED_SOFTWARE_HASH, LocalSwarm, wait_for
+from swarm_stake.oracle.samples import Sample
+
+pytestmark = pytest.mark.integration
+
+
+def events(swarm, contract, name):
+    instance = swarm.reader().contract(contract, swarm.registry.address(contract))
+    return getattr(instance.events, name)().get_logs(from_block=0)
+
+
+def jailed(swarm, name):
+    return swarm.status_of(name) == ProviderStatus.JAILED
+
+
+def assert_no_duplicates(swarm):
+    """One execution; each oracle approved each digest at most once and one digest per incident."""
+    executed = events(swarm, "VerdictManager", "VerdictExecuted")
+    assert len(executed) == 1, f"{len(executed)} executions"
+    approvals = events(swarm, "VerdictManager", "VerdictApproved")
+    pairs = [(e["args"]["signer"], bytes(e["args"]["digest"])) for e in approvals]
+    assert len(pairs) == len(set(pairs))
+    per_incident = {}
+    for e in approvals:
+        per_incident.setdefault((e["args"]["signer"], bytes(e["args"]["incidentId"])), set()).add(bytes(e["args"]["digest"]))
+    assert all(len(digests) == 1 for digests in per_incident.values())
+
+
+def test_daemons_killed_at_random_moments_lose_nothing_and_send_nothing_twice():
+    seed = int(os.environ.get("SWARM_STAKE_KILL_SEED", "7"))
+    rng = random.Random(seed)
+    with LocalSwarm() as swarm:
+        handles = [swarm.spawn_daemon(i) for i in range(3)]
+        for handle in handles:
+            swarm.wait_healthy(handle)
+        swarm.nodes["provider-a"].node.set_mode("bad-software")
+        kills = 0
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and (kills < 6 or not jailed(swarm, "provider-a")):
+            time.sleep(rng.uniform(0.0, 2.0))
+            victim = rng.choice(handles)
+            swarm.kill(victim)
+            kills += 1
+            handles[handles.index(victim)] = swarm.spawn_daemon(victim.index, port=int(victim.url.rsplit(":", 1)[1]))
+        wait_for(lambda: jailed(swarm, "provider-a"), 60, what=f"provider A jailed (seed {seed})")
+        time.sleep(3)  # let every daemon settle what it sent
+        for handle in handles:
+            swarm.stop_daemon(handle)
+
+        assert kills >= 6
+        assert_no_duplicates(swarm)
+        w3 = swarm.reader().w3
+        for handle in handles:
+            db = sqlite3.connect(handle.config.db_path)
+            rows = db.execute("SELECT tx_hash, nonce, status FROM txs").fetchall()
+            mined = [r for r in rows if r[2] == "mined"]
+            address = swarm.devnet.accounts[handle.account_index].address
+            # Every transaction the oracle account ever sent is one the daemon recorded as mined ...
+            assert w3.eth.get_transaction_count(address) == len(mined) + handle_setup_txs(swarm, handle)
+            # ... each mined successfully, and no nonce was used twice.
+            assert len({r[1] for r in mined}) == len(mined)
+            for tx_hash, _, _ in mined:
+                assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
+            db.close()
+
+
+def handle_setup_txs(swarm, handle):
+    """Transactions the oracle's dev account sent while the swarm was set up (approve + bond)."""
+    return 2
+
+
+class TcpProxy:
+    """A loopback TCP forwarder that can be cut and restored, to simulate an RPC outage."""
+
+    def __init__(self, target_port):
+        self.target_port = target_port
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.listener.listen(64)
+        self.up = threading.Event()
+        self.up.set()
+        self.connections = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up.is_set():
+                client.close()
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self.connections += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source, sink):
+        try:
+            while self.up.is_set() and (data := source.recv(65536)):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+    def cut(self):
+        self.up.clear()
+        for s in self.connections:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.connections = []
+
+    def restore(self):
+        self.up.set()
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+def test_rpc_outage_backs_off_keeps_measuring_and_resumes():
+    with LocalSwarm() as swarm:
+        proxy = TcpProxy(swarm.devnet.port)
+        try:
+            handles = [swarm.start_daemon_thread(i, rpc_url=proxy.url) for i in range(3)]
+            wait_for(lambda: all(len(h.daemon.endpoints()) == 3 for h in handles), 20, what="providers known")
+            proxy.cut()
+            wait_for(lambda: all(not h.daemon.chain_ok for h in handles), 20, what="outage noticed")
+            samples_before = [h.daemon.metrics.samples.labels("health")._value.get() for h in handles]
+            swarm.nodes["provider-c"].node.set_mode("bad-software")
+            # While the RPC is down the daemons keep measuring and record their detections.
+            wait_for(lambda: all(h.daemon.store.detections("new") for h in handles), 20, what="detections stored")
+            for handle, before in zip(handles, samples_before):
+                assert handle.daemon.metrics.samples.labels("health")._value.get() > before
+                assert handle.daemon.metrics.rpc_errors._value.get() >= 1
+            assert swarm.status_of("provider-c") == ProviderStatus.ACTIVE
+            proxy.restore()
+            wait_for(lambda: jailed(swarm, "provider-c"), 40, what="provider C jailed after the outage")
+            assert_no_duplicates(swarm)
+            executed = events(swarm, "VerdictManager", "VerdictExecuted")[0]
+            assert executed["args"]["verdict"]["violationClass"] == ViolationClass.SECURITY_BREACH
+        finally:
+            proxy.close()
+
+
+def test_a_reorg_under_a_confirmed_verdict_is_noticed_and_the_verdict_sent_again():
+    with LocalSwarm() as swarm:
+        handles = [swarm.start_daemon_thread(i) for i in range(3)]
+        wait_for(lambda: all(h.daemon.cycles >= 4 for h in handles), 30, what="daemons cycling")
+        swarm.nodes["provider-a"].node.set_mode("bad-software")
+        wait_for(lambda: jailed(swarm, "provider-a"), 30, what="provider A jailed")
+        executed_block = events(swarm, "VerdictManager", "VerdictExecuted")[0]["blockNumber"]
+        w3 = swarm.reader().w3
+        # Wait until every daemon has processed the verdict's block as confirmed.
+        wait_for(lambda: all((h.daemon.store.last_block or 0) >= executed_block + 1 for h in handles), 20,
+                 what="verdict confirmed")
+        first_approval = min(e["blockNumber"] for e in events(swarm, "VerdictManager", "VerdictApproved"))
+        depth = w3.eth.block_number - first_approval + 1
+        w3.provider.make_request("anvil_reorg", [depth, []])
+        assert w3.eth.block_number >= first_approval - 1
+        wait_for(lambda: any(h.daemon.metrics.reorgs._value.get() >= 1 for h in handles), 20, what="reorg noticed")
+        wait_for(lambda: jailed(swarm, "provider-a") and events(swarm, "VerdictManager", "VerdictExecuted"), 40,
+                 what="the verdict executed again on the new chain")
+        assert_no_duplicates(swarm)
+
+
+def test_replay_of_a_feed_with_a_corrupt_line_skips_logs_and_counts_it(tmp_path):
+    provider = "0x" + "11" * 20
+    samples = [Sample(provider=provider, at=1000.0 + i, kind="health", up=True, latency_ms=20.0,
+                      software_hash=DEV_SOFTWARE_HASH) for i in range(5)]
+    samples.append(Sample(provider=provider, at=1006.0, kind="health", up=True, latency_ms=20.0,
+                          software_hash=TAMPERED_SOFTWARE_HASH))
+    feed = tmp_path / "feed.jsonl"
+    write_jsonl(feed, samples[:3])
+    with open(feed, "ab") as handle:
+        handle.write(b'{"provider": "0x11", "at": "yesterday"\n')  # corrupt
+    write_jsonl(feed, samples[3:], append=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWARM_STAKE_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "swarm_stake.cli", "oracle", "replay", str(feed), "--software-hash", DEV_SOFTWARE_HASH,
+         "--json"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["samples"] == 6 and report["skipped"] == 1
+    assert [d["rule"] for d in report["detections"]] == ["software_hash"]
+    assert report["detections"][0]["class"] == "security_breach"
+    assert "line 4 skipped" in result.stderr
