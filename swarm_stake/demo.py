@@ -1,9 +1,14 @@
-"""The end-to-end demo on an embedded devnet.
+"""The end-to-end demo on an embedded devnet (anvil, a block a second), in real time.
 
-Providers register and stake, delegators join one pool, one delegator exits after the
-unbonding period (the chain's clock is moved forward). A 2-of-3 oracle committee slashes
-provider A into escrow and jails it; provider B, wrongly accused, appeals and the arbiter
-overturns the verdict. Status tables close the run. Every step is checked on chain;
+Providers register with node simulators (real HTTP servers on loopback) as their endpoints and
+stake, delegators join one pool, one delegator exits after the unbonding period. Three oracle
+daemons (`swarm-stake oracle run` processes, a 2-of-3 committee) measure the nodes. A failure
+is injected into provider A's node; the daemons detect it, one proposes a verdict, another
+confirms it with its own measurements and co-signs: A is slashed into escrow and jailed.
+Provider B, wrongly accused by two misconfigured oracles, appeals and the arbiter overturns.
+A fixes its node, an auditor signs the audit proof, the daemons attest restoration epoch by
+epoch while they measure, the evaluation is recorded, the challenge window passes, the
+escrow pays back pro rata and A is active again. Every step is checked on chain;
 :func:`run` raises :class:`DemoCheckFailed` at the first mismatch.
 """
 
@@ -83,24 +88,57 @@ class Actors:
 
 
 def run(console: Console | None = None) -> int:
-    """Run the demo on a fresh devnet; return 0 when every check passed."""
-    from .devnet import Devnet
+    """Run the demo on a fresh devnet with three oracle daemons; return 0 when every check passed."""
+    from .oracle.localnet import DEV_SOFTWARE_HASH, LocalSwarm, ProviderNode
+    from .oracle.nodesim import NodeSimulator
 
-    console = console or Console(width=None if sys.stdout.isatty() else 110)
+    console = console or Console(width=None if sys.stdout.isatty() else 120)
     started = time.monotonic()
-    with Devnet() as devnet:
-        registry = devnet.deploy()
-        console.print(f"[bold]swarm-stake demo[/] on anvil at {devnet.rpc_url} (chain {registry.chain_id})")
+    with LocalSwarm(providers=()) as swarm:
+        devnet, registry = swarm.devnet, swarm.registry
+        console.print(f"[bold]swarm-stake demo[/] on anvil at {devnet.rpc_url} (chain {registry.chain_id}, a block a second)")
         console.print(f"  StakeManager {registry.address('StakeManager')}  token {registry.address('SwarmToken')}")
         timeline = Timeline(console)
         actors = Actors(devnet)
-        _staking_story(actors, registry.contracts, timeline)
-        incidents = _response_story(actors, registry, timeline)
-        _recovery_story(actors, registry, timeline, incidents[0][1])
+        for name, owner, operator in (("provider-a", 1, 2), ("provider-b", 3, 4)):
+            swarm.nodes[name] = ProviderNode(name, owner, operator, NodeSimulator(DEV_SOFTWARE_HASH).start())
+        _staking_story(actors, registry.contracts, timeline, {n: p.url for n, p in swarm.nodes.items()})
+        daemons = _start_daemons(swarm, timeline)
+        incidents = _response_story(actors, swarm, timeline, daemons)
+        _recovery_story(actors, swarm, timeline, incidents[0][1])
         _print_status(console, actors, registry.contracts)
         _print_incidents(console, actors, registry.contracts, incidents)
+        _print_daemons(console, swarm, daemons)
     console.print(f"[bold green]demo finished[/] in {time.monotonic() - started:.1f} s, every step checked on chain")
     return 0
+
+
+def _start_daemons(swarm: Any, timeline: Timeline) -> list[Any]:
+    """Three `swarm-stake oracle run` processes (keystores, config files, SQLite state), warmed up."""
+    import requests
+
+    daemons = [swarm.spawn_daemon(i) for i in range(3)]
+    for handle in daemons:
+        swarm.wait_healthy(handle)
+    # Let every daemon fill its windows with a few seconds of measurements of both nodes.
+    def warmed() -> bool:
+        return all(requests.get(f"{h.url}/health", timeout=2).json()["cycles"] >= 8 for h in daemons)
+
+    _wait(warmed, 30, "the daemons did not start measuring")
+    timeline.record("3 oracle daemons measuring", None,
+                    "2-of-3 committee; health, metrics and data-integrity probes of both nodes twice a second")  # fmt: skip
+    return daemons
+
+
+def _wait(predicate: Any, timeout: float, failure: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise DemoCheckFailed(f"{failure} (waited {timeout:.0f} s)")
+        time.sleep(0.2)
 
 
 def _contracts(client: Client, addresses: dict[str, str]) -> tuple[Any, Any]:
@@ -114,7 +152,7 @@ def _approve(client: Client, addresses: dict[str, str], amount: int) -> None:
     client.send(token.functions.approve(addresses["StakeManager"], amount))
 
 
-def _staking_story(actors: Actors, addresses: dict[str, str], timeline: Timeline) -> None:
+def _staking_story(actors: Actors, addresses: dict[str, str], timeline: Timeline, endpoints: dict[str, str]) -> None:
     reader = actors.client("admin")
     manager, token = _contracts(reader, addresses)
     minimum = manager.functions.minSelfStake().call()
@@ -124,7 +162,7 @@ def _staking_story(actors: Actors, addresses: dict[str, str], timeline: Timeline
         _approve(client, addresses, amount * TOKEN)
         receipt = client.send(
             _contracts(client, addresses)[0].functions.registerProvider(
-                actors.address(operator), amount * TOKEN, f"http://127.0.0.1:0/{name}/health"
+                actors.address(operator), amount * TOKEN, endpoints[name]
             )
         )
         self_stake = manager.functions.selfStakeOf(actors.address(name)).call()
@@ -179,8 +217,11 @@ def _staking_story(actors: Actors, addresses: dict[str, str], timeline: Timeline
     timeline.check(held == total, f"StakeManager holds {held} tokens but accounts for {total}")
 
 
-def _response_story(actors: Actors, registry: Registry, timeline: Timeline) -> list[tuple[str, Verdict]]:
-    """Detection to response: a 2-of-3 committee slashes provider A; provider B, wrongly accused, appeals and wins."""
+def _response_story(actors: Actors, swarm: Any, timeline: Timeline, daemons: list[Any]) -> list[tuple[str, Verdict]]:
+    """Detection to response: the daemons slash provider A; provider B, wrongly accused, appeals and wins."""
+    from .incidents import Incidents
+
+    registry = swarm.registry
     addresses = registry.contracts
     reader = actors.client("admin")
     manager, token = _contracts(reader, addresses)
@@ -189,37 +230,42 @@ def _response_story(actors: Actors, registry: Registry, timeline: Timeline) -> l
     verdicts = reader.contract("VerdictManager", addresses["VerdictManager"])
     desk = {name: VerdictDesk(actors.client(name), registry) for name in ("oracle-1", "oracle-2", "oracle-3")}
     provider_a, provider_b = actors.address("provider-a"), actors.address("provider-b")
+    oracle_names = {actors.address(n): n for n in ("oracle-1", "oracle-2", "oracle-3")}
 
-    # Provider A's node reports software whose hash is not the registered one: a security breach.
-    # oracle-1 proposes, oracle-2 checks the node itself and co-signs.
-    now = reader.w3.eth.get_block("latest")["timestamp"]
-    bundle = {
-        "provider": provider_a, "rule": "software-hash", "registered": "0x" + "11" * 32,
-        "reported": "0x" + "66" * 32, "oracle": actors.address("oracle-1"), "observed_at": now - 5,
-    }  # fmt: skip
-    verdict_a = desk["oracle-1"].build(
-        provider_a, ViolationClass.SECURITY_BREACH, Level.PENALTY, evidence_hash(bundle), now - 5
-    )
+    # Provider A's node starts reporting software whose hash is not the registered build.
     pool_before = manager.functions.getPool(provider_a).call()[0]
-    receipt = desk["oracle-1"].submit(verdict_a, [desk["oracle-1"].sign(verdict_a, actors.client("oracle-1").account)])
-    phase = verdicts.functions.stateOf(verdict_a.incident_id).call()
-    timeline.check(phase == Phase.DETECTED, f"incident of A is {Phase(phase).name}, expected DETECTED")
-    timeline.record("oracle-1 proposes verdict on A", receipt, "software hash mismatch, approvals 1 of 2")
-    receipt = desk["oracle-2"].approve(verdict_a)
-    executed = desk["oracle-2"].events(receipt, "VerdictExecuted")
-    timeline.check(len(executed) == 1, "the verdict on A did not execute at quorum")
+    head = reader.w3.eth.block_number
+    injected = time.monotonic()
+    swarm.nodes["provider-a"].node.set_mode("bad-software")
+    timeline.record("failure injected into node A", None, "it now reports an unregistered software hash")
+    _wait(lambda: manager.functions.statusOf(provider_a).call() == ProviderStatus.JAILED, 60,
+          "the daemons did not jail provider A")  # fmt: skip
+    detect_to_jail = time.monotonic() - injected
+    approvals = verdicts.events.VerdictApproved().get_logs(from_block=head + 1)
+    executed = verdicts.events.VerdictExecuted().get_logs(from_block=head + 1)
+    timeline.check(len(executed) == 1 and executed[0]["args"]["provider"] == provider_a, "one verdict on A executed")
+    timeline.check(len(approvals) == 2, f"{len(approvals)} approvals, expected exactly the quorum of 2")
+    incident_a = "0x" + bytes(executed[0]["args"]["incidentId"]).hex()
+    verdict_a = Incidents(reader, registry).verdict(incident_a)
+    timeline.check(verdict_a.violation_class == ViolationClass.SECURITY_BREACH, "A's verdict is not a security breach")
+    proposer, cosigner = (oracle_names[a["args"]["signer"]] for a in approvals)
+    receipt = reader.w3.eth.get_transaction_receipt(approvals[0]["transactionHash"])
+    timeline.record(f"{proposer} detects and proposes", receipt,
+                    f"software-hash rule, evidence {verdict_a.evidence_hash[:10]}… served at /evidence")  # fmt: skip
+    receipt = reader.w3.eth.get_transaction_receipt(executed[0]["transactionHash"])
     slashed = executed[0]["args"]["amount"]
     timeline.check(slashed == pool_before * 1_000 // 10_000, f"A was slashed {slashed}, expected 10% of {pool_before}")
-    timeline.check(manager.functions.statusOf(provider_a).call() == 2, "provider A is not jailed")
-    timeline.check(escrow.functions.escrowOf(verdict_a.incident_id).call()[0] == slashed, "escrow of A is wrong")
+    timeline.check(escrow.functions.escrowOf(incident_a).call()[0] == slashed, "escrow of A is wrong")
     timeline.check(manager.functions.getProvider(provider_a).call()[2] == 1, "pool A is not frozen")
     timeline.record(
-        "oracle-2 co-signs: quorum", receipt,
-        f"A slashed {format_amount(slashed, places=2)} SWARM into escrow, jailed, pool frozen",
+        f"{cosigner} confirms and co-signs", receipt,
+        f"quorum: A slashed {format_amount(slashed, places=2)} SWARM into escrow, jailed, pool frozen "
+        f"({detect_to_jail:.1f} s after the failure)",
     )  # fmt: skip
+    verdict_a = verdict_a  # the executed verdict, as later steps take it
 
-    # Provider B is accused of poor uptime (a probe path misconfigured on the oracles' side); two
-    # oracles' signatures arrive in one relayed transaction.
+    # Provider B is accused of poor uptime by two oracles' operators signing by hand (their probe
+    # path was misconfigured); the signatures arrive in one relayed transaction. B's node is fine.
     now = reader.w3.eth.get_block("latest")["timestamp"]
     bundle_b = {"provider": provider_b, "rule": "uptime", "window_s": 60, "sla": 0.99, "uptime": 0.2, "observed_at": now - 3}
     verdict_b = desk["oracle-1"].build(
@@ -227,8 +273,9 @@ def _response_story(actors: Actors, registry: Registry, timeline: Timeline) -> l
     )
     pool_b_before = manager.functions.getPool(provider_b).call()[0]
     signatures = [desk[n].sign(verdict_b, actors.client(n).account) for n in ("oracle-1", "oracle-3")]
-    receipt = desk["oracle-1"].submit(verdict_b, signatures)
-    slashed_b = desk["oracle-1"].events(receipt, "VerdictExecuted")[0]["args"]["amount"]
+    relayer = VerdictDesk(actors.client("admin"), registry)  # anyone may relay signatures
+    receipt = relayer.submit(verdict_b, signatures)
+    slashed_b = relayer.events(receipt, "VerdictExecuted")[0]["args"]["amount"]
     timeline.check(slashed_b == pool_b_before * 100 // 10_000, "B was not slashed 1%")
     timeline.record("verdict on B relayed (2 of 3)", receipt, f"B slashed {format_amount(slashed_b, places=2)} SWARM")
 
@@ -267,9 +314,10 @@ def _response_story(actors: Actors, registry: Registry, timeline: Timeline) -> l
     return [("provider-a", verdict_a), ("provider-b", verdict_b)]
 
 
-def _recovery_story(actors: Actors, registry: Registry, timeline: Timeline, verdict: Verdict) -> None:
+def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Verdict) -> None:
     """Service restoration to restoration: A fixes its node, an auditor signs, the committee attests
     each observation epoch, records the evaluation, and the escrow pays back the recoverable share."""
+    registry = swarm.registry
     addresses = registry.contracts
     reader = actors.client("admin")
     manager = reader.contract("StakeManager", addresses["StakeManager"])
@@ -278,7 +326,10 @@ def _recovery_story(actors: Actors, registry: Registry, timeline: Timeline, verd
     provider = verdict.provider
     incident = verdict.incident_id
 
-    # The auditor reviews the fix and signs an audit proof over the node's logs.
+    # The provider rebuilds its node from the registered image; the auditor reviews the fix and
+    # signs an audit proof over the node's logs.
+    swarm.nodes["provider-a"].node.set_mode("healthy")
+    timeline.record("provider A fixes its node", None, "rebuilt from the registered image, keys rotated")
     logs = [
         b"2026-11-27T10:00:01Z node-a software 0x66..66 detected by oracle",
         b"2026-11-27T10:02:10Z node-a rebuilt from signed image 0x11..11",
@@ -306,25 +357,26 @@ def _recovery_story(actors: Actors, registry: Registry, timeline: Timeline, verd
     timeline.record("operator-a files recovery claim", receipt, "audit proof checked on chain; observation starts")
 
     params = operator.params(incident)
-    relayer = RecoveryDesk(actors.client("oracle-1"), registry)
-    for epoch in range(params["epochs_required"]):
-        actors.devnet.increase_time(params["epoch_length"])
-        attestation = relayer.attestation(incident, epoch, healthy=True, data_intact=True)
-        signatures = [relayer.sign(attestation, actors.client(n).account) for n in ("oracle-1", "oracle-2")]
-        receipt = relayer.attest(attestation, signatures)
-        vested = escrow.functions.vestedOf(incident).call()
+    _wait(lambda: escrow.functions.stateOf(incident).call() == EscrowState.ATTESTED,
+          params["epochs_required"] * params["epoch_length"] + 45, "the daemons did not attest the observation epochs")
+    for event in escrow.events.EpochAttested().get_logs(from_block=receipt["blockNumber"]):
+        timeline.check(event["args"]["passed"], f"epoch {event['args']['epoch']} failed")
+        vested = event["args"]["vestedEpochs"]
         timeline.record(
-            f"epoch {epoch} attested (2 of 3)", receipt, f"healthy, data intact; {format_amount(vested, places=2)} vested"
-        )
-    timeline.check(escrow.functions.stateOf(incident).call() == EscrowState.ATTESTED, "A's claim is not attested")
+            f"epoch {event['args']['epoch']} attested by the daemons",
+            reader.w3.eth.get_transaction_receipt(event["transactionHash"]),
+            f"healthy and data intact (2 of 3 measured it); {vested} of {params['epochs_required']} epochs vested",
+        )  # fmt: skip
 
     report = evidence_hash({"root_cause": "unsigned image deployed", "actions": ["signed images only"]})
-    for name in ("oracle-1", "oracle-2"):
-        receipt = RecoveryDesk(actors.client(name), registry).approve_evaluation(verdict, report)
+    for name in ("oracle-1", "oracle-2"):  # fresh clients: the daemons send from these keys too
+        receipt = RecoveryDesk(actors.devnet.client(actors.names[name]), registry).approve_evaluation(verdict, report)
     timeline.check(verdicts.functions.stateOf(incident).call() == Phase.EVALUATED, "A's incident is not EVALUATED")
     timeline.record("evaluation report recorded", receipt, f"root-cause analysis {report[:10]}…")
 
-    actors.devnet.increase_time(params["challenge_window"])
+    last_vested = escrow.functions.claimOf(incident).call()[1]
+    _wait(lambda: reader.w3.eth.get_block("latest")["timestamp"] >= last_vested + params["challenge_window"],
+          params["challenge_window"] + 10, "the challenge window did not pass")
     amount, recoverable_bps = escrow.functions.escrowOf(incident).call()[:2]
     pool_before = manager.functions.getPool(provider).call()[0]
     insurance_before = escrow.functions.insuranceBalance().call()
@@ -344,10 +396,16 @@ def _recovery_story(actors: Actors, registry: Registry, timeline: Timeline, verd
 
     jailed_until = manager.functions.getProvider(provider).call()[1]
     now = reader.w3.eth.get_block("latest")["timestamp"]
+    approvals_before = len(verdicts.events.VerdictApproved().get_logs(from_block=0))
     if jailed_until > now:
+        # The jail of a security breach lasts minutes even on the devnet: the chain's clock moves on.
         actors.devnet.increase_time(jailed_until - now + 1)
     timeline.check(manager.functions.statusOf(provider).call() == ProviderStatus.ACTIVE, "provider A is not active")
-    timeline.record("provider A active again", None, "jail served, stake above minimum, incident closed")
+    time.sleep(3)  # the daemons keep measuring through the clock jump ...
+    timeline.check(len(verdicts.events.VerdictApproved().get_logs(from_block=0)) == approvals_before,
+                   "a daemon took the chain's clock jump for an outage")  # ... and accuse no one
+    timeline.record("provider A active again", None,
+                    f"jail served (chain clock moved {max(0, jailed_until - now)} s; no daemon mistook it for an outage)")
 
 
 def _print_incidents(console: Console, actors: Actors, addresses: dict[str, str], incidents: list[tuple[str, Verdict]]) -> None:
@@ -405,3 +463,25 @@ def _print_status(console: Console, actors: Actors, addresses: dict[str, str]) -
             format_amount(token.functions.balanceOf(address).call(), places=2),
         )
     console.print(positions)
+
+
+def _print_daemons(console: Console, swarm: Any, daemons: list[Any]) -> None:
+    """What each daemon did, from its own SQLite state."""
+    import sqlite3
+
+    table = Table(title="Oracle daemons")
+    for column in ("oracle", "detections", "verdicts signed", "attestations signed", "transactions", "evidence kept"):
+        table.add_column(column, justify="left" if column == "oracle" else "right")
+    for handle in daemons:
+        db = sqlite3.connect(f"file:{handle.config.db_path}?mode=ro", uri=True)
+        count = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+        table.add_row(
+            f"oracle-{handle.index + 1}",
+            str(count("SELECT COUNT(*) FROM detections")),
+            str(count("SELECT COUNT(*) FROM signatures WHERE kind = 'verdict'")),
+            str(count("SELECT COUNT(*) FROM signatures WHERE kind = 'attestation'")),
+            str(count("SELECT COUNT(*) FROM txs WHERE status = 'mined'")),
+            str(len(list(handle.config.evidence_dir.glob("0x*.json")))),
+        )
+        db.close()
+    console.print(table)
