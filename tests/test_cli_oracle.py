@@ -16,8 +16,9 @@ from cli_support import (
 )
 from swarm_stake.devnet import dev_account
 from swarm_stake.evidence import evidence_hash
-from swarm_stake.models import Level, ViolationClass, incident_id
+from swarm_stake.models import Level, Verdict, ViolationClass, incident_id
 from swarm_stake.signed_files import SignedEntry, SignedMessageFile
+from swarm_stake.signing import sign
 from swarm_stake.verdicts import VerdictDesk
 
 
@@ -120,7 +121,12 @@ def test_submit_a_message_signed_for_another_deployment(cli_chain, tmp_path):
     provider, _ = cli_chain.provider()
     out = verdict_file(cli_chain, tmp_path, provider.address, signers=COMMITTEE[:2])
     document = json.loads(out.read_text())
-    document["verifying_contract"] = cli_chain.escrow.address  # as if signed for another VerdictManager
+    # Signed (validly) for another contract, as if for another deployment's VerdictManager.
+    document["verifying_contract"] = cli_chain.escrow.address
+    message = Verdict.model_validate(document["message"])
+    document["signatures"] = [{"signer": dev_account(i).address,
+                               "signature": "0x" + sign(message, 31337, cli_chain.escrow.address, dev_account(i)).hex()}
+                              for i in COMMITTEE[:2]]  # fmt: skip
     out.write_text(json.dumps(document))
     incident = document["message"]["incident_id"]
     with sends_nothing(cli_chain, cli_chain.address("dev5")):
