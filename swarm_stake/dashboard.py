@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, SwarmStakeError
 from .incidents import Incidents, TimelineEntry
-from .models import EscrowState, Phase, ProviderStatus
+from .models import EscrowState
 from .recovery import RecoveryDesk
 from .staking import Staking
 

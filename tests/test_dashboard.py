@@ -15,7 +15,6 @@ import socket
 import struct
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
