@@ -46,6 +46,10 @@ ANCHORS = {
     "gas.finalize_release": "-",
     "cli.help_s": "median of 7 runs; `ape --help` 1.2-1.45 s, `cast` a few ms; aim < 0.3 s",
     "cli.status_s": "median of 7 runs against a running devnet; aim < 1 s",
+    "oracle.detect_samples_per_s": "health samples through every detection rule, one core, 200,000 samples "
+    "of 100 providers; aim > 100,000",
+    "oracle.detect_to_jailed_s": "median of 3 runs: failing node to provider jailed on chain, three daemons "
+    "(2-of-3), 1 s blocks, 0.5 s probes, 1 confirmation; aim < 10 s",
 }
 
 PROVIDERS = range(15, 40)  # dev accounts that register as providers in the verdict benchmarks
@@ -204,6 +208,27 @@ def measure() -> dict[str, int]:
         registry = devnet.deploy(params, committee=ORACLE_ACCOUNTS, threshold=3)
         figures |= verdict_figures(devnet, registry)
     figures |= cli_figures()
+    figures |= oracle_figures()
+    return figures
+
+
+def oracle_figures() -> dict[str, float]:
+    """Detector throughput, and the time from a failing node to its provider jailed on chain."""
+    from swarm_stake.models import ProviderStatus
+    from swarm_stake.oracle.detectors import measure_throughput
+    from swarm_stake.oracle.localnet import LocalSwarm, wait_for
+
+    figures = {"oracle.detect_samples_per_s": round(statistics.median(measure_throughput(200_000) for _ in range(3)))}
+    times = []
+    for _ in range(3):  # a fresh swarm each round (the rolling slash cap would defer a third breach)
+        with LocalSwarm() as swarm:
+            handles = [swarm.start_daemon_thread(i) for i in range(3)]
+            wait_for(lambda: all(h.daemon.cycles >= 8 and len(h.daemon.endpoints()) == 3 for h in handles), 30)
+            started = time.monotonic()
+            swarm.nodes["provider-a"].node.set_mode("bad-software")
+            wait_for(lambda: swarm.status_of("provider-a") == ProviderStatus.JAILED, 60, interval=0.05)
+            times.append(time.monotonic() - started)
+    figures["oracle.detect_to_jailed_s"] = round(statistics.median(times), 2)
     return figures
 
 
@@ -213,9 +238,9 @@ def main() -> None:
     results.update(figures)
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
 
-    table = Table(title="swarm-stake gas per operation (anvil, one transaction each)")
+    table = Table(title="swarm-stake benchmarks (gas of one anvil transaction each; seconds; samples per second)")
     table.add_column("figure")
-    table.add_column("gas", justify="right")
+    table.add_column("value", justify="right")
     table.add_column("anchor")
     for name, value in figures.items():
         table.add_row(name, f"{value:,}" if isinstance(value, int) else f"{value:.3f}", ANCHORS.get(name, "-"))
