@@ -77,10 +77,13 @@ def load_daemon_config(config_file: Path | None, **overrides: Any) -> DaemonConf
     data: dict[str, Any] = {}
     if config_file is not None:
         try:
-            data = dict(tomllib.loads(Path(config_file).read_text()).get("oracle", {}))
+            table = tomllib.loads(Path(config_file).read_text()).get("oracle", {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"{config_file}: `oracle` must be a table ([oracle])")
+            data = dict(table)
         except FileNotFoundError as exc:
             raise ConfigError(f"config file not found: {config_file}") from exc
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
             raise ConfigError(f"cannot read the config file {config_file}: {exc}; fix its TOML syntax") from exc
     fields = DaemonConfig.model_fields
     for key, value in os.environ.items():
@@ -89,7 +92,10 @@ def load_daemon_config(config_file: Path | None, **overrides: Any) -> DaemonConf
             if name not in fields:
                 raise ConfigError(f"{key} is not an oracle setting (known: {', '.join(sorted(fields))})")
             # Lists and tables come as JSON; scalars as plain text.
-            data[name] = json.loads(value) if value[:1] in "[{" else value
+            try:
+                data[name] = json.loads(value) if value[:1] in "[{" else value
+            except ValueError as exc:
+                raise ConfigError(f"{key} is not valid JSON ({exc}); give lists and tables as JSON") from exc
     data.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return DaemonConfig(**data)
