@@ -1,0 +1,1316 @@
+"""Support of tests/test_invariants.py: a raw JSON-RPC link to the anvil node, ABI tables built from
+the compiled contracts, and an independent Python model of the whole swarm-stake system.
+
+The model restates, check for check and in the contracts' order, what every entry point does: it
+predicts for each action either its effects (pools, positions, incidents, escrows, bonds, appeals,
+token balances) or the exact custom error with its arguments. The state machine compares the chain
+with the model after every step, so any divergence in either direction fails.
+
+Speed: one hypothesis step is one or a few transactions and one batched read of the whole state.
+Transactions are sent with `eth_sendTransaction` (anvil's dev accounts are unlocked), expected
+reverts are simulated with `eth_call` on the pending block (the block the next transaction would
+be mined in, at the pinned timestamp), and reads go out as one JSON-RPC batch.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_account import Account
+from eth_utils import keccak, to_checksum_address
+
+BPS = 10_000
+VIRTUAL_SHARES = 10**3
+VIRTUAL_ASSETS = 1
+MAX_SHARES_PER_ASSET = VIRTUAL_SHARES * 10**6
+LEVELS = 3
+CLASSES = 3
+WARNING, PENALTY, SEVERE = 0, 1, 2
+PATH_NONE, PATH_SERVICE, PATH_SECURITY, PATH_COMPLIANCE = 0, 1, 2, 3
+FLAG_APPEAL_RESOLVED, FLAG_OVERTURNED, FLAG_CLOSED, FLAG_TOMBSTONE = 1, 2, 4, 8
+# IRecoveryEscrow.EscrowStatus
+ST_NONE, ST_ESCROWED, ST_CLAIMED, ST_REJECTED, ST_RELEASED, ST_FORFEITED, ST_REFUNDED = range(7)
+OPEN_STATUSES = (ST_ESCROWED, ST_CLAIMED, ST_REJECTED)
+# IStakeManager.ProviderStatus
+S_NONE, S_ACTIVE, S_JAILED, S_TOMBSTONED, S_BELOW = range(5)
+ZERO_ADDRESS = "0x" + "00" * 20
+ZERO32 = b"\x00" * 32
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+
+
+# ---------------------------------------------------------------------------------------------
+# share math (contracts/libraries/SharesMath.sol, restated)
+
+
+def to_shares(assets: int, pool_assets: int, pool_shares: int) -> int:
+    return assets * (pool_shares + VIRTUAL_SHARES) // (pool_assets + VIRTUAL_ASSETS)
+
+
+def to_assets(shares: int, pool_assets: int, pool_shares: int) -> int:
+    return shares * (pool_assets + VIRTUAL_ASSETS) // (pool_shares + VIRTUAL_SHARES)
+
+
+def depleted(pool_assets: int, pool_shares: int) -> bool:
+    return pool_shares != 0 and pool_shares > pool_assets * MAX_SHARES_PER_ASSET
+
+
+def popcount(bitmap: int) -> int:
+    return bin(bitmap).count("1")
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON-RPC and ABI tables
+
+
+class RpcError(Exception):
+    def __init__(self, error: dict):
+        super().__init__(error)
+        self.error = error
+
+    @property
+    def data(self) -> bytes | None:
+        data = self.error.get("data")
+        if isinstance(data, dict):  # some nodes nest it
+            data = data.get("data")
+        if isinstance(data, str) and data.startswith("0x"):
+            return bytes.fromhex(data[2:])
+        return None
+
+
+class Rpc:
+    """A minimal JSON-RPC client on one keep-alive HTTP session."""
+
+    def __init__(self, uri: str):
+        self.uri = uri
+        self.session = requests.Session()
+        self._id = 0
+
+    def request(self, method: str, params: list) -> Any:
+        self._id += 1
+        reply = self.session.post(self.uri, json={"jsonrpc": "2.0", "id": self._id, "method": method, "params": params})
+        body = reply.json()
+        if "error" in body:
+            raise RpcError(body["error"])
+        return body["result"]
+
+    def batch(self, calls: list[tuple[str, list]]) -> list[Any]:
+        if not calls:
+            return []
+        payload = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+        replies = sorted(self.session.post(self.uri, json=payload).json(), key=lambda r: r["id"])
+        out = []
+        for reply in replies:
+            if "error" in reply:
+                raise RpcError(reply["error"])
+            out.append(reply["result"])
+        return out
+
+
+def _checksum_all(value: Any) -> Any:
+    if isinstance(value, str) and len(value) == 42 and value.startswith("0x"):
+        return to_checksum_address(value)
+    if isinstance(value, tuple | list):
+        return tuple(_checksum_all(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class Fn:
+    address: str
+    name: str
+    selector: bytes
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+    def data(self, *args) -> bytes:
+        return self.selector + abi_encode(list(self.inputs), list(args))
+
+    def decode(self, result_hex: str) -> Any:
+        values = abi_decode(list(self.outputs), bytes.fromhex(result_hex[2:]))
+        values = _checksum_all(values)
+        return values[0] if len(values) == 1 else values
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    inputs: tuple[tuple[str, str, bool], ...]  # (name, canonical type, indexed)
+
+    def decode(self, log: dict) -> dict:
+        topics = log["topics"][1:]
+        data = bytes.fromhex(log["data"][2:])
+        plain = [t for _, t, indexed in self.inputs if not indexed]
+        values = iter(abi_decode(plain, data))
+        out, t = {}, iter(topics)
+        for name, typ, indexed in self.inputs:
+            if indexed:
+                out[name] = abi_decode([typ], bytes.fromhex(next(t)[2:]))[0]
+            else:
+                out[name] = next(values)
+        return {k: _checksum_all(v) for k, v in out.items()}
+
+
+class Abis:
+    """Functions, errors and events of the deployed contracts, from their compiled ABIs."""
+
+    def __init__(self, contracts: dict[str, Any]):
+        self.fns: dict[str, dict[str, Fn]] = {}
+        self.errors: dict[str, tuple[str, ...]] = {}
+        self.events: dict[tuple[str, bytes], EventSpec] = {}
+        self.names = {c.address.lower(): name for name, c in contracts.items()}
+        for name, contract in contracts.items():
+            table = {}
+            for item in contract.contract_type.abi:
+                kind = item.type
+                if kind == "function":
+                    ins = tuple(i.canonical_type for i in item.inputs)
+                    outs = tuple(o.canonical_type for o in item.outputs)
+                    sel = keccak(text=f"{item.name}({','.join(ins)})")[:4]
+                    table.setdefault(item.name, Fn(contract.address, item.name, sel, ins, outs))
+                elif kind == "error":
+                    types = tuple(i.canonical_type for i in item.inputs)
+                    known = self.errors.setdefault(item.name, types)
+                    assert known == types, f"error {item.name} has two signatures"
+                elif kind == "event":
+                    ins = tuple((i.name, i.canonical_type, bool(i.indexed)) for i in item.inputs)
+                    topic = keccak(text=f"{item.name}({','.join(t for _, t, _ in ins)})")
+                    self.events[(contract.address.lower(), topic)] = EventSpec(item.name, ins)
+            self.fns[name] = table
+
+    def fn(self, contract: str, name: str) -> Fn:
+        return self.fns[contract][name]
+
+    def selector(self, name: str) -> bytes:
+        return keccak(text=f"{name}({','.join(self.errors[name])})")[:4]
+
+    def error_data(self, name: str, *args) -> bytes:
+        types = self.errors[name]
+        return keccak(text=f"{name}({','.join(types)})")[:4] + abi_encode(list(types), list(args))
+
+    def describe_revert(self, data: bytes | None) -> str:
+        if not data:
+            return "revert without data"
+        for name, types in self.errors.items():
+            if keccak(text=f"{name}({','.join(types)})")[:4] == data[:4]:
+                try:
+                    return f"{name}{abi_decode(list(types), data[4:])}"
+                except Exception:  # noqa: BLE001 - a description only
+                    return f"{name}(undecodable 0x{data[4:].hex()})"
+        return f"0x{data.hex()}"
+
+    def decode_logs(self, logs: list[dict]) -> list[tuple[str, str, dict]]:
+        """(contract name, event name, arguments) of every log of a known contract and event."""
+        out = []
+        for log in logs:
+            address = log["address"].lower()
+            spec = self.events.get((address, bytes.fromhex(log["topics"][0][2:])))
+            if spec is not None:
+                out.append((self.names[address], spec.name, spec.decode(log)))
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# EIP-712 (restated from the interfaces' type strings; checked against swarm_stake.signing once)
+
+VERDICT_TYPEHASH = keccak(
+    text="Verdict(bytes32 incidentId,address provider,uint8 violationClass,uint8 severity,bytes32 evidenceHash,"
+    "uint64 observedAt,uint64 deadline,uint64 committeeEpoch)"
+)
+AUDIT_TYPEHASH = keccak(
+    text="AuditProof(bytes32 incidentId,address provider,bytes32 auditReportHash,bytes32 remediationHash,"
+    "bytes32 logsRoot,uint64 issuedAt,uint64 expiry)"
+)
+ATTESTATION_TYPEHASH = keccak(
+    text="RestorationAttestation(bytes32 incidentId,uint32 observationEpoch,uint64 committeeEpoch,bool healthy,"
+    "bool dataIntact,uint64 observedAt)"
+)
+VERDICT_TYPES = ["bytes32", "address", "uint8", "uint8", "bytes32", "uint64", "uint64", "uint64"]
+AUDIT_TYPES = ["bytes32", "address", "bytes32", "bytes32", "bytes32", "uint64", "uint64"]
+ATTESTATION_TYPES = ["bytes32", "uint32", "uint64", "bool", "bool", "uint64"]
+
+
+def domain_separator(chain_id: int, contract: str) -> bytes:
+    typehash = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
+    return keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [typehash, keccak(text="swarm-stake"), keccak(text="1"), chain_id, contract],
+        )
+    )
+
+
+def typed_digest(domain: bytes, typehash: bytes, types: list[str], values: tuple) -> bytes:
+    return keccak(b"\x19\x01" + domain + keccak(abi_encode(["bytes32", *types], [typehash, *values])))
+
+
+def sign_digest(digest: bytes, key) -> bytes:
+    signed = Account.unsafe_sign_hash(digest, key.key)
+    return signed.r.to_bytes(32, "big") + signed.s.to_bytes(32, "big") + bytes([signed.v])
+
+
+def high_s(signature: bytes) -> bytes:
+    """The malleable twin of a low-s signature (same signer; OpenZeppelin's ECDSA refuses it)."""
+    r, s, v = signature[:32], int.from_bytes(signature[32:64], "big"), signature[64]
+    return r + (SECP256K1_N - s).to_bytes(32, "big") + bytes([55 - v])
+
+
+def incident_id_of(provider: str, violation_class: int, observed_at: int, bucket: int) -> bytes:
+    return keccak(abi_encode(["address", "uint8", "uint64"], [provider, violation_class, observed_at // bucket]))
+
+
+@dataclass(frozen=True)
+class V:
+    """A verdict as the contracts take it."""
+
+    incident_id: bytes
+    provider: str
+    violation_class: int
+    severity: int
+    evidence: bytes
+    observed_at: int
+    deadline: int
+    committee_epoch: int
+
+    def tuple(self) -> tuple:
+        return (
+            self.incident_id, self.provider, self.violation_class, self.severity, self.evidence,
+            self.observed_at, self.deadline, self.committee_epoch,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Proof:
+    incident_id: bytes
+    provider: str
+    report: bytes
+    remediation: bytes
+    logs_root: bytes
+    issued_at: int
+    expiry: int
+
+    def tuple(self) -> tuple:
+        return (self.incident_id, self.provider, self.report, self.remediation, self.logs_root, self.issued_at, self.expiry)
+
+
+@dataclass(frozen=True)
+class Att:
+    incident_id: bytes
+    observation_epoch: int
+    committee_epoch: int
+    healthy: bool
+    data_intact: bool
+    observed_at: int
+
+    def tuple(self) -> tuple:
+        return (
+            self.incident_id, self.observation_epoch, self.committee_epoch, self.healthy, self.data_intact,
+            self.observed_at,
+        )  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# the model
+
+
+@dataclass(frozen=True)
+class Err:
+    """An expected revert: the custom error's name and arguments, in ABI order."""
+
+    name: str
+    args: tuple = ()
+
+    def __init__(self, name: str, *args):
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "args", tuple(args))
+
+
+@dataclass
+class Position:
+    shares: int = 0
+    unbonding: int = 0
+    end: int = 0
+
+
+@dataclass
+class Record:
+    last_offense_at: int = 0
+    last_level: int = 0
+    open_classes: int = 0
+    cap_used: int = 0
+    cap_updated_at: int = 0
+
+    def tuple(self) -> tuple:
+        return (self.last_offense_at, self.last_level, self.open_classes, self.cap_used, self.cap_updated_at)
+
+
+@dataclass
+class Provider:
+    operator: str
+    jailed_until: int = 0
+    open_incidents: int = 0
+    tombstoned: bool = False
+    assets: int = 0
+    shares: int = 0
+    positions: dict[str, Position] = field(default_factory=dict)
+    record: Record = field(default_factory=Record)
+
+    def pos(self, staker: str) -> Position:
+        return self.positions.setdefault(staker, Position())
+
+
+@dataclass
+class Incident:
+    verdict: V
+    digest: bytes
+    detected_at: int
+    executed_at: int
+    level: int
+    flags: int
+    appeal_window: int
+    appeal_resolution: int
+    prior_offense_at: int
+    prior_level: int
+    appealed_at: int = 0
+
+    def tuple(self) -> tuple:
+        v = self.verdict
+        return (
+            self.detected_at, self.executed_at, self.appealed_at, self.level, v.violation_class, self.flags,
+            self.appeal_window, self.appeal_resolution, self.prior_offense_at, self.prior_level,
+        )  # fmt: skip
+
+
+@dataclass
+class Escrow:
+    provider: str
+    amount: int
+    recoverable_bps: int
+    path: int
+    status: int
+    opened_at: int
+    version: int
+    evaluated: bool = False
+    filed_at: int = 0
+    last_vested_at: int = 0
+    next_epoch: int = 0
+    vested_epochs: int = 0
+    released: int = 0
+
+    def tuple(self) -> tuple:
+        return (self.amount, self.recoverable_bps, self.path, self.status, self.opened_at, self.version, self.evaluated)
+
+    def claim_tuple(self) -> tuple:
+        return (self.filed_at, self.last_vested_at, self.next_epoch, self.vested_epochs, self.released)
+
+
+@dataclass
+class Bond:
+    amount: int = 0
+    pending: int = 0
+    withdrawable_at: int = 0
+
+    def tuple(self) -> tuple:
+        return (self.amount, self.pending, self.withdrawable_at)
+
+
+@dataclass(frozen=True)
+class Row:
+    slash_bps: int
+    recoverable_bps: int
+    jail: int
+    path: int
+    tombstone: bool
+    enabled: bool
+
+
+@dataclass
+class Windows:
+    max_verdict_age: int
+    execution_grace: int
+    appeal_window: int
+    appeal_resolution: int
+    lookback: int
+    bucket_length: int
+    max_pause: int
+    pause_cooldown: int
+
+    def tuple(self) -> tuple:
+        return tuple(self.__dict__.values())
+
+    def slashable(self) -> int:
+        return self.max_verdict_age + self.execution_grace + self.max_pause + self.appeal_window
+
+
+@dataclass
+class Limits:
+    appeal_bond: int
+    oracle_penalty: int
+    rate_cap_bps: int
+    provider_cap_bps: int
+    cap_window: int
+
+    def tuple(self) -> tuple:
+        return tuple(self.__dict__.values())
+
+
+@dataclass
+class RecoveryParams:
+    claim_window: int
+    epoch_length: int
+    epochs_required: int
+    challenge_window: int
+    max_lifetime: int
+    graduated: bool
+
+    def tuple(self) -> tuple:
+        return tuple(self.__dict__.values())
+
+
+class Model:
+    """The expected state of the deployed system. Every action method returns an `Err` (and changes
+    nothing) or applies its effects and returns what the transaction should report. `transfers`
+    collects the token movements of the current action as (from, to, amount)."""
+
+    def __init__(self, addresses: dict[str, str]):
+        self.a = addresses  # contract name -> address
+        self.now = 0
+        self.unbonding = 0
+        self.min_self_stake = 0
+        self.min_bond = 0
+        self.windows: Windows
+        self.limits: Limits
+        self.matrix: dict[tuple[int, int], Row] = {}
+        self.providers: dict[str, Provider] = {}
+        self.total_stake = 0
+        self.cap_used = 0
+        self.cap_updated_at = 0
+        self.paused_at = 0
+        self.paused_until = 0
+        self.approvals: dict[bytes, int] = {}
+        self.detected: dict[bytes, int] = {}
+        self.incidents: dict[bytes, Incident] = {}
+        self.escrows: dict[bytes, Escrow] = {}
+        self.insurance = 0
+        self.escrowed = 0
+        self.rparams: dict[int, RecoveryParams] = {}
+        self.rversion = 0
+        self.used_proofs: set[bytes] = set()
+        self.auditors: set[str] = set()
+        self.re_approvals: dict[Any, int] = {}
+        self.epoch = 0
+        self.members: dict[int, list[str]] = {}
+        self.threshold = 0
+        self.bonds: dict[str, Bond] = {}
+        self.appeals: dict[bytes, tuple[str, int]] = {}
+        self.balances: dict[str, int] = {}
+        self.transfers: list[tuple[str, str, int]] = []
+
+    def clone(self) -> Model:
+        return copy.deepcopy(self)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _move(self, src: str, dst: str, amount: int) -> None:
+        if amount == 0:
+            return
+        assert self.balances[src] >= amount, f"model: {src} cannot pay {amount}"
+        self.balances[src] -= amount
+        self.balances[dst] = self.balances.get(dst, 0) + amount
+        self.transfers.append((src, dst, amount))
+
+    def seat(self, epoch: int, who: str) -> int:
+        members = self.members.get(epoch, [])
+        return members.index(who) + 1 if who in members else 0
+
+    def selfstake(self, p: Provider, provider: str) -> int:
+        return to_assets(p.pos(provider).shares if provider in p.positions else 0, p.assets, p.shares)
+
+    def status(self, provider: str, t: int) -> int:
+        p = self.providers.get(provider)
+        if p is None:
+            return S_NONE
+        if p.tombstoned:
+            return S_TOMBSTONED
+        if p.jailed_until > t:
+            return S_JAILED
+        if self.selfstake(p, provider) < self.min_self_stake:
+            return S_BELOW
+        return S_ACTIVE
+
+    def decayed(self, used: int, updated_at: int, window: int) -> int:
+        elapsed = self.now - updated_at
+        return 0 if elapsed >= window else used * (window - elapsed) // window
+
+    def pause_overlap(self, observed_at: int) -> int:
+        start = max(self.paused_at, observed_at)
+        end = min(self.paused_until, self.now)
+        return end - start if end > start else 0
+
+    def paused(self) -> bool:
+        return self.now < self.paused_until
+
+    def appeal_pending(self, iid: bytes) -> bool:
+        inc = self.incidents.get(iid)
+        return inc is not None and inc.appealed_at != 0 and not inc.flags & FLAG_APPEAL_RESOLVED
+
+    def bond_lock(self) -> int:
+        return self.windows.slashable() + self.windows.appeal_resolution
+
+    # -- StakeManager ---------------------------------------------------------------------------
+
+    def _mint(self, provider: str, staker: str, assets: int) -> Err | int:
+        p = self.providers[provider]
+        if depleted(p.assets, p.shares):
+            return Err("PoolDepleted", provider)
+        shares = to_shares(assets, p.assets, p.shares)
+        if shares == 0:
+            return Err("ZeroShares")
+        p.assets += assets
+        p.shares += shares
+        p.pos(staker).shares += shares
+        self.total_stake += assets
+        self._move(staker, self.a["StakeManager"], assets)
+        return shares
+
+    def register(self, sender: str, operator: str, amount: int) -> Err | int:
+        if operator == ZERO_ADDRESS:
+            return Err("ZeroAddress")
+        if sender in self.providers:
+            return Err("ProviderAlreadyRegistered", sender)
+        if amount == 0:
+            return Err("ZeroAmount")
+        if amount < self.min_self_stake:
+            return Err("SelfStakeBelowMinimum", amount, self.min_self_stake)
+        self.providers[sender] = Provider(operator=operator)
+        return self._mint(sender, sender, amount)
+
+    def stake(self, sender: str, provider: str, amount: int) -> Err | int:
+        if amount == 0:
+            return Err("ZeroAmount")
+        p = self.providers.get(provider)
+        if p is None:
+            return Err("ProviderNotRegistered", provider)
+        if p.tombstoned:
+            return Err("ProviderTombstoned", provider)
+        if p.open_incidents:
+            return Err("PoolFrozen", provider, p.open_incidents)
+        if sender != provider and (p.jailed_until > self.now or self.selfstake(p, provider) < self.min_self_stake):
+            return Err("ProviderNotActive", provider)
+        if depleted(p.assets, p.shares):
+            return Err("PoolDepleted", provider)
+        if to_shares(amount, p.assets, p.shares) == 0:
+            return Err("ZeroShares")
+        return self._mint(provider, sender, amount)
+
+    def request_unstake(self, sender: str, provider: str, shares: int) -> Err | int:
+        if shares == 0:
+            return Err("ZeroAmount")
+        p = self.providers.get(provider)
+        if p is None:
+            return Err("ProviderNotRegistered", provider)
+        pos = p.positions.get(sender, Position())
+        if shares > pos.shares:
+            return Err("InsufficientShares", shares, pos.shares)
+        remaining = pos.shares - shares
+        if sender == provider and remaining != 0:
+            left = to_assets(remaining, p.assets, p.shares)
+            if left < self.min_self_stake:
+                return Err("SelfStakeBelowMinimum", left, self.min_self_stake)
+        pos = p.pos(sender)
+        pos.shares = remaining
+        pos.unbonding += shares
+        pos.end = self.now + self.unbonding
+        return pos.end
+
+    def withdraw(self, sender: str, provider: str) -> Err | int:
+        p = self.providers.get(provider)
+        if p is None:
+            return Err("ProviderNotRegistered", provider)
+        if p.open_incidents:
+            return Err("PoolFrozen", provider, p.open_incidents)
+        pos = p.positions.get(sender, Position())
+        if pos.unbonding == 0:
+            return Err("NothingToWithdraw")
+        if self.now < pos.end:
+            return Err("UnbondingNotFinished", pos.end, self.now)
+        assets = to_assets(pos.unbonding, p.assets, p.shares)
+        p.assets -= assets
+        p.shares -= pos.unbonding
+        pos.unbonding = 0
+        pos.end = 0
+        self.total_stake -= assets
+        self._move(self.a["StakeManager"], sender, assets)
+        return assets
+
+    def _return_stake(self, src: str, provider: str, amount: int) -> None:
+        if amount == 0:
+            return
+        p = self.providers[provider]
+        if p.shares == 0:
+            shares = to_shares(amount, p.assets, 0)
+            p.shares = shares
+            p.pos(provider).shares = shares
+        p.assets += amount
+        self.total_stake += amount
+        self._move(src, self.a["StakeManager"], amount)
+
+    def _unfreeze(self, provider: str) -> None:
+        p = self.providers[provider]
+        assert p.open_incidents > 0, "model: unfreeze of a pool that is not frozen"
+        p.open_incidents -= 1
+
+    # -- VerdictManager: verdicts -----------------------------------------------------------------
+
+    def _validate(self, v: V) -> Err | None:
+        if v.committee_epoch != self.epoch:
+            return Err("StaleCommitteeEpoch", v.committee_epoch, self.epoch)
+        row = self.matrix.get((v.violation_class, v.severity))
+        if row is None or not row.enabled:
+            return Err("SeverityNotApplicable", v.violation_class, v.severity)
+        w = self.windows
+        derived = incident_id_of(v.provider, v.violation_class, v.observed_at, w.bucket_length)
+        if v.incident_id != derived:
+            return Err("IncidentIdMismatch", v.incident_id, derived)
+        if self.now > v.deadline:
+            return Err("VerdictDeadlinePassed", v.deadline, self.now)
+        if v.observed_at > self.now or self.now - v.observed_at > w.max_verdict_age:
+            return Err("ObservationOutOfRange", v.observed_at, self.now)
+        if v.deadline > v.observed_at + w.max_verdict_age:
+            return Err("DeadlineTooFar", v.deadline, v.observed_at + w.max_verdict_age)
+        if v.incident_id in self.incidents:
+            return Err("IncidentAlreadyExecuted", v.incident_id)
+        return None
+
+    def submit(self, v: V, digest: bytes, signers: list[str | None]) -> Err | dict:
+        """`signers`: the address behind each signature, None for a malformed one."""
+        err = self._validate(v)
+        if err:
+            return err
+        bitmap = self.approvals.get(digest, 0)
+        added = 0
+        approved = []
+        for i, signer in enumerate(signers):
+            if signer is None:
+                return Err("InvalidSignature", i)
+            seat = self.seat(v.committee_epoch, signer)
+            if seat == 0:
+                return Err("NotCommitteeMember", signer, v.committee_epoch)
+            bit = 1 << (seat - 1)
+            if added & bit:
+                return Err("DuplicateSigner", signer)
+            added |= bit
+            if bitmap & bit:
+                continue
+            bitmap |= bit
+            approved.append((signer, popcount(bitmap)))
+        return self._record(v, digest, bitmap, approved)
+
+    def approve(self, v: V, digest: bytes, sender: str) -> Err | dict:
+        err = self._validate(v)
+        if err:
+            return err
+        bitmap = self.approvals.get(digest, 0)
+        seat = self.seat(v.committee_epoch, sender)
+        if seat == 0:
+            return Err("NotCommitteeMember", sender, v.committee_epoch)
+        bit = 1 << (seat - 1)
+        if bitmap & bit:
+            return Err("DuplicateSigner", sender)
+        bitmap |= bit
+        return self._record(v, digest, bitmap, [(sender, popcount(bitmap))])
+
+    def _record(self, v: V, digest: bytes, bitmap: int, approved: list) -> Err | dict:
+        result = {"approved": approved, "executed": False, "deferred": None}
+        if popcount(bitmap) >= self.threshold:
+            outcome = self._execute(v, digest, strict=False)
+            if isinstance(outcome, Err):
+                return outcome
+            result.update(outcome)
+        self.approvals[digest] = bitmap
+        if bitmap != 0 and v.incident_id not in self.detected:
+            self.detected[v.incident_id] = self.now
+        if result["executed"]:
+            self.incidents[v.incident_id].detected_at = self.detected[v.incident_id]
+        return result
+
+    def execute(self, v: V, digest: bytes) -> Err | dict:
+        if v.committee_epoch != self.epoch:
+            return Err("StaleCommitteeEpoch", v.committee_epoch, self.epoch)
+        approvals = popcount(self.approvals.get(digest, 0))
+        if approvals < self.threshold:
+            return Err("QuorumNotReached", approvals, self.threshold)
+        return self._execute(v, digest, strict=True)
+
+    def _execute(self, v: V, digest: bytes, strict: bool) -> Err | dict:
+        if v.incident_id in self.incidents:
+            return Err("IncidentAlreadyExecuted", v.incident_id)
+        until = v.deadline + self.windows.execution_grace + self.pause_overlap(v.observed_at)
+        if self.now > until:
+            return Err("ExecutionWindowPassed", until, self.now)
+        p = self.providers.get(v.provider)
+        if p is None or p.tombstoned:
+            return Err("ProviderNotSlashable", v.provider)
+        record = copy.copy(p.record)
+        bit = 1 << v.violation_class
+        if record.open_classes & bit:
+            if strict:
+                return Err("IncidentAlreadyOpen", v.provider, v.violation_class)
+            return {"executed": False, "deferred": "IncidentAlreadyOpen"}
+        level = v.severity
+        if record.last_offense_at != 0 and self.now - record.last_offense_at <= self.windows.lookback:
+            level = max(level, min(record.last_level + 1, SEVERE))
+        if self.now < self.paused_until:
+            if strict:
+                return Err("ExecutionPaused", self.paused_until)
+            return {"executed": False, "deferred": "ExecutionPaused"}
+        amount = 0
+        caps = None
+        if level != WARNING:
+            lim = self.limits
+            amount = p.assets * self.matrix[(v.violation_class, level)].slash_bps // BPS
+            system_used = self.decayed(self.cap_used, self.cap_updated_at, lim.cap_window)
+            system_cap = self.total_stake * lim.rate_cap_bps // BPS
+            system_left = max(system_cap - system_used, 0)
+            if amount > system_left:
+                if strict:
+                    return Err("SlashRateCapExceeded", amount, system_left)
+                return {"executed": False, "deferred": "SlashRateCapExceeded"}
+            provider_used = self.decayed(record.cap_used, record.cap_updated_at, lim.cap_window)
+            provider_cap = p.assets * lim.provider_cap_bps // BPS
+            provider_left = max(provider_cap - provider_used, 0)
+            if amount > provider_left:
+                if strict:
+                    return Err("ProviderSlashCapExceeded", amount, provider_left)
+                return {"executed": False, "deferred": "ProviderSlashCapExceeded"}
+            caps = (system_used + amount, provider_used + amount)
+        # apply
+        if caps is not None:
+            self.cap_used, self.cap_updated_at = caps[0], self.now
+            record.cap_used, record.cap_updated_at = caps[1], self.now
+            record.open_classes |= bit
+        row = self.matrix[(v.violation_class, level)]
+        w = self.windows
+        self.incidents[v.incident_id] = Incident(
+            verdict=v, digest=digest, detected_at=self.detected.get(v.incident_id, 0), executed_at=self.now,
+            level=level, flags=FLAG_TOMBSTONE if row.tombstone else 0, appeal_window=w.appeal_window,
+            appeal_resolution=w.appeal_resolution, prior_offense_at=record.last_offense_at,
+            prior_level=record.last_level,
+        )  # fmt: skip
+        record.last_offense_at = self.now
+        record.last_level = level
+        p.record = record
+        jailed_until = 0
+        if level != WARNING:
+            jailed_until = self.now + row.jail
+            p.open_incidents += 1
+            p.jailed_until = max(p.jailed_until, jailed_until)
+            if amount:
+                p.assets -= amount
+                self.total_stake -= amount
+                self._move(self.a["StakeManager"], self.a["RecoveryEscrow"], amount)
+            self.escrows[v.incident_id] = Escrow(
+                provider=v.provider, amount=amount, recoverable_bps=row.recoverable_bps, path=row.path,
+                status=ST_ESCROWED, opened_at=self.now, version=self.rversion,
+            )  # fmt: skip
+            self.escrowed += amount
+        return {"executed": True, "deferred": None, "level": level, "amount": amount, "jailed_until": jailed_until}
+
+    # -- VerdictManager + AppealCourt: appeals ----------------------------------------------------
+
+    def _executed(self, v: V) -> Err | Incident:
+        inc = self.incidents.get(v.incident_id)
+        if inc is None:
+            return Err("UnknownIncident", v.incident_id)
+        if inc.verdict != v:
+            return Err("VerdictMismatch", v.incident_id)
+        if inc.flags & FLAG_OVERTURNED:
+            return Err("NotFinalizable", v.incident_id)
+        return inc
+
+    def appeal(self, v: V, sender: str) -> Err | int:
+        p = self.providers.get(v.provider)
+        if sender != (p.operator if p else ZERO_ADDRESS):
+            return Err("NotProviderOperator", sender)
+        inc = self._executed(v)
+        if isinstance(inc, Err):
+            return inc
+        if inc.appealed_at != 0:
+            return Err("AlreadyAppealed", v.incident_id)
+        window_end = inc.executed_at + inc.appeal_window
+        if self.now > window_end or inc.flags & FLAG_CLOSED:
+            return Err("AppealWindowClosed", window_end, self.now)
+        inc.appealed_at = self.now
+        bond = 0 if inc.level == WARNING else self.limits.appeal_bond
+        self.appeals[v.incident_id] = (sender, bond)
+        self._move(sender, self.a["AppealCourt"], bond)
+        return bond
+
+    def _pending(self, iid: bytes) -> Err | tuple[str, int, int]:
+        appeal = self.appeals.get(iid)
+        if appeal is None or not self.appeal_pending(iid):
+            return Err("NoPendingAppeal", iid)
+        inc = self.incidents[iid]
+        return (*appeal, inc.appealed_at + inc.appeal_resolution)
+
+    def resolve(self, v: V, overturn: bool) -> Err | dict:
+        pending = self._pending(v.incident_id)
+        if isinstance(pending, Err):
+            return pending
+        appellant, bond, deadline = pending
+        if self.now > deadline:
+            return Err("ResolutionDeadlinePassed", deadline, self.now)
+        inc = self._executed(v)
+        if isinstance(inc, Err):
+            return inc
+        if overturn:
+            out = self._overturn(v, inc)
+            self._move(self.a["AppealCourt"], appellant, bond)
+            return out
+        out = self._uphold(v, inc)
+        self._move(self.a["AppealCourt"], self.a["RecoveryEscrow"], bond)
+        self.insurance += bond
+        return out
+
+    def finalize_appeal(self, v: V) -> Err | dict:
+        pending = self._pending(v.incident_id)
+        if isinstance(pending, Err):
+            return pending
+        appellant, bond, deadline = pending
+        if self.now <= deadline:
+            return Err("ResolutionDeadlineNotReached", deadline, self.now)
+        inc = self._executed(v)
+        if isinstance(inc, Err):
+            return inc
+        out = self._uphold(v, inc)
+        self._move(self.a["AppealCourt"], appellant, bond)
+        return out
+
+    def _uphold(self, v: V, inc: Incident) -> dict:
+        inc.flags |= FLAG_APPEAL_RESOLVED
+        if inc.flags & FLAG_TOMBSTONE:
+            self._tombstone(v, inc)
+            return {"tombstoned": True}
+        return {"tombstoned": False}
+
+    def _overturn(self, v: V, inc: Incident) -> dict:
+        provider = v.provider
+        p = self.providers[provider]
+        inc.flags |= FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED
+        record = p.record
+        if record.last_offense_at == inc.executed_at:
+            record.last_offense_at = inc.prior_offense_at
+            record.last_level = inc.prior_level
+        returned = 0
+        slashing = inc.level != WARNING
+        if slashing:
+            record.open_classes &= ~(1 << v.violation_class)
+            amount = self.escrows[v.incident_id].amount
+            cw = self.limits.cap_window
+            used = self.decayed(record.cap_used, record.cap_updated_at, cw)
+            record.cap_used = used - amount if used > amount else 0
+            record.cap_updated_at = self.now
+            used = self.decayed(self.cap_used, self.cap_updated_at, cw)
+            self.cap_used = used - amount if used > amount else 0
+            self.cap_updated_at = self.now
+            returned = self._end(v.incident_id, ST_REFUNDED)
+            self._return_stake(self.a["RecoveryEscrow"], provider, returned)
+            self._unfreeze(provider)
+            if record.open_classes == 0:
+                p.jailed_until = 0
+        penalties = 0
+        bitmap = self.approvals.get(inc.digest, 0)
+        seat = 0
+        while bitmap:
+            if bitmap & 1:
+                member = self.members[v.committee_epoch][seat]
+                bond = self.bonds.setdefault(member, Bond())
+                taken = min(self.limits.oracle_penalty, bond.amount)
+                if taken:
+                    bond.amount -= taken
+                    bond.pending = min(bond.pending, bond.amount)
+                    self._return_stake(self.a["OracleCommittee"], provider, taken)
+                    penalties += taken
+            bitmap >>= 1
+            seat += 1
+        return {"returned": returned, "penalties": penalties}
+
+    def finalize_tombstone(self, v: V) -> Err | dict:
+        inc = self._executed(v)
+        if isinstance(inc, Err):
+            return inc
+        if not inc.flags & FLAG_TOMBSTONE or inc.flags & FLAG_CLOSED or inc.appealed_at != 0:
+            return Err("NotFinalizable", v.incident_id)
+        window_end = inc.executed_at + inc.appeal_window
+        if self.now <= window_end:
+            return Err("AppealWindowOpen", window_end, self.now)
+        self._tombstone(v, inc)
+        return {"tombstoned": True}
+
+    def _tombstone(self, v: V, inc: Incident) -> None:
+        p = self.providers[v.provider]
+        inc.flags |= FLAG_CLOSED
+        p.record.open_classes &= ~(1 << v.violation_class)
+        p.tombstoned = True
+        left = self._end(v.incident_id, ST_FORFEITED)
+        self.insurance += left
+        self._unfreeze(v.provider)
+
+    # -- VerdictManager: guardian -----------------------------------------------------------------
+
+    def pause(self) -> Err | int:
+        if self.now < self.paused_until:
+            return Err("AlreadyPaused")
+        if self.paused_at != 0:
+            allowed = self.paused_until + self.windows.pause_cooldown
+            if self.now < allowed:
+                return Err("PauseCooldown", allowed, self.now)
+        self.paused_at = self.now
+        self.paused_until = self.now + self.windows.max_pause
+        return self.paused_until
+
+    def unpause(self) -> Err | None:
+        if self.now >= self.paused_until:
+            return Err("NotPaused")
+        self.paused_until = self.now
+        return None
+
+    # -- RecoveryEscrow ---------------------------------------------------------------------------
+
+    def _verified(self, v: V) -> Err | Escrow | None:
+        inc = self.incidents.get(v.incident_id)
+        if inc is None or inc.verdict != v:
+            return Err("VerdictMismatch", v.incident_id)
+        return self.escrows.get(v.incident_id)
+
+    def _end(self, iid: bytes, status: int) -> int:
+        e = self.escrows[iid]
+        assert e.status in OPEN_STATUSES, "model: ending an escrow that is not open"
+        left = e.amount - e.released
+        e.status = status
+        self.escrowed -= left
+        return left
+
+    def _vested(self, e: Escrow) -> int:
+        p = self.rparams[e.version]
+        recoverable = e.amount * e.recoverable_bps // BPS
+        epochs = min(e.vested_epochs, p.epochs_required)
+        if not p.graduated:
+            return recoverable if epochs == p.epochs_required else 0
+        return recoverable * epochs // p.epochs_required
+
+    def file_claim(self, v: V, sender: str, proof: Proof | None, auditor: str | None, proof_digest: bytes | None,
+                   malformed: bool = False) -> Err | dict:
+        """`auditor`: the signer of the proof's signature (None: no signature given)."""
+        e = self._verified(v)
+        if isinstance(e, Err):
+            return e
+        p = self.providers[v.provider]
+        if sender != p.operator:
+            return Err("NotProviderOperator", sender)
+        if e is None:
+            return Err("NotRecoverable", v.incident_id)
+        if e.status not in (ST_ESCROWED, ST_REJECTED):
+            return Err("ClaimNotAllowed", v.incident_id, e.status)
+        rp = self.rparams[e.version]
+        deadline = e.opened_at + rp.claim_window
+        if self.now > deadline:
+            return Err("ClaimDeadlinePassed", deadline, self.now)
+        if e.path == PATH_NONE or e.recoverable_bps == 0:
+            return Err("NotRecoverable", v.incident_id)
+        if e.path != PATH_SERVICE:
+            if auditor is None and not malformed:
+                return Err("AuditProofRequired")
+            if malformed:
+                return Err("InvalidSignature", 0)
+            if auditor not in self.auditors:
+                return Err("NotAuditor", auditor)
+            if auditor in (v.provider, p.operator):
+                return Err("AuditorIsProviderKey", auditor)
+            if proof.incident_id != v.incident_id or proof.provider != v.provider:
+                return Err("AuditProofMismatch")
+            if proof.issued_at < e.opened_at or proof.issued_at > self.now or self.now > proof.expiry:
+                return Err("AuditProofNotValid", proof.issued_at, proof.expiry, self.now)
+            if proof_digest in self.used_proofs:
+                return Err("AuditProofUsed", proof_digest)
+            self.used_proofs.add(proof_digest)
+        e.filed_at = self.now
+        e.next_epoch = 0
+        if e.path == PATH_COMPLIANCE:
+            e.vested_epochs = rp.epochs_required
+            e.last_vested_at = self.now
+        else:
+            e.vested_epochs = 0
+            e.last_vested_at = 0
+        e.status = ST_CLAIMED
+        return {"auditor": auditor if e.path != PATH_SERVICE else ZERO_ADDRESS}
+
+    def attest(self, att: Att, digest: bytes, signers: list[str | None]) -> Err | dict:
+        iid = att.incident_id
+        e = self.escrows.get(iid)
+        if e is None:
+            return Err("NotObserving", iid)
+        rp = self.rparams[e.version]
+        if e.status != ST_CLAIMED or e.path == PATH_COMPLIANCE or e.vested_epochs >= rp.epochs_required:
+            return Err("NotObserving", iid)
+        if e.next_epoch == 255:
+            return Err("NotObserving", iid)
+        if att.observation_epoch != e.next_epoch:
+            return Err("WrongObservationEpoch", att.observation_epoch, e.next_epoch)
+        start = e.filed_at + e.next_epoch * rp.epoch_length
+        end = start + rp.epoch_length
+        if self.now < end:
+            return Err("ObservationEpochNotOver", e.next_epoch, end, self.now)
+        if att.observed_at < start or att.observed_at >= end:
+            return Err("ObservationOutsideEpoch", att.observed_at)
+        if att.committee_epoch != self.epoch:
+            return Err("StaleCommitteeEpoch", att.committee_epoch, self.epoch)
+        bitmap = self.re_approvals.get(digest, 0)
+        added = 0
+        for i, signer in enumerate(signers):
+            if signer is None:
+                return Err("InvalidSignature", i)
+            seat = self.seat(self.epoch, signer)
+            if seat == 0:
+                return Err("NotCommitteeMember", signer, self.epoch)
+            bit = 1 << (seat - 1)
+            if added & bit:
+                return Err("DuplicateSigner", signer)
+            added |= bit
+            bitmap |= bit
+        self.re_approvals[digest] = bitmap
+        if popcount(bitmap) < self.threshold:
+            return {"applied": False}
+        passed = att.healthy and att.data_intact
+        e.next_epoch += 1
+        if passed:
+            e.vested_epochs += 1
+            e.last_vested_at = self.now
+        else:
+            e.vested_epochs = 0
+        return {"applied": True, "passed": passed, "vested_epochs": e.vested_epochs}
+
+    def _decide(self, key: tuple, sender: str) -> Err | bool:
+        seat = self.seat(self.epoch, sender)
+        if seat == 0:
+            return Err("NotCommitteeMember", sender, self.epoch)
+        key = (*key, self.epoch)
+        bitmap = self.re_approvals.get(key, 0)
+        bit = 1 << (seat - 1)
+        if bitmap & bit:
+            return Err("DuplicateSigner", sender)
+        bitmap |= bit
+        self.re_approvals[key] = bitmap
+        return popcount(bitmap) == self.threshold
+
+    def approve_rejection(self, v: V, evidence: bytes, sender: str) -> Err | bool:
+        e = self._verified(v)
+        if isinstance(e, Err):
+            return e
+        if e is None or e.status != ST_CLAIMED:
+            return Err("NotObserving", v.incident_id)
+        rp = self.rparams[e.version]
+        if e.vested_epochs >= rp.epochs_required:
+            window_end = e.last_vested_at + rp.challenge_window
+            if self.now > window_end:
+                return Err("ChallengeWindowClosed", window_end, self.now)
+        done = self._decide(("reject", v.incident_id, e.filed_at, evidence), sender)
+        if done is True:
+            e.status = ST_REJECTED
+            e.vested_epochs = 0
+        return done
+
+    def approve_evaluation(self, v: V, report: bytes, sender: str) -> Err | bool:
+        e = self._verified(v)
+        if isinstance(e, Err):
+            return e
+        if e is None or e.status not in OPEN_STATUSES:
+            return Err("EscrowNotOpen", v.incident_id)
+        if e.evaluated:
+            return Err("EvaluationAlreadyRecorded", v.incident_id)
+        done = self._decide(("evaluate", v.incident_id, report), sender)
+        if done is True:
+            e.evaluated = True
+        return done
+
+    def release(self, v: V) -> Err | dict:
+        e = self._verified(v)
+        if isinstance(e, Err):
+            return e
+        if e is None or e.status not in OPEN_STATUSES:
+            return Err("EscrowNotOpen", v.incident_id)
+        if self.now < self.paused_until:
+            return Err("ReleasesPaused", self.paused_until)
+        if self.appeal_pending(v.incident_id):
+            return Err("AppealPending", v.incident_id)
+        rp = self.rparams[e.version]
+        recoverable = e.amount * e.recoverable_bps // BPS
+        vested = self._vested(e) if e.status == ST_CLAIMED else 0
+        payable_from = e.last_vested_at + rp.challenge_window
+        if vested <= e.released or self.now < payable_from:
+            return Err("NothingToRelease", vested, e.released, payable_from)
+        complete = vested == recoverable and e.vested_epochs >= rp.epochs_required
+        if complete and not e.evaluated:
+            return Err("EvaluationMissing", v.incident_id)
+        amount = vested - e.released
+        e.released = vested
+        self.escrowed -= amount
+        out = {"amount": amount, "complete": complete, "forfeited": 0}
+        if complete:
+            forfeited = self._end(v.incident_id, ST_RELEASED)
+            self.insurance += forfeited
+            out["forfeited"] = forfeited
+        self._return_stake(self.a["RecoveryEscrow"], v.provider, amount)
+        if complete:
+            self._close_incident(v)
+        return out
+
+    def close(self, v: V) -> Err | int:
+        e = self._verified(v)
+        if isinstance(e, Err):
+            return e
+        if e is None or e.status not in OPEN_STATUSES:
+            return Err("EscrowNotOpen", v.incident_id)
+        inc = self.incidents[v.incident_id]
+        if inc.flags & FLAG_TOMBSTONE:
+            return Err("NotRecoverable", v.incident_id)
+        rp = self.rparams[e.version]
+        closable = e.opened_at + (rp.max_lifetime if e.status == ST_CLAIMED else rp.claim_window)
+        if self.now <= closable:
+            return Err("NotClosable", closable, self.now)
+        if self.appeal_pending(v.incident_id):
+            return Err("AppealPending", v.incident_id)
+        forfeited = self._end(v.incident_id, ST_FORFEITED)
+        self.insurance += forfeited
+        self._close_incident(v)
+        return forfeited
+
+    def _close_incident(self, v: V) -> None:
+        self._unfreeze(v.provider)
+        inc = self.incidents[v.incident_id]
+        inc.flags |= FLAG_CLOSED
+        self.providers[v.provider].record.open_classes &= ~(1 << v.violation_class)
+
+    def deposit_insurance(self, sender: str, amount: int) -> Err | int:
+        if amount == 0:
+            return Err("ZeroAmount")
+        self.insurance += amount
+        self._move(sender, self.a["RecoveryEscrow"], amount)
+        return self.insurance
+
+    def spend_insurance(self, to: str, amount: int) -> Err | int:
+        if to == ZERO_ADDRESS:
+            return Err("ZeroAddress")
+        if amount == 0:
+            return Err("ZeroAmount")
+        if amount > self.insurance:
+            return Err("InsufficientInsurance", amount, self.insurance)
+        self.insurance -= amount
+        self._move(self.a["RecoveryEscrow"], to, amount)
+        return self.insurance
+
+    # -- OracleCommittee --------------------------------------------------------------------------
+
+    def post_bond(self, sender: str, amount: int) -> Err | int:
+        if amount == 0:
+            return Err("ZeroAmount")
+        b = self.bonds.setdefault(sender, Bond())
+        b.amount += amount
+        self._move(sender, self.a["OracleCommittee"], amount)
+        return b.amount
+
+    def request_bond_withdrawal(self, sender: str, amount: int) -> Err | int:
+        if amount == 0:
+            return Err("ZeroAmount")
+        b = self.bonds.get(sender, Bond())
+        pending = b.pending + amount
+        if pending > b.amount:
+            return Err("InsufficientBond", amount, b.amount - b.pending)
+        if self.seat(self.epoch, sender):
+            remaining = b.amount - pending
+            if remaining < self.min_bond:
+                return Err("BondBelowMinimum", sender, remaining, self.min_bond)
+        b = self.bonds.setdefault(sender, Bond())
+        b.pending = pending
+        b.withdrawable_at = self.now + self.bond_lock()
+        return b.withdrawable_at
+
+    def withdraw_bond(self, sender: str) -> Err | int:
+        b = self.bonds.get(sender, Bond())
+        if b.pending == 0:
+            return Err("NothingToWithdraw")
+        if self.now < b.withdrawable_at:
+            return Err("BondLocked", b.withdrawable_at, self.now)
+        amount = b.pending
+        b.amount -= amount
+        b.pending = 0
+        b.withdrawable_at = 0
+        self._move(self.a["OracleCommittee"], sender, amount)
+        return amount
+
+    def set_committee(self, members: list[str], threshold: int) -> Err | int:
+        if not members or len(members) > 256:
+            return Err("CommitteeSizeOutOfRange", len(members))
+        if threshold == 0 or threshold > len(members):
+            return Err("ThresholdOutOfRange", threshold, len(members))
+        seen = set()
+        for member in members:
+            if member == ZERO_ADDRESS:
+                return Err("ZeroAddress")
+            if member in seen:
+                return Err("DuplicateMember", member)
+            seen.add(member)
+            b = self.bonds.get(member, Bond())
+            if b.amount - b.pending < self.min_bond:
+                return Err("BondBelowMinimum", member, b.amount - b.pending, self.min_bond)
+        self.epoch += 1
+        self.members[self.epoch] = list(members)
+        self.threshold = threshold
+        return self.epoch
+
+    # -- governance setters -----------------------------------------------------------------------
+
+    def set_limits(self, lim: Limits) -> Err | None:
+        if lim.rate_cap_bps == 0 or lim.rate_cap_bps > BPS:
+            return Err("InvalidParameter", "rateCapBps")
+        if lim.provider_cap_bps == 0 or lim.provider_cap_bps > BPS:
+            return Err("InvalidParameter", "providerCapBps")
+        if lim.cap_window == 0:
+            return Err("InvalidParameter", "capWindow")
+        self.limits = lim
+        return None
+
+    def set_windows(self, w: Windows) -> Err | None:
+        for name in ("max_verdict_age", "appeal_window", "appeal_resolution", "bucket_length", "max_pause"):
+            if getattr(w, name) == 0:
+                head, *rest = name.split("_")
+                return Err("InvalidParameter", head + "".join(x.capitalize() for x in rest))
+        if w.pause_cooldown < w.max_verdict_age + w.execution_grace + w.max_pause:
+            return Err("InvalidParameter", "pauseCooldown")
+        if self.unbonding <= w.slashable():
+            return Err("UnbondingTooShort", self.unbonding, w.slashable())
+        self.windows = w
+        return None
+
+    def set_unbonding(self, period: int) -> Err | None:
+        if period < 1 or period > 365 * 86400:
+            return Err("UnbondingPeriodOutOfRange", period, 1, 365 * 86400)
+        if period <= self.windows.slashable():
+            return Err("UnbondingTooShort", period, self.windows.slashable())
+        self.unbonding = period
+        return None
+
+    def set_recovery_params(self, rp: RecoveryParams) -> Err | int:
+        for name in ("claim_window", "epoch_length", "epochs_required", "challenge_window"):
+            if getattr(rp, name) == 0:
+                head, *rest = name.split("_")
+                return Err("InvalidParameter", head + "".join(x.capitalize() for x in rest))
+        if rp.max_lifetime < rp.claim_window + rp.epoch_length * rp.epochs_required + rp.challenge_window:
+            return Err("InvalidParameter", "maxLifetime")
+        self.rversion += 1
+        self.rparams[self.rversion] = rp
+        return self.rversion
