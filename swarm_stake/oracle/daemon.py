@@ -288,9 +288,9 @@ class OracleDaemon:
         if epoch != self._committee[0]:
             members = [self.committee.functions.memberAt(epoch, i).call() for i in range(size)]
             self._committee = (epoch, threshold, members)
-        if self._windows is None:
-            windows = self.manager.functions.windows().call()
-            self._windows = (windows[0], windows[1], windows[5])  # max age, grace, bucket length
+        # Windows follow the network's parameters: governance may change them at any block.
+        windows = self.manager.functions.windows().call()
+        self._windows = (windows[0], windows[1], windows[5])  # max age, grace, bucket length
 
     @property
     def committee_epoch(self) -> int:
