@@ -87,8 +87,10 @@ class Actors:
         return self._clients[name]
 
 
-def run(console: Console | None = None) -> int:
-    """Run the demo on a fresh devnet with three oracle daemons; return 0 when every check passed."""
+def run(console: Console | None = None, dashboard_port: int = 0) -> int:
+    """Run the demo on a fresh devnet with three oracle daemons and the status page; return 0 when
+    every check passed."""
+    from .dashboard import Dashboard, StatusReader
     from .oracle.localnet import DEV_SOFTWARE_HASH, LocalSwarm, ProviderNode
     from .oracle.nodesim import NodeSimulator
 
@@ -98,6 +100,8 @@ def run(console: Console | None = None) -> int:
         devnet, registry = swarm.devnet, swarm.registry
         console.print(f"[bold]swarm-stake demo[/] on anvil at {devnet.rpc_url} (chain {registry.chain_id}, a block a second)")
         console.print(f"  StakeManager {registry.address('StakeManager')}  token {registry.address('SwarmToken')}")
+        dashboard = Dashboard(StatusReader(devnet.client(0), registry), port=dashboard_port).start()
+        console.print(f"  status page: {dashboard.url} (live while the demo runs)")
         timeline = Timeline(console)
         actors = Actors(devnet)
         for name, owner, operator in (("provider-a", 1, 2), ("provider-b", 3, 4)):
@@ -109,6 +113,7 @@ def run(console: Console | None = None) -> int:
         _print_status(console, actors, registry.contracts)
         _print_incidents(console, actors, registry.contracts, incidents)
         _print_daemons(console, swarm, daemons)
+        dashboard.stop()
     console.print(f"[bold green]demo finished[/] in {time.monotonic() - started:.1f} s, every step checked on chain")
     return 0
 

@@ -83,11 +83,16 @@ def deploy(rt: Runtime, params_path: Path, out_path: Path, network_name: str) ->
 
 
 @click.command()
-def demo() -> None:
-    """Run the end-to-end demo on an embedded devnet and check every step on chain."""
+@click.option("--dashboard-port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="port of the live status page served during the demo on 127.0.0.1 (0: any free port)")
+def demo(dashboard_port: int) -> None:
+    """Run the end-to-end demo on an embedded devnet and check every step on chain.
+
+    The status page (`swarm-stake dashboard`) is served while it runs; its URL is printed first.
+    """
     from ..demo import run
 
-    sys.exit(run())
+    sys.exit(run(dashboard_port=dashboard_port))
 
 
 COMMANDS = [devnet, deploy, demo]
