@@ -43,7 +43,6 @@ class DaemonConfig(BaseModel):
                                     "makes the daemon suspect its own network and hold proposals back")
     suspect_min_providers: int = Field(default=3, ge=1)
     min_epoch_samples: int = Field(default=3, ge=1, description="health samples needed to attest an observation epoch")
-    receipt_timeout: float = Field(default=60.0, gt=0, description="seconds before an unmined transaction is re-sent")
     backoff_max: float = Field(default=10.0, gt=0, description="longest wait between attempts while the RPC is down")
     log_json: bool = True
     detectors: DetectorParams = Field(default_factory=DetectorParams)

@@ -44,7 +44,7 @@ def devnet_daemon_config(state_dir: Path, **overrides: Any) -> DaemonConfig:
     values: dict[str, Any] = {
         "state_dir": state_dir, "listen_port": 0, "interval": 0.5, "confirmations": 1, "probe_timeout": 0.5,
         "integrity_every": 2, "software_hash": DEV_SOFTWARE_HASH, "propose_stagger": 2.0, "confirm_window": 60,
-        "min_epoch_samples": 4, "receipt_timeout": 20, "backoff_max": 2.0, "detectors": devnet_detector_params(),
+        "min_epoch_samples": 4, "backoff_max": 2.0, "detectors": devnet_detector_params(),
     }  # fmt: skip
     values.update(overrides)
     return DaemonConfig(**values)

@@ -71,7 +71,6 @@ class Metrics:
         self.attestations = Counter("swarm_oracle_attestations", "Restoration attestations signed", ["result"], registry=r)
         self.submissions = Counter("swarm_oracle_submissions", "Transactions by outcome", ["kind", "outcome"], registry=r)
         self.held_back = Counter("swarm_oracle_held_back", "Proposals held back (own network suspected)", registry=r)
-        self.feed_skipped = Counter("swarm_oracle_feed_skipped", "Corrupt feed lines skipped", registry=r)
         self.rpc_errors = Counter("swarm_oracle_rpc_errors", "Failed chain steps (RPC unreachable or erroring)", registry=r)
         self.reorgs = Counter("swarm_oracle_reorgs", "Reorgs noticed under processed blocks", registry=r)
         self.webhooks = Counter("swarm_oracle_webhooks", "Webhook deliveries by outcome", ["outcome"], registry=r)
