@@ -136,14 +136,12 @@ def _start_daemons(swarm: Any, timeline: Timeline) -> list[Any]:
 
 
 def _wait(predicate: Any, timeout: float, failure: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise DemoCheckFailed(f"{failure} (waited {timeout:.0f} s)")
-        time.sleep(0.2)
+    from .oracle.localnet import wait_for
+
+    try:
+        return wait_for(predicate, timeout)
+    except TimeoutError as exc:
+        raise DemoCheckFailed(f"{failure} (waited {timeout:.0f} s)") from exc
 
 
 def _contracts(client: Client, addresses: dict[str, str]) -> tuple[Any, Any]:

@@ -66,3 +66,38 @@ def static_server(routes: dict[str, tuple[int, bytes]]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class WebhookReceiver:
+    """A webhook endpoint on loopback: answers 500 to the first ``failures`` posts, then 204, and
+    keeps every JSON body it accepted."""
+
+    def __init__(self, failures: int = 0):
+        import json
+
+        self.failures = failures
+        self.attempts = 0
+        self.bodies: list = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.attempts += 1
+                if receiver.attempts <= receiver.failures:
+                    self.send_response(500)
+                else:
+                    receiver.bodies.append(body)
+                    self.send_response(204)
+                self.end_headers()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

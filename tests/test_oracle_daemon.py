@@ -6,8 +6,6 @@ over loopback HTTP, sign with the committee's dev keys, and the chain checks eve
 """
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -16,6 +14,8 @@ from swarm_stake.incidents import Incidents
 from swarm_stake.models import Level, ProviderStatus, ViolationClass
 from swarm_stake.oracle.localnet import LocalSwarm, wait_for
 from swarm_stake.oracle.store import ConflictingSignature, Store
+
+from oracle_support import WebhookReceiver
 
 pytestmark = pytest.mark.integration
 
@@ -29,32 +29,6 @@ def jailed(swarm, name):
     return swarm.status_of(name) == ProviderStatus.JAILED
 
 
-class Receiver:
-    """A webhook endpoint on loopback that keeps every JSON body it receives."""
-
-    def __init__(self):
-        self.bodies = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers["Content-Length"])
-                receiver.bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(204)
-                self.end_headers()
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
 def swarm():
     with LocalSwarm() as running:
@@ -63,7 +37,7 @@ def swarm():
 
 @pytest.fixture
 def receiver():
-    hook = Receiver()
+    hook = WebhookReceiver()
     yield hook
     hook.close()
 

@@ -1,8 +1,4 @@
-"""Webhook notifications: queued in SQLite, delivered once per key, retried with back-off."""
-
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+"""Webhook notifications: queued in SQLite once per key, retried with back-off until accepted."""
 
 import pytest
 from web3 import Web3
@@ -12,35 +8,9 @@ from swarm_stake.devnet import dev_account, devnet_params
 from swarm_stake.oracle.daemon import OracleDaemon
 from swarm_stake.oracle.localnet import devnet_daemon_config
 
+from oracle_support import WebhookReceiver
+
 pytestmark = pytest.mark.unit
-
-
-class FlakyReceiver:
-    """Answers 500 to the first ``failures`` posts, then 204; keeps every body it accepted."""
-
-    def __init__(self, failures):
-        self.failures = failures
-        self.attempts = 0
-        self.accepted = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.attempts += 1
-                if receiver.attempts <= receiver.failures:
-                    self.send_response(500)
-                else:
-                    receiver.accepted.append(body)
-                    self.send_response(204)
-                self.end_headers()
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/hook"
 
 
 def make_daemon(tmp_path, url, clock):
@@ -53,7 +23,7 @@ def make_daemon(tmp_path, url, clock):
 
 
 def test_a_notification_is_retried_until_delivered_and_delivered_once(tmp_path):
-    receiver = FlakyReceiver(failures=2)
+    receiver = WebhookReceiver(failures=2)
     now = [1000.0]
     daemon = make_daemon(tmp_path, receiver.url, lambda: now[0])
     daemon.notify("response:0x01", "response", {"incident_id": "0x01"})
@@ -67,7 +37,7 @@ def test_a_notification_is_retried_until_delivered_and_delivered_once(tmp_path):
     assert daemon.deliver() == 1 and receiver.attempts == 3
     now[0] += 100
     assert daemon.deliver() == 0 and receiver.attempts == 3
-    assert receiver.accepted == [{"event": "response", "incident_id": "0x01", "oracle": dev_account(10).address}]
+    assert receiver.bodies == [{"event": "response", "incident_id": "0x01", "oracle": dev_account(10).address}]
     daemon.close()
 
     # After a restart on the same state, nothing is sent again.
@@ -75,7 +45,7 @@ def test_a_notification_is_retried_until_delivered_and_delivered_once(tmp_path):
     again.notify("response:0x01", "response", {"incident_id": "0x01"})
     assert again.deliver() == 0 and receiver.attempts == 3
     again.close()
-    receiver.httpd.shutdown()
+    receiver.close()
 
 
 def test_an_unreachable_endpoint_is_given_up_after_ten_attempts(tmp_path):

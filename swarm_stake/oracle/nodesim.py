@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from swarm_stake.oracle.collectors import challenge_response, dataset, dataset_tree
+from swarm_stake.oracle.server import QuietHandler
 
 MODES = ("healthy", "down", "slow", "errors", "bad-software", "corrupt")
 
@@ -141,18 +142,8 @@ class NodeSimulator:
 
 
 def _handler(sim: NodeSimulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         server_version = "swarm-nodesim"
-
-        def log_message(self, format: str, *args: Any) -> None:  # quiet: no request log on stderr
-            pass
-
-        def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
 
         def _json(self, status: int, data: dict[str, Any]) -> None:
             self._send(status, json.dumps(data).encode())
