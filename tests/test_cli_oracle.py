@@ -194,3 +194,80 @@ def test_bond_above_the_balance_sends_nothing(cli_chain):
     with sends_nothing(cli_chain, account.address):
         result = cli_chain.cli("oracle", "bond", "11", keystore="poor-bonder")
     assert_error(result, "balance is too low")
+
+
+# -- the daemon's commands ----------------------------------------------------------------------
+
+
+def test_run_serves_health_and_stops_cleanly_on_sigterm(cli_chain, tmp_path):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    state = tmp_path / "oracle-state"
+    command = [sys.executable, "-m", "swarm_stake.cli", "--keystore", "dev10", "oracle", "run", "--state-dir",
+               str(state), "--listen", f"127.0.0.1:{port}", "--interval", "0.2"]
+    process = subprocess.Popen(command, env=cli_chain.env(), cwd=cli_chain.work, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        health = None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                if health.status_code == 200 and health.json()["chain_ok"]:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        assert health is not None and health.status_code == 200, process.stderr.read() if process.poll() else ""
+        assert health.json()["oracle"] == dev_account(10).address
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    logs = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    assert any(entry["msg"] == "oracle started" for entry in logs)  # JSON-lines logs
+    assert (state / "oracle.db").is_file() and (state / "evidence").is_dir()
+
+
+def test_run_refuses_a_malformed_listen_address(cli_chain, tmp_path):
+    result = cli_chain.cli("oracle", "run", "--state-dir", tmp_path, "--listen", "nonsense", keystore="dev10")
+    assert_error(result, "HOST:PORT")
+
+
+def test_run_refuses_a_port_in_use(cli_chain, tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = cli_chain.cli("oracle", "run", "--state-dir", tmp_path, "--listen", f"127.0.0.1:{port}",
+                               keystore="dev10")
+    assert_error(result, "cannot listen", str(port))
+
+
+def test_run_without_a_keystore_asks_for_one(cli_chain, tmp_path):
+    assert_error(cli_chain.cli("oracle", "run", "--state-dir", tmp_path), "--keystore")
+
+
+def test_run_refuses_invalid_oracle_settings(cli_chain, tmp_path):
+    config = tmp_path / "swarm-stake.toml"
+    config.write_text("[oracle]\nconfirmations = -1\n")
+    result = cli_chain.cli("--config", config, "oracle", "run", keystore="dev10")
+    assert_error(result, "confirmations")
+
+
+def test_replay_of_a_missing_feed(cli_chain, tmp_path):
+    assert_error(cli_chain.cli("oracle", "replay", tmp_path / "absent.jsonl"), "feed not found")

@@ -124,8 +124,15 @@ class OracleDaemon:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def start_server(self) -> str:
-        self.server = DaemonServer(self.config.listen_host, self.config.listen_port, self.evidence, self.metrics,
-                                   self.health).start()  # fmt: skip
+        try:
+            server = DaemonServer(self.config.listen_host, self.config.listen_port, self.evidence, self.metrics,
+                                  self.health)  # fmt: skip
+        except OSError as exc:
+            from ..errors import ConfigError
+
+            raise ConfigError(f"cannot listen on {self.config.listen_host}:{self.config.listen_port} "
+                              f"({exc.strerror or exc}); choose another --listen HOST:PORT") from exc  # fmt: skip
+        self.server = server.start()
         return self.server.url
 
     def run(self, cycles: int | None = None) -> None:
