@@ -25,6 +25,7 @@ help:
 	@echo "make demo   run the end-to-end demo on an embedded anvil chain"
 	@echo "make test   run the whole test suite"
 	@echo "make bench  measure gas per operation (writes bench-results.json)"
+	@echo "make fuzz   a long stateful-fuzzing campaign (FUZZ_STEPS=50000, a random seed it prints)"
 	@echo "make slither  static analysis of the contracts (part of make test)"
 	@echo "make artifacts  regenerate the ABIs shipped in swarm_stake/artifacts"
 
@@ -70,9 +71,12 @@ artifacts: $(TOOLS)/solc.stamp $(TOOLS)/venv.stamp
 
 # Static analysis first (re-run only when a contract or the triage changes), then the suite with
 # line and branch coverage of the Python package, subprocesses included ([tool.coverage] in pyproject.toml).
+# Each run collects into its own data files (runs may overlap); the combined data ends in .coverage.
 test: setup $(TOOLS)/slither.stamp $(TOOLS)/compile.stamp
+	export COVERAGE_FILE=$(ROOT)/.coverage.run$$$$; \
 	ape test tests --network ethereum:local:foundry -p no:cacheprovider \
-	  --cov=swarm_stake --cov-branch --cov-report=term $(PYTEST_ARGS)
+	  --cov=swarm_stake --cov-branch --cov-report=term $(PYTEST_ARGS); \
+	status=$$?; mv -f $$COVERAGE_FILE $(ROOT)/.coverage 2>/dev/null; exit $$status
 
 # Slither on contracts/: fails on any finding neither fixed nor explained in slither.triage.json
 # (settings in slither.config.json, reasons in docs/slither-triage.md).
@@ -89,6 +93,15 @@ demo: setup
 
 bench: setup $(TOOLS)/compile.stamp
 	python scripts/bench.py
+
+# A long stateful-fuzzing campaign of tests/test_invariants.py (make test runs 2,000 derandomized
+# steps) with a fresh seed, printed first: SWARM_STAKE_FUZZ_SEED=<seed> make fuzz replays it.
+.PHONY: fuzz
+FUZZ_STEPS ?= 50000
+fuzz: setup $(TOOLS)/compile.stamp
+	seed=$${SWARM_STAKE_FUZZ_SEED:-$$RANDOM$$RANDOM}; echo "fuzz: $(FUZZ_STEPS) steps, seed $$seed"; \
+	SWARM_STAKE_FUZZ_SEED=$$seed SWARM_STAKE_FUZZ_STEPS=$(FUZZ_STEPS) ape test tests/test_invariants.py \
+	  --network ethereum:local:foundry -p no:cacheprovider -s --tb=short $(PYTEST_ARGS)
 
 lock: $(TOOLS)/venv.stamp
 	(echo "# Every Python package of the project's virtualenv, pinned exactly (regenerate: make lock)."; \
