@@ -7,6 +7,7 @@ matches and the events after it are read again (handlers are idempotent).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -79,18 +80,22 @@ class ChainWatcher:
         except BlockNotFound:
             return None
 
-    def scan(self, head: int) -> list[ChainEvent]:
-        """Events of the next confirmed chunk (at most ``chunk`` blocks), oldest first; marks them processed."""
+    def scan(self, head: int, apply: Callable[[ChainEvent], None]) -> int:
+        """Apply the events of the next confirmed chunk (at most ``chunk`` blocks), oldest first, then
+        mark the chunk processed; returns how many events were applied. A kill in between applies
+        them again after the restart (the handlers are idempotent), so none is lost."""
         safe = head - self.confirmations
         last = self.store.last_block
         start = self.start_block if last is None else last + 1
         if start > safe:
-            return []
+            return 0
         end = min(safe, start + self.chunk - 1)
+        block_hash = "0x" + bytes(self.w3.eth.get_block(end)["hash"]).hex()
         events = self.logs(start, end)
-        block = self.w3.eth.get_block(end)
-        self.store.mark_processed(end, "0x" + bytes(block["hash"]).hex())
-        return events
+        for event in events:
+            apply(event)
+        self.store.mark_processed(end, block_hash)
+        return len(events)
 
     def logs(self, start: int, end: int) -> list[ChainEvent]:
         """Decoded events of the watched contracts in blocks ``start..end`` (confirmed or not)."""

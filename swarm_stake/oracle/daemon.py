@@ -280,8 +280,7 @@ class OracleDaemon:
         fork = self.watcher.check_reorg()
         if fork is not None:
             self._after_reorg(fork)
-        for event in self.watcher.scan(head):
-            self.apply(event)
+        self.watcher.scan(head, self.apply)
         if self.store.last_block is not None:
             self.metrics.last_block.set(self.store.last_block)
         if self.reconcile(head):
