@@ -19,7 +19,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 CONTRACT_SOURCES := $(shell find contracts -name '*.sol' -not -path 'contracts/.cache/*')
 
-.PHONY: help setup compile artifacts test test-contracts test-python slither demo bench lock clean
+.PHONY: help setup compile artifacts test test-contracts test-python slither demo bench lock clean coverage-contracts mutate
 
 help:
 	@echo "make demo   run the end-to-end demo on an embedded anvil chain"
@@ -28,6 +28,8 @@ help:
 	@echo "make fuzz   a long stateful-fuzzing campaign (FUZZ_STEPS=50000, a random seed it prints)"
 	@echo "make slither  static analysis of the contracts (part of make test)"
 	@echo "make artifacts  regenerate the ABIs shipped in swarm_stake/artifacts"
+	@echo "make coverage-contracts  function and branch coverage of the contracts (docs/COVERAGE.md)"
+	@echo "make mutate  mutation campaign over the contracts (slither-mutate; docs/COVERAGE.md)"
 
 setup: $(TOOLS)/npm.stamp $(TOOLS)/venv.stamp $(TOOLS)/solc.stamp
 
@@ -87,6 +89,26 @@ slither: setup
 $(TOOLS)/slither.stamp: $(TOOLS)/npm.stamp $(TOOLS)/venv.stamp $(TOOLS)/solc.stamp $(SLITHER_INPUTS)
 	python scripts/slither_check.py
 	touch $@
+
+# Function and branch coverage of the contracts, measured from anvil's execution traces of the
+# contract tests (the recorder is an opt-in pytest plugin; method in docs/COVERAGE.md).
+COVERAGE_TESTS ?= tests/test_stake_manager_*.py tests/test_committee_*.py tests/test_verdicts_*.py \
+  tests/test_appeal_*.py tests/test_recovery_*.py tests/test_escrow_*.py tests/test_governance.py \
+  tests/test_incident_lifecycle.py
+coverage-contracts: setup $(TOOLS)/compile.stamp
+	rm -f $(TOOLS)/contract-coverage.json
+	SWARM_STAKE_CONTRACT_COVERAGE=$(TOOLS)/contract-coverage.json PYTHONPATH=$(ROOT)/scripts \
+	  ape test $(COVERAGE_TESTS) --network ethereum:local:foundry -p no:cacheprovider -p contract_coverage_plugin -q; \
+	  status=$$?; python scripts/contract_coverage.py $(TOOLS)/contract-coverage.json $(COVERAGE_ARGS) && exit $$status
+
+# Mutation campaign: slither-mutate on a scratch copy of the project, each contract against the
+# tests of its entry points (scripts/mutate.py). Long: narrow it with MUTATE_CONTRACTS / MUTATORS.
+MUTATE_CONTRACTS ?= StakeManager,OracleCommittee,VerdictManager,AppealCourt,RecoveryEscrow
+MUTATORS ?=
+MUTATE_TIMEOUT ?= 300
+mutate: setup $(TOOLS)/compile.stamp
+	python scripts/mutate.py --contracts $(MUTATE_CONTRACTS) $(if $(MUTATORS),--mutators $(MUTATORS)) \
+	  --timeout $(MUTATE_TIMEOUT) --json $(TOOLS)/mutation-results.json
 
 demo: setup
 	swarm-stake demo
