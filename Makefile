@@ -74,10 +74,11 @@ artifacts: $(TOOLS)/solc.stamp $(TOOLS)/venv.stamp
 # Static analysis first (re-run only when a contract or the triage changes), then the suite with
 # line and branch coverage of the Python package, subprocesses included ([tool.coverage] in pyproject.toml).
 # Each run collects into its own data files (runs may overlap); the combined data ends in .coverage.
+# `make test COV_ARGS=` runs the suite without coverage.
+COV_ARGS ?= --cov=swarm_stake --cov-branch --cov-report=term
 test: setup $(TOOLS)/slither.stamp $(TOOLS)/compile.stamp
 	export COVERAGE_FILE=$(ROOT)/.coverage.run$$$$; \
-	ape test tests --network ethereum:local:foundry -p no:cacheprovider \
-	  --cov=swarm_stake --cov-branch --cov-report=term $(PYTEST_ARGS); \
+	ape test tests --network ethereum:local:foundry -p no:cacheprovider $(COV_ARGS) $(PYTEST_ARGS); \
 	status=$$?; mv -f $$COVERAGE_FILE $(ROOT)/.coverage 2>/dev/null; exit $$status
 
 # Slither on contracts/: fails on any finding neither fixed nor explained in slither.triage.json
