@@ -21,6 +21,9 @@ After every step the whole state is read back and checked:
 - while paused no verdict executes and no tranche is released (from the events), while
   appeals and withdrawals of unfrozen stake succeed (the model predicts success regardless of
   the pause, and the chain must agree);
+- an overturned verdict leaves no trace: the escalation record names the latest offense that
+  stands, and a provider is jailed exactly while a standing verdict's jail runs (two known
+  findings, see KNOWN_FINDINGS);
 - the model's pools, positions, providers, escrow records, claims, incidents, bonds, appeals,
   caps, the pause and every actor's token balance equal the chain's.
 
@@ -47,6 +50,8 @@ from invariant_support import (
     AUDIT_TYPEHASH,
     AUDIT_TYPES,
     BPS,
+    FLAG_CLOSED,
+    FLAG_OVERTURNED,
     FLAG_TOMBSTONE,
     OPEN_STATUSES,
     PATH_COMPLIANCE,
@@ -105,6 +110,20 @@ HOUR, DAY = 3600, 86400
 STEPS = int(os.environ.get("SWARM_STAKE_FUZZ_STEPS", "2000"))
 RUN_LENGTH = int(os.environ.get("SWARM_STAKE_FUZZ_RUN_LENGTH", "100"))
 SEED = os.environ.get("SWARM_STAKE_FUZZ_SEED")
+STRICT = os.environ.get("SWARM_STAKE_FUZZ_STRICT") == "1"
+#: Contract findings of this campaign, reported and not fixed yet (a fix needs room in the VerdictManager);
+#: test_appeal_resolveAppeal.py holds a strict xfail test of each. Their checks count and print violations
+#: instead of failing, unless SWARM_STAKE_FUZZ_STRICT=1.
+KNOWN_FINDINGS = {
+    # VerdictManager.overturn lifts the jail only when no incident class is open: the overturned
+    # verdict's jail stays while another incident is open, and a closed incident's running jail is
+    # lifted by an unrelated overturn.
+    "jail after an overturn",
+    # VerdictManager.overturn restores the escalation record only when the overturned incident is the
+    # latest offense (by time): overturns in reverse order, or of two offenses of the same second,
+    # leave an overturned offense on record, and later verdicts escalate on it.
+    "escalation record of an overturned verdict",
+}
 
 PROVIDER_C, OPERATOR_C, SPARE = 17, 18, 19
 CONTRACTS = ("SwarmToken", "StakeManager", "VerdictManager", "AppealCourt", "RecoveryEscrow", "OracleCommittee",
@@ -119,11 +138,12 @@ BAD_PROOFS = ["none", "wrong_signer", "expired", "early", "mismatch", "reused", 
 
 
 class Stats:
-    """What the campaign exercised: rule outcomes and invariant checks, printed at the end."""
+    """What the campaign exercised: rule outcomes, invariant checks and known findings, printed at the end."""
 
     def __init__(self):
         self.outcomes = Counter()
-        self.steps = 0
+        self.findings = Counter()
+        self.examples = {}
         self.runs = 0
         self.checks = 0
 
@@ -159,7 +179,20 @@ class SwarmMachine(RuleBasedStateMachine):
         self.ev_slashing: dict[bytes, str] = {}
         self.ev_finished: set[bytes] = set()
         self.ev_tombstoned: set[str] = set()
+        self.ev_executed: set[bytes] = set()
+        self.donated = Counter()
         STATS.runs += 1
+
+    def finding(self, name: str, holds: bool, detail: str) -> None:
+        """A check of a known contract finding (see KNOWN_FINDINGS): counted and printed, failing
+        only with SWARM_STAKE_FUZZ_STRICT=1 (or when the finding is not known)."""
+        if holds:
+            return
+        STATS.findings[name] += 1
+        if name not in KNOWN_FINDINGS or STRICT:
+            raise AssertionError(f"{name}: {detail}")
+        if STATS.findings[name] == 1:
+            STATS.examples[name] = detail
 
     def teardown(self):
         self.system.chain.restore(self.snapshot)
@@ -215,13 +248,13 @@ class SwarmMachine(RuleBasedStateMachine):
                 reason = self.abis.describe_revert(error.data)
             raise AssertionError(f"{label}: the model expected success, the transaction reverted: {reason}")
         events = self.abis.decode_logs(receipt["logs"])
+        self.track(label, events, paused_before)
         transfers = sorted(
             (args["from"], args["to"], args["value"]) for c, name, args in events
             if c == "SwarmToken" and name == "Transfer"
         )  # fmt: skip
         assert transfers == sorted(self.m.transfers), f"{label}: transfers {transfers} != model {self.m.transfers}"
         self.m.transfers.clear()
-        self.track(label, events, paused_before)
         return events
 
     def run(self, label: str, model_call, sender: str, contract: str, method: str, *args):
@@ -253,8 +286,11 @@ class SwarmMachine(RuleBasedStateMachine):
                 self.ev_ended[iid] += 1
                 self.ev_paid[iid] += args["forfeited"]
                 assert args["released"] + args["forfeited"] == self.ev_opened[iid]
-            elif name == "VerdictExecuted" and args["level"] != WARNING:
-                self.ev_slashing[iid] = args["provider"]
+            elif name == "VerdictExecuted":
+                assert iid not in self.ev_executed, "an incident executed twice"
+                self.ev_executed.add(iid)
+                if args["level"] != WARNING:
+                    self.ev_slashing[iid] = args["provider"]
             elif name in ("IncidentClosed", "VerdictOverturned"):
                 self.ev_finished.add(iid)
             elif name == "Tombstoned":
@@ -486,7 +522,7 @@ class SwarmMachine(RuleBasedStateMachine):
     # -- appeals ----------------------------------------------------------------------------------
 
     @precondition(lambda self: self.m.incidents)
-    @rule(j=st.integers(0, 50), who=st.sampled_from(["operator", "operator", "owner", "outsider"]),
+    @rule(j=st.integers(0, 50), who=st.sampled_from(["operator"] * 4 + ["owner", "outsider"]),
           targeted=st.booleans())  # fmt: skip
     def appeal(self, j, who, targeted):
         candidates = [
@@ -518,6 +554,33 @@ class SwarmMachine(RuleBasedStateMachine):
         label = "resolveAppeal overturn" if overturn else "resolveAppeal uphold"
         self.run(label, lambda: self.m.resolve(v, overturn), self.addr(ARBITER), "AppealCourt", "resolveAppeal",
                  v.tuple(), overturn)  # fmt: skip
+
+    @precondition(lambda self: self.m.incidents)
+    @rule(j=st.integers(0, 50), decision=st.sampled_from(["overturn", "overturn", "uphold", "uphold", "expire",
+                                                          "pending"]))  # fmt: skip
+    def progress_appeal(self, j, decision):
+        """The provider's operator appeals an incident still in its appeal window, and the arbiter
+        decides (or the resolution deadline passes, or the appeal stays pending)."""
+        m = self.m
+        open_window = [i for i in self.executed() if not i.appealed_at and m.now <= i.executed_at + i.appeal_window
+                       and not i.flags & FLAG_CLOSED]  # fmt: skip
+        if not open_window:
+            return
+        inc = self.pick(open_window, j)
+        v = inc.verdict
+        operator = m.providers[v.provider].operator
+        predicted, _ = self.run("appeal", lambda: m.appeal(v, operator), operator, "AppealCourt", "appeal", v.tuple())
+        if isinstance(predicted, Err) or decision == "pending":
+            return
+        if decision == "expire":
+            self.jump_to(inc.appealed_at + inc.appeal_resolution + 1)
+            self.run("finalizeAppeal", lambda: m.finalize_appeal(v), self.addr(OUTSIDER), "AppealCourt",
+                     "finalizeAppeal", v.tuple())  # fmt: skip
+            return
+        overturn = decision == "overturn"
+        label = "resolveAppeal overturn" if overturn else "resolveAppeal uphold"
+        self.run(label, lambda: m.resolve(v, overturn), self.addr(ARBITER), "AppealCourt", "resolveAppeal", v.tuple(),
+                 overturn)  # fmt: skip
 
     @precondition(lambda self: any(i.appealed_at for i in self.m.incidents.values()))
     @rule(j=st.integers(0, 50), wait=st.booleans(), targeted=st.booleans())
@@ -732,6 +795,17 @@ class SwarmMachine(RuleBasedStateMachine):
                 self.jump_to(b.withdrawable_at)
             self.run("withdrawBond", lambda: m.withdraw_bond(who), who, "OracleCommittee", "withdrawBond")
 
+    @rule(holder=st.sampled_from(HOLDERS), amount=st.sampled_from([1, 7 * TOKEN]))
+    def donate(self, holder, amount):
+        """Tokens sent to a contract directly: no pool, escrow or bond may count them."""
+        who, to = self.addr(SPARE), self.m.a[holder]
+
+        def model():
+            self.m._move(who, to, amount)
+            self.donated[holder] += amount
+
+        self.run("transfer to a contract", model, who, "SwarmToken", "transfer", to, amount)
+
     @rule(amount=st.sampled_from([0, 1, 50 * TOKEN]))
     def deposit_insurance(self, amount):
         who = self.addr(SPARE)
@@ -799,8 +873,7 @@ class SwarmMachine(RuleBasedStateMachine):
     # The core lifecycle (verdicts, recovery, appeals, stake) outweighs the parameter changes.
     submit_verdict_2 = submit_verdict_3 = submit_verdict_4 = submit_verdict
     progress_recovery_2 = progress_recovery_3 = progress_recovery
-    appeal_2 = appeal
-    resolve_appeal_2 = resolve_appeal
+    progress_appeal_2 = progress_appeal
     stake_2 = stake
     request_unstake_2 = request_unstake
     withdraw_2 = withdraw
@@ -809,7 +882,7 @@ class SwarmMachine(RuleBasedStateMachine):
     # -- invariants -------------------------------------------------------------------------------
 
     @invariant()
-    def invariants(self):
+    def invariants_hold(self):
         STATS.checks += 1
         m, abis = self.m, self.abis
         calls, decoders = [], []
@@ -865,6 +938,7 @@ class SwarmMachine(RuleBasedStateMachine):
             e, c = r[ei], r[ci]
             if e[3] in OPEN_STATUSES:
                 open_escrows += e[0] - c[4]
+            assert c[4] <= e[0] * e[1] // BPS, f"escrow {iid.hex()} released {c[4]}, more than its recoverable share"
         bond_total = sum(r[b][0] for b in bonds.values())
         pending_appeal_bonds = sum(r[a][1] for a, pending in appeals.values() if r[pending])
         held = {name: r[i] for name, i in holders.items()}
@@ -874,9 +948,10 @@ class SwarmMachine(RuleBasedStateMachine):
             "OracleCommittee": bond_total,
             "AppealCourt": pending_appeal_bonds,
         }
-        assert held == owed, f"tokens held {held} != owed {owed}"
         assert r[total_stake] == owed["StakeManager"]
         assert r[total_escrowed] == open_escrows
+        owed = {name: amount + self.donated[name] for name, amount in owed.items()}  # counted by nobody
+        assert held == owed, f"tokens held {held} != owed {owed} (donations included)"
 
         # 2. pro rata: no position is worth more than its share of the pool
         for provider in self.providers:
@@ -897,8 +972,9 @@ class SwarmMachine(RuleBasedStateMachine):
 
         # 3. tombstoned providers stay tombstoned
         for provider in self.ev_tombstoned | {p for p, x in m.providers.items() if x.tombstoned}:
-            assert r[reads[provider]["status"]] == S_TOMBSTONED
-            assert r[reads[provider]["provider"]][4] is True
+            assert r[reads[provider]["status"]] == S_TOMBSTONED and r[reads[provider]["provider"]][4] is True, (
+                f"{provider} was tombstoned and is now {r[reads[provider]['status']]} (status)"
+            )
 
         # 4. (escrow paid out at most once: checked on every transaction's events in `track`)
         # 5. the freeze count is the number of open slashing incidents
@@ -910,7 +986,24 @@ class SwarmMachine(RuleBasedStateMachine):
                 f"{provider}: frozen {r[reads[provider]['provider']][2]} times, {open_incidents} open incidents"
             )
 
-        # 6. the model equals the chain
+        # 6. verdicts that were overturned leave no trace in the escalation record or the jail
+        for provider in self.providers:
+            if provider not in m.providers:
+                continue
+            standing = [i for i in m.incidents.values() if i.verdict.provider == provider
+                        and not i.flags & FLAG_OVERTURNED]  # fmt: skip
+            last = (standing[-1].executed_at, standing[-1].level) if standing else (0, 0)
+            record = r[reads[provider]["record"]][:2]
+            self.finding("escalation record of an overturned verdict", record == last,
+                         f"{provider}: record {record}, latest standing offense {last}")  # fmt: skip
+            jail_end = max((i.executed_at + m.matrix[(i.verdict.violation_class, i.level)].jail for i in standing
+                            if i.level != WARNING), default=0)  # fmt: skip
+            jailed = r[reads[provider]["provider"]][1] > m.now
+            self.finding("jail after an overturn", jailed == (jail_end > m.now),
+                         f"{provider}: jailed until {r[reads[provider]['provider']][1]}, standing verdicts jail "
+                         f"until {jail_end}, now {m.now}")  # fmt: skip
+
+        # 7. the model equals the chain
         assert r[paused_until] == m.paused_until
         assert r[config] == (m.epoch, len(self.members()), m.threshold)
         assert r[insurance] == m.insurance and r[total_escrowed] == m.escrowed and r[total_stake] == m.total_stake
@@ -1052,7 +1145,8 @@ def test_invariants_under_random_action_sequences(system):
 
     run_length = max(1, min(RUN_LENGTH, STEPS))
     config = settings(
-        max_examples=max(1, STEPS // run_length),
+        # hypothesis ends some runs early: about 85% of the run length is run on average
+        max_examples=max(1, round(STEPS / (0.85 * run_length))),
         stateful_step_count=run_length,
         deadline=None,
         derandomize=SEED is None,
@@ -1076,3 +1170,5 @@ def test_invariants_under_random_action_sequences(system):
               f"(seed {SEED if SEED is not None else 'derandomized'})")  # fmt: skip
         for outcome, count in sorted(STATS.outcomes.items()):
             print(f"  {count:6d}  {outcome}")
+        for name, count in sorted(STATS.findings.items()):
+            print(f"  known finding '{name}': {count} steps, e.g. {STATS.examples.get(name)}")
