@@ -536,6 +536,8 @@ class SwarmMachine(RuleBasedStateMachine):
         predicted, _ = self.run("appeal", lambda: self.m.appeal(v, sender), sender, "AppealCourt", "appeal", v.tuple())
         if paused and not isinstance(predicted, Err):
             STATS.outcomes["appeal while paused: ok"] += 1
+        if isinstance(predicted, Err) and predicted.name == "AppealWindowClosed" and predicted.args[1] <= predicted.args[0]:
+            STATS.outcomes["appeal refused inside its window (the incident closed first)"] += 1
 
     def appealed(self, targeted: bool) -> list:
         pending = [i for i in self.m.incidents.values() if self.m.appeal_pending(i.verdict.incident_id)]
