@@ -13,8 +13,9 @@ After every step the whole state is read back and checked:
 - conservation: the token balance of each of the StakeManager, RecoveryEscrow, OracleCommittee
   and AppealCourt equals what it owes (pool assets, unbonding included; open escrows less what
   they released, and the insurance pool; operator bonds; bonds of pending appeals);
-- pro rata: no position is worth more than its share of the pool's assets (rounded up), the
-  positions together not more than the pool, and their shares add up to the pool's shares;
+- pro rata: no position is worth more than its share of the pool's assets (rounded down; rounded
+  up once the pool is below its initial share price), the positions together not more than the
+  pool, and their shares add up to the pool's shares;
 - a tombstoned provider stays tombstoned (never active again, never takes stake);
 - each escrow ends at most once and never pays out more than it took in (from the events);
 - each pool's freeze count equals its open slashing incidents (from the events);
@@ -967,10 +968,12 @@ class SwarmMachine(RuleBasedStateMachine):
                 held_shares += s
                 values += value
                 if s:
+                    # Exact pro rata is s * assets / shares. At or above the pool's initial share price
+                    # (shares <= 1,000 * assets) the virtual shares and asset only lower a redemption:
+                    # rounded down. Below it the virtual asset may add less than one unit: rounded up.
                     assert shares > 0
-                    assert value * shares <= s * assets + shares - 1, (
-                        f"{staker} in {provider}: {value} for {s} of {shares} shares of {assets}"
-                    )
+                    bound = s * assets // shares if shares <= 1_000 * assets else -(-s * assets // shares)
+                    assert value <= bound, f"{staker} in {provider}: {value} for {s} of {shares} shares of {assets}"
             assert held_shares == shares, f"positions hold {held_shares} shares of {provider}'s {shares}"
             assert values <= assets, f"positions of {provider} are worth {values} > {assets}"
 
