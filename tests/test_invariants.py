@@ -96,8 +96,6 @@ from system_fixtures import (
     DELEGATOR_INDICES,
     GOV,
     GUARDIAN,
-    OPERATOR_A,
-    OPERATOR_B,
     ORACLE_INDICES,
     OUTSIDER,
     PROVIDER_A,
@@ -155,12 +153,15 @@ STATS = Stats()
 class SwarmMachine(RuleBasedStateMachine):
     """One run: a snapshot of the deployed system, the model copied from its baseline, random steps."""
 
-    # set once per test by test_invariants
+    # set once by the test, shared by every run
     system = None
     rpc: Rpc = None
     abis: Abis = None
     baseline: Model = None
-    keys: dict = None
+    keys: dict = None  # account index -> eth-account key
+    address_index: dict = None  # address -> account index
+    vm_domain: bytes = None  # EIP-712 domain separators
+    re_domain: bytes = None
 
     def __init__(self):
         super().__init__()
