@@ -27,7 +27,7 @@ import time
 OUTPUT_ENV = "SWARM_STAKE_CONTRACT_COVERAGE"
 
 TRACER = """{
-  cov: {}, codes: {}, init: {}, depth: -1, key: null, prevPc: -1, prevJumpi: false,
+  cov: {}, codes: {}, init: {}, depth: -1, key: null, top: null, prevPc: -1, prevJumpi: false,
   step: function(log, db) {
     var d = log.getDepth();
     if (d !== this.depth) {
@@ -39,6 +39,7 @@ TRACER = """{
       else if (!(h in this.codes)) { this.codes[h] = toHex(code); }
       if (!(key in this.cov)) { this.cov[key] = {p: {}, j: {}}; }
       this.key = key; this.depth = d; this.prevJumpi = false;
+      if (d === 1 && this.top === null) { this.top = h; }
     }
     var c = this.cov[this.key];
     var pc = log.getPC();
@@ -52,12 +53,15 @@ TRACER = """{
   },
   enter: function(frame) {
     var t = frame.getType();
-    if (t === 'CREATE' || t === 'CREATE2') { this.init[toHex(frame.getTo())] = toHex(frame.getInput()); }
+    if (t === 'CREATE' || t === 'CREATE2') {
+      try { this.init[toHex(frame.getTo())] = toHex(frame.getInput()); } catch (e) {}
+    }
   },
   exit: function(res) {},
   fault: function(log, db) {},
   result: function(ctx, db) {
-    if (ctx.type === 'CREATE' || ctx.type === 'CREATE2') { this.init[toHex(ctx.to)] = toHex(ctx.input); }
+    // A reverted creation has no address in ctx: its init code ran in the top frame.
+    if ((ctx.type === 'CREATE' || ctx.type === 'CREATE2') && this.top !== null) { this.init[this.top] = toHex(ctx.input); }
     var out = {};
     for (var k in this.cov) {
       var e = this.cov[k];
@@ -140,11 +144,12 @@ def _install(recorder: Recorder) -> None:
 
     def make_request(self, method, params):
         response = original(self, method, params)
-        if recorder.busy or not isinstance(response, dict) or "error" in response:
+        if recorder.busy or not isinstance(response, dict):
             return response
         if method in ("eth_sendRawTransaction", "eth_sendTransaction"):
-            recorder.trace(self, original, method, response.get("result"))
-        elif method in ("eth_call", "eth_estimateGas") and params:
+            if "result" in response:  # a rejected transaction ran nothing
+                recorder.trace(self, original, method, response["result"])
+        elif method in ("eth_call", "eth_estimateGas") and params:  # reverting ones too
             recorder.trace(self, original, method, list(params))
         return response
 

@@ -11,7 +11,8 @@ test command fails or exceeds the timeout; mutants that do not compile are not c
 
 Usage:
   python scripts/mutate.py [--contracts StakeManager,RecoveryEscrow] [--mutators ROR,LOR,...]
-                           [--timeout SECONDS] [--json FILE] [--keep]
+                           [--functions 'stake(address,uint256),...'] [--timeout SECONDS]
+                           [--json FILE] [--keep]
 
 Prints killed/total per contract and mutator, and every surviving mutant (line, old ==> new).
 """
@@ -60,12 +61,15 @@ def test_command(contract: str, work: Path) -> str:
     return "ape test " + " ".join(files) + " --network ethereum:local:foundry -x -q -p no:cacheprovider"
 
 
-def run_contract(contract: str, work: Path, mutators: str | None, timeout: int, log_dir: Path) -> dict:
+def run_contract(contract: str, work: Path, mutators: str | None, functions: str | None, timeout: int,
+                 log_dir: Path) -> dict:
     source = f"contracts/{contract}.sol"
     cmd = ["slither-mutate", source, "--test-cmd", test_command(contract, work), "--timeout", str(timeout),
            "--solc", "solc", "--solc-remaps", REMAPPING, "--output-dir", str(log_dir / f"campaign-{contract}"), "-v"]
     if mutators:
         cmd += ["--mutators-to-run", mutators]
+    if functions:
+        cmd += ["--target-functions", functions]
     started = time.time()
     log_path = log_dir / f"{contract}.log"
     with log_path.open("w") as log:
@@ -75,7 +79,8 @@ def run_contract(contract: str, work: Path, mutators: str | None, timeout: int, 
     mutants = [m.groupdict() for m in RESULT_LINE.finditer(text)]
     if proc.returncode != 0 or "Test suite fails" in text:
         print(text[-3000:], file=sys.stderr)
-    return {"contract": contract, "command": " ".join(cmd[:2]) + " ...", "test_command": test_command(contract, work),
+    return {"contract": contract, "mutators": mutators or "all", "functions": functions or "all",
+            "test_command": test_command(contract, work),
             "seconds": round(elapsed), "mutants": mutants, "returncode": proc.returncode}
 
 
@@ -105,6 +110,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--contracts", default=",".join(CONTRACT_TESTS))
     parser.add_argument("--mutators", default=None, help="comma-separated slither-mutate mutators (default: all)")
+    parser.add_argument("--functions", default=None,
+                        help="only these functions (slither-mutate --target-functions: signatures or selectors)")
     parser.add_argument("--timeout", type=int, default=300, help="seconds per mutant's test run")
     parser.add_argument("--json", default=None, help="write the raw results here")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
@@ -118,7 +125,7 @@ def main() -> int:
             if contract not in CONTRACT_TESTS:
                 parser.error(f"unknown contract {contract}; one of {', '.join(CONTRACT_TESTS)}")
             print(f"mutating {contract} ...", flush=True)
-            results.append(run_contract(contract, work, args.mutators, args.timeout, base))
+            results.append(run_contract(contract, work, args.mutators, args.functions, args.timeout, base))
             if args.json:
                 Path(args.json).write_text(json.dumps(results, indent=1))
     finally:
