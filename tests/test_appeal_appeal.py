@@ -161,3 +161,12 @@ def test_appeal_without_the_bond_allowance(system):
                  allowance=APPEAL_BOND - 1, needed=APPEAL_BOND):
         appeal(system, verdict)
     assert not system.VerdictManager.appealPending(verdict.incident_id)
+
+
+def test_no_resolution_deadline_before_an_appeal(system):
+    court = system.AppealCourt
+    verdict, _ = execute_verdict(system)
+
+    assert court.deadlineOf(verdict.incident_id) == 0
+    assert tuple(court.appealOf(verdict.incident_id)) == ("0x" + "00" * 20, 0)
+    assert incident(system, verdict).appealedAt == 0

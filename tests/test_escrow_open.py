@@ -5,7 +5,7 @@ from helpers import emitted, reverts
 from system_checks import ESCROW_ESCROWED, assert_conserved, execute_verdict, iid, impersonate
 from system_fixtures import TOKEN
 
-from swarm_stake.models import RecoveryPath
+from swarm_stake.models import EscrowState, RecoveryPath
 from system_checks import conserved_after_each_test  # noqa: F401 (autouse: conservation after every test)
 
 pytestmark = pytest.mark.integration
@@ -56,3 +56,14 @@ def test_an_incident_has_one_escrow(system):
     with reverts(escrow.EscrowExists, incidentId=iid(verdict)):
         escrow.open(verdict.incident_id, system.provider_a, TOKEN, 10_000, 1,
                     sender=impersonate(system, system.VerdictManager))
+
+
+def test_an_incident_without_an_escrow_is_in_state_none(system):
+    escrow = system.RecoveryEscrow
+    verdict, _ = execute_verdict(system)
+    unknown = bytes(31) + b"\x01"
+    assert unknown != verdict.incident_id
+
+    assert escrow.stateOf(unknown) == EscrowState.NONE
+    assert escrow.stateOf(verdict.incident_id) == EscrowState.ESCROWED
+    assert escrow.escrowOf(unknown).status == 0
