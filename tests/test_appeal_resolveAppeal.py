@@ -352,3 +352,22 @@ def test_overturns_in_any_order_leave_no_offense_on_record(system):
         resolve(system, verdict, True)
     record = system.VerdictManager.providerRecord(system.provider_b)
     assert (record.lastOffenseAt, record.lastLevel) == (0, 0)
+
+
+def test_upheld_warning_forfeits_no_bond(system):
+    verdict, _ = execute_verdict(system, severity=Level.WARNING)
+    escrow, court, token = system.RecoveryEscrow, system.AppealCourt, system.SwarmToken
+    operator_balance = token.balanceOf(system.operator_a)
+    appeal(system, verdict)
+
+    tx = resolve(system, verdict, False)
+
+    assert emitted(tx, court) == [("AppealUpheld", {"incidentId": iid(verdict), "bondForfeited": 0})]
+    assert emitted(tx, system.VerdictManager) == [
+        ("VerdictUpheld", {"incidentId": iid(verdict), "provider": system.provider_a.address})
+    ]
+    assert emitted(tx, escrow) == [] and transfers(tx, token) == []
+    assert escrow.insuranceBalance() == 0
+    assert token.balanceOf(system.operator_a) == operator_balance
+    assert not system.VerdictManager.appealPending(verdict.incident_id)
+    assert_conserved(system)
