@@ -39,7 +39,8 @@ CONTRACT_TESTS = {
     "RecoveryEscrow": ["tests/test_recovery_*.py", "tests/test_escrow_*.py"],
 }
 REMAPPING = "@openzeppelin/contracts=node_modules/@openzeppelin/contracts"
-RESULT_LINE = re.compile(r"\[(?P<mutator>[A-Z]+)\] Line (?P<line>\d+): '(?P<old>.*)' ==> '(?P<new>.*)' --> (?P<result>CAUGHT|UNCAUGHT|COMPILATION FAILURE)")
+RESULT_LINE = re.compile(r"\[(?P<mutator>[A-Z]+)\] Line (?P<line>\d+): '(?P<old>.*?)' ==> '(?P<new>.*?)' --> "
+                         r"(?P<result>CAUGHT|UNCAUGHT|COMPILATION FAILURE)", re.S)
 
 
 def make_workdir(base: Path) -> Path:
@@ -76,7 +77,7 @@ def run_contract(contract: str, work: Path, mutators: str | None, functions: str
         proc = subprocess.run(cmd, cwd=work, stdout=log, stderr=subprocess.STDOUT, check=False)
     elapsed = time.time() - started
     text = re.sub(r"\x1b\[[0-9;]*m", "", log_path.read_text())
-    mutants = [m.groupdict() for m in RESULT_LINE.finditer(text)]
+    mutants = [{k: " ".join(v.split()) for k, v in m.groupdict().items()} for m in RESULT_LINE.finditer(text)]
     if proc.returncode != 0 or "Test suite fails" in text:
         print(text[-3000:], file=sys.stderr)
     return {"contract": contract, "mutators": mutators or "all", "functions": functions or "all",
