@@ -24,7 +24,7 @@ from recovery_support import (
 from system_fixtures import DAY, SYSTEM_WINDOWS
 from verdict_support import high_s
 
-from swarm_stake.models import EscrowState, Level, ViolationClass
+from swarm_stake.models import EscrowState, Level, RecoveryPath, ViolationClass
 from swarm_stake.signing import recover as recover_signer
 
 pytestmark = pytest.mark.integration
@@ -299,3 +299,23 @@ def test_a_malformed_audit_signature(system):
             file_claim(system, verdict, proof, signature)
     file_claim(system, verdict, proof, good)
     assert escrow.escrowOf(verdict.incident_id).status == Status.CLAIMED
+
+
+@pytest.mark.parametrize(("recoverable_bps", "path"), [(0, RecoveryPath.SERVICE_IMPROVEMENT), (5_000, RecoveryPath.NONE)])
+def test_a_path_without_a_recoverable_share_or_a_share_without_a_path_is_not_recoverable(
+    system, recoverable_bps, path
+):
+    """The matrix does not tie the two together: governance may set a recovery path with nothing
+    recoverable, or a recoverable share without a path. Either way there is nothing to claim."""
+    escrow, vm = system.RecoveryEscrow, system.VerdictManager
+    row = tuple(vm.penaltyRow(ViolationClass.POOR_PERFORMANCE, Level.PENALTY))
+    system.govern(vm, "setPenaltyRow", ViolationClass.POOR_PERFORMANCE, Level.PENALTY,
+                  (row[0], recoverable_bps, row[2], int(path), row[4], row[5]))
+    verdict = slash(system)
+    e = escrow.escrowOf(verdict.incident_id)
+    assert (e.recoverableBps, e.recoveryPath, e.status) == (recoverable_bps, path, Status.ESCROWED) and e.amount > 0
+
+    with reverts(escrow.NotRecoverable, incidentId=iid(verdict)):
+        file_claim(system, verdict)
+    assert escrow.stateOf(verdict.incident_id) == EscrowState.ESCROWED
+    assert_conserved(system)
