@@ -324,3 +324,19 @@ def test_provider_cap_is_per_provider(system):
     with reverts(vm.ProviderSlashCapExceeded, amount=amount, available=available):
         _execute(system, v)
 
+
+
+def test_a_rate_cap_lowered_below_its_use_leaves_nothing_available(system):
+    """Governance lowers the rate cap under what this window already slashed: the cap left is zero,
+    not an underflow, and the next verdict waits."""
+    vm, sm = system.VerdictManager, system.StakeManager
+    system.submit(system.verdict())
+    set_limits(system, rate_cap_bps=1)
+    assert sm.totalStake() * 1 // BPS < 100 * TOKEN  # far below the 1% of provider A's pool just slashed
+    v = system.verdict(provider=system.provider_b)
+    amount = slash_amount(system, system.provider_b, PP, Level.PENALTY)
+
+    assert emitted(system.submit(v), vm)[-1] == deferred(system, v, "SlashRateCapExceeded")
+    assert vm.capAvailable() == 0
+    with reverts(vm.SlashRateCapExceeded, amount=amount, available=0):
+        _execute(system, v)
