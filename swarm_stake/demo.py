@@ -108,8 +108,14 @@ def run(console: Console | None = None, dashboard_port: int = 0) -> int:
             swarm.nodes[name] = ProviderNode(name, owner, operator, NodeSimulator(DEV_SOFTWARE_HASH).start())
         _staking_story(actors, registry.contracts, timeline, {n: p.url for n, p in swarm.nodes.items()})
         daemons = _start_daemons(swarm, timeline)
-        incidents = _response_story(actors, swarm, timeline, daemons)
-        _recovery_story(actors, swarm, timeline, incidents[0][1])
+        try:
+            incidents = _response_story(actors, swarm, timeline, daemons)
+            _recovery_story(actors, swarm, timeline, incidents[0][1])
+        except DemoCheckFailed:
+            for handle in daemons:  # what the daemons saw, for the failure report
+                console.print(f"[bold]oracle-{handle.index + 1} log (last lines)[/]")
+                console.print(swarm.log_tail(handle, 25), soft_wrap=True, markup=False, highlight=False)
+            raise
         _print_status(console, actors, registry.contracts)
         _print_incidents(console, actors, registry.contracts, incidents)
         _print_daemons(console, swarm, daemons)
