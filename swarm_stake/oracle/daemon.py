@@ -590,6 +590,10 @@ class OracleDaemon:
             if own is None or own["severity"] < verdict.severity:
                 continue  # not (yet) confirmed by this oracle's own measurements
             if not self.fetch_evidence(verdict.evidence_hash):
+                if row["note"] != "evidence unavailable":
+                    self.store.set_proposal_status(digest, "open", "evidence unavailable")
+                    log.warning("confirmed, but no peer serves the proposal's evidence yet; not co-signing",
+                                extra={"fields": {"digest": digest, "evidence": verdict.evidence_hash}})  # fmt: skip
                 continue
             live = self.store.live_verdict(verdict.provider, int(verdict.violation_class), chain_now)
             held = self.store.db.execute("SELECT digest FROM signatures WHERE conflict_key = ?",

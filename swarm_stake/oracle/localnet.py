@@ -96,6 +96,7 @@ class LocalSwarm:
     nodes: dict[str, ProviderNode] = field(default_factory=dict)
     daemons: list[DaemonHandle] = field(default_factory=list)
     _tmp: tempfile.TemporaryDirectory[str] | None = None
+    _ports: dict[int, int] = field(default_factory=dict)
 
     def __enter__(self) -> LocalSwarm:
         try:
@@ -133,7 +134,15 @@ class LocalSwarm:
         return devnet_daemon_config(self.workdir / f"oracle-{index + 1}", **overrides)
 
     def _peers(self, handle: DaemonHandle) -> list[str]:
-        return [d.url for d in self.daemons if d is not handle and d.url]
+        """Every other oracle's evidence server: those running, and the ports reserved for the rest."""
+        urls = {d.index: d.url for d in self.daemons if d.url}
+        urls.update({i: f"http://127.0.0.1:{port}" for i, port in self._ports.items() if i not in urls})
+        return [url for i, url in sorted(urls.items()) if i != handle.index and url]
+
+    def reserve_ports(self) -> None:
+        """A port for each oracle's HTTP server, known before any process starts (they list each other as peers)."""
+        for index in range(len(self.oracles)):
+            self._ports.setdefault(index, _free_port())
 
     def start_daemon_thread(self, index: int, rpc_url: str | None = None, **overrides: Any) -> DaemonHandle:
         """Daemon ``index`` (0-based, of ``oracles``) in a thread of this process."""
@@ -176,7 +185,9 @@ class LocalSwarm:
         if not (keystores / f"{name}.json").exists():
             password_file.write_text(secrets.token_hex(16))
             create(keystores, name, password_file.read_text(), bytes(account.key))
-        port = port or _free_port()
+        self.reserve_ports()
+        port = port or self._ports[index]
+        self._ports[index] = port
         config_path = self.workdir / f"{name}.toml"
         config = handle.config.model_copy(update={"listen_port": port})
         handle.config = config
