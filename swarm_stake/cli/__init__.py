@@ -35,9 +35,9 @@ def main(ctx: click.Context, as_json: bool, **overrides: object) -> None:
 
 
 def _register() -> None:
-    from . import accounts, chain_ops, dashboard, incidents, oracle, recovery, staking
+    from . import accounts, chain_ops, dashboard, governance, incidents, oracle, recovery, roles, staking
 
-    for module in (accounts, staking, incidents, recovery, oracle, chain_ops, dashboard):
+    for module in (accounts, staking, incidents, recovery, oracle, roles, governance, chain_ops, dashboard):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -1,0 +1,291 @@
+"""The commands of the arbiter and the guardian, the provider's key changes, and the steps anyone may
+take once a window has made them final (`incidents finalize-appeal`, `incidents finalize-tombstone`,
+`recovery close`).
+
+Each reads the chain first and refuses, with the reason, what the contract would refuse: nothing is
+sent then.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from .incidents import incidents
+from .recovery import recovery
+from .runtime import ADDRESS, BYTES32, Runtime, json_option, pass_runtime
+from .staking import provider
+
+
+def sent(rt: Runtime, message: str, receipt: Any, data: dict[str, Any]) -> None:
+    """The result of a transaction: one line for people, or ``data`` with the transaction as JSON."""
+    if rt.as_json:
+        tx = {"transaction": receipt["transactionHash"].hex(), "block": receipt["blockNumber"]}
+        click.echo(json.dumps({**data, **tx}, indent=2, default=str))
+    rt.done(message, receipt)
+
+
+def _verdict(rt: Runtime, incident_id: str) -> Any:
+    from ..incidents import Incidents
+
+    return Incidents(rt.client(), rt.registry).verdict(incident_id)
+
+
+def _tokens(amount: int) -> str:
+    from ..units import format_amount
+
+    return f"{format_amount(amount, places=4)} SWARM"
+
+
+# -- arbiter -----------------------------------------------------------------------------------
+
+
+@click.group()
+def arbiter() -> None:
+    """Resolve appeals: uphold or overturn a verdict before the appeal's deadline."""
+
+
+def _resolve(rt: Runtime, incident_id: str, overturn: bool) -> None:
+    from web3.logs import DISCARD
+
+    from ..appeals import resolve
+
+    verdict = _verdict(rt, incident_id)
+    with rt.progress("resolving the appeal"):
+        receipt, status = resolve(rt.client(signer=True), rt.registry, verdict, overturn)
+    court = rt.contract("AppealCourt")
+    if overturn:
+        args = court.events.AppealOverturned().process_receipt(receipt, errors=DISCARD)[0]["args"]
+        message = (f"overturned {incident_id}: {_tokens(args['returned'])} back to the pool of {verdict.provider}, "
+                   f"{_tokens(args['penalties'])} taken from the signers' bonds, bond of {_tokens(status.bond)} "
+                   f"returned to {status.appellant}")  # fmt: skip
+        data = {"incident_id": incident_id, "outcome": "overturned", "returned": args["returned"],
+                "penalties": args["penalties"], "bond_returned": status.bond}  # fmt: skip
+    else:
+        message = f"upheld {incident_id}: the appeal bond of {_tokens(status.bond)} goes to the insurance pool"
+        data = {"incident_id": incident_id, "outcome": "upheld", "bond_forfeited": status.bond}
+    sent(rt, message, receipt, data)
+
+
+@arbiter.command("uphold")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@json_option
+@pass_runtime
+def arbiter_uphold(rt: Runtime, incident_id: str) -> None:
+    """Uphold the appealed verdict of INCIDENT (its appeal bond goes to the insurance pool)."""
+    _resolve(rt, incident_id, overturn=False)
+
+
+@arbiter.command("overturn")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@json_option
+@pass_runtime
+def arbiter_overturn(rt: Runtime, incident_id: str) -> None:
+    """Overturn the appealed verdict of INCIDENT: escrow back to the pool, jail lifted, signers penalized."""
+    _resolve(rt, incident_id, overturn=True)
+
+
+@arbiter.command("show")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@json_option
+@pass_runtime
+def arbiter_show(rt: Runtime, incident_id: str) -> None:
+    """The appeal of INCIDENT: appellant, bond, deadline, and whether it is pending."""
+    from ..appeals import appeal_status, utc
+
+    _verdict(rt, incident_id)  # an unknown incident is refused with its own message
+    status = appeal_status(rt.client(), rt.registry, incident_id)
+    outcome = ("overturned" if status.overturned else "upheld") if status.resolved else None
+    state = outcome or ("pending" if status.appealed_at else "not appealed")
+    data = {**status.model_dump(mode="json"), "state": state}
+
+    def human() -> None:
+        if not status.appealed_at:
+            click.echo(f"{incident_id} was not appealed")
+            return
+        click.echo(f"appeal of {incident_id}: {state}")
+        click.echo(f"  appellant {status.appellant}, bond {_tokens(status.bond)}")
+        click.echo(f"  appealed {utc(status.appealed_at)}, to be resolved by {utc(status.deadline)}")
+
+    rt.output(data, human)
+
+
+# -- anyone, once a window has passed ----------------------------------------------------------
+
+
+@incidents.command("finalize-appeal")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@json_option
+@pass_runtime
+def incidents_finalize_appeal(rt: Runtime, incident_id: str) -> None:
+    """End an appeal of INCIDENT left unresolved past its deadline: upheld, bond returned (anyone)."""
+    from ..appeals import finalize_appeal
+
+    verdict = _verdict(rt, incident_id)
+    with rt.progress("finalizing the appeal"):
+        receipt, status = finalize_appeal(rt.client(signer=True), rt.registry, verdict)
+    sent(rt, f"finalized the unresolved appeal of {incident_id}: upheld, bond of {_tokens(status.bond)} returned to "
+             f"{status.appellant}", receipt,
+         {"incident_id": incident_id, "outcome": "upheld", "bond_returned": status.bond})  # fmt: skip
+
+
+@incidents.command("finalize-tombstone")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@json_option
+@pass_runtime
+def incidents_finalize_tombstone(rt: Runtime, incident_id: str) -> None:
+    """Tombstone the provider of INCIDENT once its appeal window passed unappealed (anyone)."""
+    from ..appeals import finalize_tombstone
+
+    verdict = _verdict(rt, incident_id)
+    escrowed = rt.contract("RecoveryEscrow").functions.escrowOf(incident_id).call()[0]
+    with rt.progress("tombstoning"):
+        receipt = finalize_tombstone(rt.client(signer=True), rt.registry, verdict)
+    sent(rt, f"tombstoned {verdict.provider} for {incident_id}; its escrow of {_tokens(escrowed)} is forfeited",
+         receipt, {"incident_id": incident_id, "provider": verdict.provider, "forfeited": escrowed})
+
+
+@recovery.command("close")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@json_option
+@pass_runtime
+def recovery_close(rt: Runtime, incident_id: str) -> None:
+    """Close the escrow of INCIDENT past its claim window (unclaimed) or maximum lifetime (anyone)."""
+    from web3.logs import DISCARD
+
+    from ..closing import close
+
+    verdict = _verdict(rt, incident_id)
+    with rt.progress("closing"):
+        receipt = close(rt.client(signer=True), rt.registry, verdict)
+    escrow = rt.contract("RecoveryEscrow")
+    forfeited = escrow.events.EscrowForfeited().process_receipt(receipt, errors=DISCARD)[0]["args"]["amount"]
+    sent(rt, f"closed {incident_id}: {_tokens(forfeited)} forfeited to the insurance pool, pool of "
+             f"{verdict.provider} unfrozen", receipt, {"incident_id": incident_id, "forfeited": forfeited})  # fmt: skip
+
+
+# -- provider keys -----------------------------------------------------------------------------
+
+
+def _registered(rt: Runtime, address: str) -> tuple[Any, str]:
+    """The StakeManager (signing) and the operator of the registered provider ``address``."""
+    from ..errors import ConfigError
+
+    manager = rt.contract("StakeManager", signer=True)
+    operator, _, _, registered, _ = manager.functions.getProvider(address).call()
+    if not registered:
+        raise ConfigError(f"no provider is registered at {address}; check the address or the keystore "
+                          "(`swarm-stake provider status ADDRESS`)")  # fmt: skip
+    return manager, operator
+
+
+@provider.command("set-metadata-uri")
+@click.argument("uri")
+@click.option("--provider", "provider_address", type=ADDRESS,
+              help="the provider, when the keystore is its operator key (default: the keystore's address)")
+@json_option
+@pass_runtime
+def provider_set_metadata_uri(rt: Runtime, uri: str, provider_address: str | None) -> None:
+    """Publish URI, the node's health endpoint, as the provider's metadata (owner or operator key)."""
+    from ..errors import ConfigError
+
+    _check_uri(uri)
+    me = rt.client(signer=True).require_account().address
+    address = provider_address or me
+    manager, operator = _registered(rt, address)
+    if me not in (address, operator):
+        raise ConfigError(f"metadata not changed: {me} is neither the provider {address} nor its operator "
+                          f"{operator}; use one of their keystores")  # fmt: skip
+    with rt.progress("publishing"):
+        receipt = rt.client(signer=True).send(manager.functions.setMetadataURI(address, uri))
+    sent(rt, f"metadata URI of {address} is now {uri}", receipt, {"provider": address, "metadata_uri": uri})
+
+
+def _check_uri(uri: str) -> None:
+    from ..errors import ConfigError
+
+    if not uri.strip() or not uri.isprintable():
+        raise ConfigError("metadata not changed: the URI must be non-empty printable text, e.g. "
+                          "http://node.example.org:9000/health")  # fmt: skip
+
+
+@provider.command("set-operator")
+@click.argument("operator", type=ADDRESS)
+@json_option
+@pass_runtime
+def provider_set_operator(rt: Runtime, operator: str) -> None:
+    """Make OPERATOR the provider's operator key (the provider's owner keystore only)."""
+    from ..errors import ConfigError
+
+    me = rt.client(signer=True).require_account().address
+    manager, current = _registered(rt, me)
+    if int(operator, 16) == 0:
+        raise ConfigError("operator not changed: the zero address cannot be an operator key")
+    if operator == current:
+        raise ConfigError(f"operator not changed: {operator} is already the operator of {me}")
+    with rt.progress("changing the operator key"):
+        receipt = rt.client(signer=True).send(manager.functions.setOperator(operator))
+    sent(rt, f"operator of {me} is now {operator} (was {current}); the old key can no longer appeal or claim",
+         receipt, {"provider": me, "operator": operator, "previous_operator": current})
+
+
+# -- guardian ----------------------------------------------------------------------------------
+
+
+@click.group()
+def guardian() -> None:
+    """Pause verdict execution and escrow releases for a while; show the pause state."""
+
+
+def _pause_data(state: Any) -> dict[str, Any]:
+    return state.model_dump(mode="json")
+
+
+def _describe_pause(state: Any) -> str:
+    from ..appeals import utc
+
+    if state.paused:
+        return f"paused until {utc(state.paused_until)} ({state.paused_until - state.now} s from the last block)"
+    if state.next_pause_from > state.now:
+        return f"not paused; the next pause may start at {utc(state.next_pause_from)}"
+    return f"not paused; a pause may start now and lasts at most {state.max_pause} s"
+
+
+@guardian.command("status")
+@json_option
+@pass_runtime
+def guardian_status(rt: Runtime) -> None:
+    """Whether verdict execution is paused, until when, and when the next pause may start."""
+    from ..guardian import Guardian
+
+    state = Guardian(rt.client(), rt.registry).state()
+    rt.output(_pause_data(state), lambda: click.echo(_describe_pause(state)))
+
+
+@guardian.command("pause")
+@json_option
+@pass_runtime
+def guardian_pause(rt: Runtime) -> None:
+    """Pause verdict execution and escrow releases for the maximum pause (the guardian's keystore)."""
+    from ..guardian import Guardian
+
+    with rt.progress("pausing"):
+        receipt, state = Guardian(rt.client(signer=True), rt.registry).pause()
+    sent(rt, _describe_pause(state), receipt, _pause_data(state))
+
+
+@guardian.command("unpause")
+@json_option
+@pass_runtime
+def guardian_unpause(rt: Runtime) -> None:
+    """End the current pause early (the guardian's keystore)."""
+    from ..guardian import Guardian
+
+    with rt.progress("unpausing"):
+        receipt, state = Guardian(rt.client(signer=True), rt.registry).unpause()
+    sent(rt, _describe_pause(state), receipt, _pause_data(state))
+
+
+COMMANDS = [arbiter, guardian]
