@@ -174,3 +174,24 @@ class EscrowState(IntEnum):
     RELEASED = 5
     FORFEITED = 6
     REFUNDED = 7
+
+
+#: Longest metadata URI a provider may register, in bytes; the CLI refuses longer ones (keep it equal to the
+#: StakeManager's bound).
+MAX_METADATA_URI_BYTES = 256
+
+
+def metadata_uri_problem(uri: str) -> str | None:
+    """Why ``uri`` cannot be a provider's metadata URI, or None: it must be non-empty, at most
+    :data:`MAX_METADATA_URI_BYTES` bytes, and visible ASCII only (no spaces or control characters;
+    percent-encode anything else)."""
+    if not uri:
+        return "the metadata URI is empty; give the node's health endpoint, e.g. http://node:9000/health"
+    size = len(uri.encode("utf-8", "surrogatepass"))
+    if size > MAX_METADATA_URI_BYTES:
+        return f"the metadata URI is {size} bytes long; at most {MAX_METADATA_URI_BYTES} bytes are allowed"
+    bad = next((char for char in uri if not "!" <= char <= "~"), None)
+    if bad is not None:
+        return (f"the metadata URI holds {ascii(bad)} at position {uri.index(bad)}; only visible ASCII characters "
+                "are allowed (no spaces or control characters; percent-encode anything else)")  # fmt: skip
+    return None

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .runtime import ADDRESS, TOKEN_AMOUNT, Runtime, json_option, pass_runtime, to_base_units
+from .runtime import ADDRESS, METADATA_URI, TOKEN_AMOUNT, Runtime, json_option, pass_runtime, to_base_units
 
 
 def _staking(rt: Runtime, signer: bool = False) -> Any:
@@ -75,7 +75,8 @@ def provider() -> None:
 @provider.command("register")
 @click.option("--operator", type=ADDRESS, required=True, help="operator key: runs the node, appeals, files claims")
 @click.option("--stake", "amount", type=TOKEN_AMOUNT, required=True, help="self-stake in tokens (at least the minimum)")
-@click.option("--metadata-uri", required=True, help="the node's health endpoint, e.g. http://node:9000/health")
+@click.option("--metadata-uri", type=METADATA_URI, required=True,
+              help="the node's health endpoint, e.g. http://node:9000/health (visible ASCII, at most 256 bytes)")
 @pass_runtime
 def provider_register(rt: Runtime, operator: str, amount: Decimal, metadata_uri: str) -> None:
     """Register the keystore's address as a provider with its first self-stake."""
