@@ -203,6 +203,26 @@ def check_deployment(w3: Web3, contracts: dict[str, str], source: str) -> None:
             )
 
 
+def transaction_status(w3: Web3, tx_hash: str) -> dict[str, Any]:
+    """Where the transaction ``tx_hash`` stands on ``w3``'s node: ``unknown`` to it, ``pending``,
+    or mined (``succeeded`` or ``reverted``, with its block and confirmations)."""
+    from web3.exceptions import TransactionNotFound
+
+    try:
+        tx = w3.eth.get_transaction(tx_hash)
+    except TransactionNotFound:
+        return {"hash": tx_hash, "state": "unknown"}
+    status: dict[str, Any] = {"hash": tx_hash, "state": "pending", "from": tx["from"], "to": tx.get("to"),
+                              "nonce": tx["nonce"]}  # fmt: skip
+    try:
+        receipt = w3.eth.get_transaction_receipt(tx_hash)
+    except TransactionNotFound:
+        return status
+    block = receipt["blockNumber"]
+    return {**status, "state": "succeeded" if receipt["status"] == 1 else "reverted", "block": block,
+            "confirmations": w3.eth.block_number - block + 1}  # fmt: skip
+
+
 @dataclass
 class SentTransaction:
     """One transaction a :class:`Client` signed and handed to the node, and what became of it.

@@ -77,6 +77,9 @@ class TokenAmountType(click.ParamType):
     name = "AMOUNT"
     FORMS = "whole tokens written out in decimal, e.g. 1000, 2.5 or 1_000"
 
+    def __init__(self, allow_zero: bool = False):
+        self.allow_zero = allow_zero
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
         text = str(value).strip()
         if re.fullmatch(r"[+-]?[0-9_.]*[eE][+-]?[0-9_]*", text) and re.search(r"[0-9]", text):
@@ -87,8 +90,9 @@ class TokenAmountType(click.ParamType):
             amount = Decimal(text.replace("_", ""))
         except InvalidOperation:
             self.fail(f"{value!r} is not an amount of tokens; give {self.FORMS}", param, ctx)
-        if not amount.is_finite() or amount <= 0:
-            self.fail(f"{value!r}: the amount must be a positive number of tokens", param, ctx)
+        if amount < 0 or (amount == 0 and not self.allow_zero):
+            self.fail(f"{value!r}: the amount must be a {'non-negative' if self.allow_zero else 'positive'} number "
+                      "of tokens", param, ctx)  # fmt: skip
         if amount.adjusted() > 40:  # far beyond any token supply; also keeps the conversion exact
             self.fail(f"{value!r}: the amount is far larger than any token supply", param, ctx)
         return amount
@@ -126,6 +130,7 @@ class Runtime:
     _settings: Settings | None = None
     _registry: Registry | None = None
     _clients: dict[bool, Client] = field(default_factory=dict)
+    _account: Any = None  # a signing account given by the command instead of a keystore (the devnet faucet)
 
     @property
     def settings(self) -> Settings:
@@ -227,10 +232,16 @@ class Runtime:
     def contract(self, name: str, signer: bool = False) -> Any:
         return self.client(signer).contract(name, self.registry.address(name))
 
+    def use_account(self, account: Any) -> None:
+        """Send with ``account`` instead of the keystore's (a devnet's own dev account)."""
+        self._account = account
+
     def _unlock(self) -> Any:
-        from ..accounts import keystore_path, read_password_file, unlock
+        from ..accounts import keystore_path, unlock
         from ..errors import ConfigError
 
+        if self._account is not None:
+            return self._account
         settings = self.settings
         if not settings.keystore:
             raise ConfigError(
@@ -286,7 +297,7 @@ class Runtime:
 
     def done(self, message: str, receipt: Any = None) -> None:
         """A one-line result of a transaction (to stderr with --json, so stdout stays JSON)."""
-        tx = f" (tx {receipt['transactionHash'].hex()}, block {receipt['blockNumber']})" if receipt else ""
+        tx = f" (tx 0x{bytes(receipt['transactionHash']).hex()}, block {receipt['blockNumber']})" if receipt else ""
         click.echo(f"{message}{tx}", err=self.as_json)
 
 
