@@ -47,7 +47,7 @@ class ContractError(SwarmStakeError, ValueError):
     def __init__(self, name: str, args: dict[str, Any], explanation: str | None = None):
         self.name = name
         self.args_by_name = args
-        details = ", ".join(f"{key}={_show(key, value)}" for key, value in args.items())
+        details = ", ".join(f"{key}={show_value(key, value)}" for key, value in args.items())
         message = f"{name}({details})"
         if explanation:
             message = f"{explanation} [{message}]"
@@ -60,6 +60,8 @@ _TIME_NAMES = ("time", "end", "at", "until", "deadline", "from", "expiry")
 ENUM_NAMES: dict[str, tuple[str, ...]] = {
     "violationClass": ("poor performance", "security breach", "protocol violation"),
     "severity": ("warning", "penalty", "severe"),
+    "level": ("warning", "penalty", "severe"),
+    "recoveryPath": ("none", "service improvement", "security review", "compliance verification"),
     # IRecoveryEscrow.EscrowStatus, as ClaimNotAllowed carries it
     "status": ("none", "escrowed", "claimed", "rejected", "released", "forfeited", "refunded"),
 }
@@ -67,8 +69,8 @@ ENUM_NAMES: dict[str, tuple[str, ...]] = {
 _TIMELOCK_STATES = ("unset", "waiting", "ready", "done")
 
 
-def _show(name: str, value: Any) -> str:
-    """An error argument for people: bytes as hex, enums by name, Unix times with their UTC date."""
+def show_value(name: str, value: Any) -> str:
+    """An error or event argument for people: bytes as hex, enums by name, Unix times with their UTC date."""
     if name == "expectedStates" and isinstance(value, bytes | bytearray | str):
         bits = int(value if isinstance(value, str) else "0x" + bytes(value).hex(), 16)
         return " or ".join(state for i, state in enumerate(_TIMELOCK_STATES) if bits >> i & 1) or "none"

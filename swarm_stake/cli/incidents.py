@@ -33,7 +33,6 @@ def incidents_list(rt: Runtime, provider_address: str | None) -> None:
     views = _incidents(rt).list(provider_address)
 
     def human() -> None:
-        from rich.console import Console
         from rich.table import Table
 
         if not views:
@@ -45,7 +44,7 @@ def incidents_list(rt: Runtime, provider_address: str | None) -> None:
         for v in views:
             table.add_row(v.incident_id, v.provider, _name(v.violation_class), _name(v.level),
                           format_amount(v.amount, places=2), _name(v.phase), _name(v.escrow_state))
-        Console().print(table)
+        rt.print_table(table)
 
     rt.output([v.model_dump(mode="json") for v in views], human)
 
@@ -61,12 +60,11 @@ def incidents_show(rt: Runtime, incident_id: str) -> None:
     timeline = reader.timeline(incident_id)
 
     def human() -> None:
-        from rich.console import Console
         from rich.table import Table
 
+        from ..errors import show_value
         from ..units import format_amount
 
-        console = Console()
         head = Table(title=f"incident {incident_id}", show_header=False)
         head.add_row("provider", view.provider)
         head.add_row("class / severity / level", f"{_name(view.violation_class)} / {_name(view.severity)} / {_name(view.level)}")
@@ -74,14 +72,15 @@ def incidents_show(rt: Runtime, incident_id: str) -> None:
         head.add_row("evidence hash", view.evidence_hash)
         head.add_row("phase", _name(view.phase))
         head.add_row("escrow", _name(view.escrow_state))
-        console.print(head)
+        rt.print_table(head)
         table = Table(title="timeline")
         for column in ("block", "contract", "event", "details"):
             table.add_column(column)
         for entry in timeline:
-            details = ", ".join(f"{k}={v}" for k, v in entry.detail.items() if k not in ("provider", "digest"))
+            details = ", ".join(f"{k}={show_value(k, v)}" for k, v in entry.detail.items()
+                                if k not in ("provider", "digest"))  # fmt: skip
             table.add_row(str(entry.block), entry.contract, entry.event, details)
-        console.print(table)
+        rt.print_table(table)
 
     rt.output({**view.model_dump(mode="json"), "timeline": [e.model_dump(mode="json") for e in timeline]}, human)
 

@@ -232,6 +232,21 @@ class Runtime:
     def contract(self, name: str, signer: bool = False) -> Any:
         return self.client(signer).contract(name, self.registry.address(name))
 
+    def check_signed_for(self, path: Path, what: str, chain_id: int, verifying: str, name: str,
+                         remedy: str = "sign it again for this deployment") -> None:  # fmt: skip
+        """Refuse a signed ``what`` in ``path`` whose EIP-712 domain (``chain_id``, ``verifying`` contract) is not
+        this deployment's ``name`` contract, saying which chain it was signed for and which this is."""
+        from ..errors import ConfigError
+
+        here, address = self.registry.chain_id, self.registry.address(name)
+        if chain_id != here:
+            raise ConfigError(f"{path} holds a {what} signed for chain {chain_id}, but this is chain {here} "
+                              f"({self.registry.network}); its signatures count only on chain {chain_id}: {remedy} "
+                              "on this chain")  # fmt: skip
+        if verifying.lower() != address.lower():
+            raise ConfigError(f"{path} holds a {what} signed for the {name} at {verifying}, not this deployment's "
+                              f"{name} {address} (chain {here}): {remedy}")  # fmt: skip
+
     def use_account(self, account: Any) -> None:
         """Send with ``account`` instead of the keystore's (a devnet's own dev account)."""
         self._account = account

@@ -134,7 +134,6 @@ def provider_status(rt: Runtime, address: str, block: int | None) -> None:
         raise ConfigError(f"no provider is registered at {address} (at block {view.block}); check the address")
 
     def human() -> None:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title=f"provider {address} at block {view.block}", show_header=False)
@@ -146,7 +145,7 @@ def provider_status(rt: Runtime, address: str, block: int | None) -> None:
         table.add_row("self-stake", _fmt(staking, view.self_stake))
         table.add_row("delegated", _fmt(staking, view.pool_assets - view.self_stake))
         table.add_row("metadata URI", view.metadata_uri or "-")
-        Console().print(table)
+        rt.print_table(table)
 
     rt.output(view.model_dump(mode="json"), human)
 
@@ -199,7 +198,6 @@ def delegator_positions(rt: Runtime, address: str) -> None:
     views = staking.positions(address)
 
     def human() -> None:
-        from rich.console import Console
         from rich.table import Table
 
         if not views:
@@ -210,7 +208,7 @@ def delegator_positions(rt: Runtime, address: str) -> None:
             table.add_column(column)
         for v in views:
             table.add_row(v.provider, _fmt(staking, v.assets), _fmt(staking, v.unbonding_assets), _when(v.unbonding_end))
-        Console().print(table)
+        rt.print_table(table)
 
     rt.output([v.model_dump(mode="json") for v in views], human)
 
