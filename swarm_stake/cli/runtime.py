@@ -340,6 +340,13 @@ class GuardedGroup(click.Group):
     (see the module docstring), naming every transaction already sent: never a traceback, never a
     bare `Aborted!`."""
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:  # Ctrl-C while the command line is parsed
+            _fail("interrupted; nothing was sent", EXIT_INTERRUPTED)
+            raise  # unreachable: _fail exits
+
     def invoke(self, ctx: click.Context) -> Any:
         from ..errors import SwarmStakeError, TransactionPending
 

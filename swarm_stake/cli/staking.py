@@ -57,10 +57,12 @@ def _unstake(rt: Runtime, provider: str, amount: Decimal | None, all_: bool, wha
 
 
 def _withdraw(rt: Runtime, provider: str) -> None:
+    from web3.logs import DISCARD
+
     staking = _staking(rt, signer=True)
     with rt.progress("waiting for the receipt"):
         receipt = staking.withdraw(provider)
-    paid = staking.manager.events.Withdrawn().process_receipt(receipt)[0]["args"]["assets"]
+    paid = staking.manager.events.Withdrawn().process_receipt(receipt, errors=DISCARD)[0]["args"]["assets"]
     rt.done(f"withdrew {_fmt(staking, paid)}", receipt)
 
 
