@@ -112,7 +112,7 @@ class Timelock:
             fn, params = self.client.contract(name, target).decode_function_input(data)
         except ValueError:
             return f"a call of {name} with undecodable data 0x{data.hex()}"
-        shown = ", ".join(f"{key}={_show(value)}" for key, value in params.items())
+        shown = ", ".join(f"{key.rstrip('_')}={_show(value)}" for key, value in params.items())
         return f"{name}.{fn.fn_name}({shown})"
 
     def simulate(self, call: GovernanceCall) -> None:
@@ -245,6 +245,8 @@ def _show(value: Any) -> str:
         return _ROLE_NAMES.get(bytes(value), "0x" + bytes(value).hex())
     if isinstance(value, list | tuple):
         return "[" + ", ".join(map(_show, value)) + "]"
+    if isinstance(value, dict):  # a struct
+        return "(" + ", ".join(f"{key}={_show(item)}" for key, item in value.items()) + ")"
     return str(value)
 
 
