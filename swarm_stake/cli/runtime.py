@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -210,7 +210,8 @@ class Runtime:
 
         client = self._clients[True]
         spender, amount = record.args[0], record.args[1]
-        spender_name = self.contract_name(spender)
+        name = self.contract_name(spender)
+        spender_name = f"the {name} ({spender})" if name != spender else spender
         owner = client.require_account().address
         if record.in_flight:
             return (f"if the approval {record.hash} is mined, {spender_name} may spend "
@@ -340,12 +341,17 @@ class GuardedGroup(click.Group):
     (see the module docstring), naming every transaction already sent: never a traceback, never a
     bare `Aborted!`."""
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, **kwargs)
+        except KeyboardInterrupt:  # Ctrl-C before the command line was parsed
+            _fail("interrupted; nothing was sent", EXIT_INTERRUPTED)
+
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:
             return super().make_context(*args, **kwargs)
-        except KeyboardInterrupt:  # Ctrl-C while the command line is parsed
+        except KeyboardInterrupt:  # Ctrl-C while the command line is parsed (click would print a bare "Aborted!")
             _fail("interrupted; nothing was sent", EXIT_INTERRUPTED)
-            raise  # unreachable: _fail exits
 
     def invoke(self, ctx: click.Context) -> Any:
         from ..errors import SwarmStakeError, TransactionPending
@@ -374,7 +380,7 @@ def _is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and type(exc).__module__.split(".")[0] in ("requests", "urllib3")
 
 
-def _stop(ctx: click.Context, reason: str) -> None:
+def _stop(ctx: click.Context, reason: str) -> NoReturn:
     """Print ``reason`` with what became of this invocation's transactions; exit with the status that says so."""
     rt = ctx.find_object(Runtime)
     records = rt.transactions() if rt is not None else []
@@ -398,7 +404,7 @@ def _stop(ctx: click.Context, reason: str) -> None:
     _fail("; ".join(parts), code)
 
 
-def _fail(message: str, code: int = EXIT_ERROR) -> None:
+def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     click.echo(f"error: {_one_line(message)}", err=True)
     sys.exit(code)
 
