@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import keccak
 from pydantic import BaseModel, ValidationError
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import ContractCustomError, ContractLogicError, MismatchedABI, Web3ValidationError
 
 from .appeals import utc
 from .errors import ConfigError
@@ -92,7 +92,12 @@ class Timelock:
 
     def bind(self, call: GovernanceCall) -> ContractFunction:
         contract = self.client.contract(call.contract, self.registry.address(call.contract))
-        return contract.get_function_by_name(call.function)(*call.args)
+        try:
+            return contract.get_function_by_name(call.function)(*call.args)
+        except (MismatchedABI, Web3ValidationError) as exc:  # a value out of its Solidity type's range
+            found = [line.strip() for line in str(exc).splitlines() if line.strip().startswith("Argument")]
+            raise ConfigError(f"not scheduled: a value does not fit {call.contract}.{call.function} "
+                              f"({found[0] if found else exc}); give a smaller value") from exc
 
     def encode(self, call: GovernanceCall) -> tuple[str, bytes]:
         """The target address and the calldata of ``call``."""
@@ -145,8 +150,8 @@ class Timelock:
         logs = self._scheduled_logs(operation_id)
         if not logs:
             state = self.state(operation_id)
-            hint = "" if state == OperationState.UNSET else f" (the timelock says {state.name.lower()}: not scheduled by this deployment's events?)"
-            raise ConfigError(f"no operation {operation_id} was scheduled on the timelock {self.address}{hint}; "
+            known = "" if state == OperationState.UNSET else f" since block {self.registry.start_block}"
+            raise ConfigError(f"no operation {operation_id} was scheduled on the timelock {self.address}{known}; "
                               "check the id (`swarm-stake governance status` lists every operation)")  # fmt: skip
         if len(logs) > 1:
             raise ConfigError(f"operation {operation_id} is a batch of {len(logs)} calls; swarm-stake handles single "

@@ -47,7 +47,8 @@ def test_seating_a_committee_from_the_cli_alone(chain):
 
     scheduled = schedule(chain, "committee", *members, "--threshold", 2)
     operation_id = scheduled["operation_id"]
-    assert scheduled["state"] == "waiting" and scheduled["transaction"]
+    assert scheduled["state"] == "waiting" and len(scheduled["transaction"]) == 66
+    assert chain.w3.eth.get_transaction_receipt(scheduled["transaction"])["blockNumber"] == scheduled["block"]
     assert scheduled["call"] == f"OracleCommittee.setCommittee(members=[{', '.join(members)}], threshold=2)"
     assert scheduled["ready_at"] == chain.now() + DELAY
     assert chain.timelock.functions.getOperationState(operation_id).call() == 1  # Waiting
@@ -181,6 +182,10 @@ def test_refusals_send_nothing(chain):
                      "would revert", "InsufficientInsurance")  # fmt: skip
         assert_error(invoke(chain, "governance", "schedule", "penalty-row", "poor-performance", "warning", "--slash-bps",
                             "100", keystore=GOV), "would revert", "InvalidParameter")  # fmt: skip
+        assert_error(invoke(chain, "governance", "schedule", "min-self-stake", "1" + "0" * 29, keystore=GOV),
+                     "does not fit", "uint96")  # fmt: skip
+        assert_error(invoke(chain, "governance", "schedule", "limits", "--appeal-bond", "1" + "0" * 18, keystore=GOV),
+                     "does not fit", "setLimits")  # fmt: skip
         assert_error(invoke(chain, "governance", "schedule", "limits", "--rate-cap-bps", "10001", keystore=GOV),
                      "10001", code=2)  # fmt: skip
         assert_error(invoke(chain, "governance", "schedule", "windows", "--appeal-window", "soon", keystore=GOV),

@@ -23,7 +23,7 @@ from .staking import provider
 def sent(rt: Runtime, message: str, receipt: Any, data: dict[str, Any]) -> None:
     """The result of a transaction: one line for people, or ``data`` with the transaction as JSON."""
     if rt.as_json:
-        tx = {"transaction": receipt["transactionHash"].hex(), "block": receipt["blockNumber"]}
+        tx = {"transaction": "0x" + bytes(receipt["transactionHash"]).hex(), "block": receipt["blockNumber"]}
         click.echo(json.dumps({**data, **tx}, indent=2, default=str))
     rt.done(message, receipt)
 
