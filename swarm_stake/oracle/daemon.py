@@ -23,7 +23,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -35,8 +34,9 @@ from ..models import Level, RestorationAttestation, Verdict, ViolationClass, inc
 from ..signing import digest as eip712_digest
 from ..signing import sign
 from .chainwatch import ChainEvent, ChainWatcher
-from .collectors import HealthProbe, IntegrityChallenge, MetricsScrape, dataset, dataset_root
+from .collectors import dataset, dataset_root
 from .detectors import DetectorSet, RestorationMeter
+from .probe import ProbeEngine, ProbeSettings
 from .samples import Detection, Sample
 from .server import DaemonServer, EvidenceStore, Metrics
 from .store import ConflictingSignature, Store
@@ -96,12 +96,8 @@ class OracleDaemon:
         )  # fmt: skip
         self.detectors = DetectorSet(config.detectors, config.software_hash)
         self.meter = RestorationMeter(config.detectors)
-        self.health_probe = HealthProbe(timeout=config.probe_timeout)
-        self.scraper = MetricsScrape(timeout=config.probe_timeout)
-        self.challenger = IntegrityChallenge(
-            dataset_root(dataset(config.dataset_seed, config.dataset_chunks)), config.dataset_chunks,
-            timeout=config.probe_timeout,
-        )  # fmt: skip
+        self.prober = ProbeEngine(ProbeSettings.of(config), dataset_root(dataset(config.dataset_seed,
+                                  config.dataset_chunks)), config.dataset_chunks)  # fmt: skip
         self.server: DaemonServer | None = None
         self.offset = 0.0  # chain time minus wall time, from the latest block
         self.cycles = 0
@@ -113,7 +109,6 @@ class OracleDaemon:
         self._committee: tuple[int, int, list[str]] = (0, 0, [])
         self._windows: tuple[int, int, int] | None = None
         self._stop = threading.Event()
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
         self._notifier: threading.Thread | None = None
 
     def _contract(self, name: str) -> Any:
@@ -161,7 +156,7 @@ class OracleDaemon:
         if self.server is not None:
             self.server.stop()
             self.server = None
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.prober.close()
         self.store.close()
 
     def cycle(self) -> None:
@@ -199,14 +194,7 @@ class OracleDaemon:
         endpoints = self.endpoints()
         if not endpoints:
             return []
-        challenge = self.cycles % self.config.integrity_every == 0
-        jobs = []
-        for provider, url in endpoints.items():
-            jobs.append(self._pool.submit(self.health_probe.probe, provider, url))
-            jobs.append(self._pool.submit(self.scraper.scrape, provider, url))
-            if challenge:
-                jobs.append(self._pool.submit(self.challenger.challenge, provider, url))
-        samples = [job.result() for job in jobs]
+        samples = self.prober.measure(endpoints, self.cycles)
         down = sum(1 for s in samples if s.kind == "health" and not s.up)
         if len(endpoints) >= self.config.suspect_min_providers and down >= self.config.suspect_fraction * len(endpoints):
             if self.clock() >= self.suspect_until:
