@@ -242,8 +242,7 @@ class Runtime:
         here, address = self.registry.chain_id, self.registry.address(name)
         if chain_id != here:
             raise ConfigError(f"{path} holds a {what} signed for chain {chain_id}, but this is chain {here} "
-                              f"({self.registry.network}); its signatures count only on chain {chain_id}: {remedy} "
-                              "on this chain")  # fmt: skip
+                              f"({self.registry.network}); its signatures count only on chain {chain_id}: {remedy}")
         if verifying.lower() != address.lower():
             raise ConfigError(f"{path} holds a {what} signed for the {name} at {verifying}, not this deployment's "
                               f"{name} {address} (chain {here}): {remedy}")  # fmt: skip
@@ -309,7 +308,7 @@ class Runtime:
 
         for column in table.columns:
             column.overflow = "fold"
-        Console(width=None if sys.stdout.isatty() else 10_000).print(table)
+        Console(width=None if _on_terminal() else 10_000).print(table)
 
     def done(self, message: str, receipt: Any = None) -> None:
         """A one-line result of a transaction (to stderr with --json, so stdout stays JSON)."""
@@ -318,6 +317,10 @@ class Runtime:
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
+
+
+def _on_terminal() -> bool:
+    return sys.stdout.isatty()
 
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -426,7 +429,7 @@ def to_base_units(amount: Decimal, decimals: int) -> int:
 
     scaled = amount.scaleb(decimals)
     if scaled != scaled.to_integral_value():
-        raise ConfigError(f"{amount} has more than {decimals} decimals; round it to {decimals} decimals")
+        raise ConfigError(f"{amount:f} has more than {decimals} decimals; round it to {decimals} decimals")
     return int(scaled)
 
 
