@@ -101,8 +101,7 @@ def test_every_change_of_the_operator_guide_executes(chain):
     listed = {op["operation_id"]: op for op in json_out(invoke(chain, "governance", "status", "--json"))}
     assert all(listed[i]["state"] == "waiting" for i in ids)
     table = assert_ok(invoke(chain, "governance", "status")).stdout
-    cells = "".join(line.split("│")[1].strip() for line in table.splitlines() if line.count("│") == 4)
-    assert all(operation_id in cells for operation_id in ids)  # folded over lines, never cut
+    assert all(operation_id in table for operation_id in ids)  # whole: piped output is never cut
     chain.jump(DELAY)
     for operation_id in ids:
         assert_ok(invoke(chain, "governance", "execute", operation_id, keystore="dev5"))

@@ -348,7 +348,6 @@ def governance_status(rt: Runtime, operation_id: str | None) -> None:
     ops = timelock.operations()
 
     def every() -> None:
-        from rich.console import Console
         from rich.table import Table
 
         if not ops:
@@ -356,10 +355,10 @@ def governance_status(rt: Runtime, operation_id: str | None) -> None:
             return
         table = Table(title=f"timelock {timelock.address} (delay {timelock.min_delay()} s)")
         for column in ("operation", "state", "call"):
-            table.add_column(column, overflow="fold")
+            table.add_column(column)
         for op in ops:
             table.add_row(op.operation_id, _state_text(op, now, hint=False), op.call)
-        Console().print(table)
+        rt.print_table(table)
 
     rt.output([op.as_json() for op in ops], every)
 

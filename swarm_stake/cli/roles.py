@@ -16,7 +16,7 @@ import click
 
 from .incidents import incidents
 from .recovery import recovery
-from .runtime import ADDRESS, BYTES32, Runtime, json_option, pass_runtime
+from .runtime import ADDRESS, BYTES32, METADATA_URI, Runtime, json_option, pass_runtime
 from .staking import provider
 
 
@@ -177,7 +177,7 @@ def _registered(rt: Runtime, address: str) -> tuple[Any, str]:
 
 
 @provider.command("set-metadata-uri")
-@click.argument("uri")
+@click.argument("uri", type=METADATA_URI)
 @click.option("--provider", "provider_address", type=ADDRESS,
               help="the provider, when the keystore is its operator key (default: the keystore's address)")
 @json_option
@@ -186,24 +186,14 @@ def provider_set_metadata_uri(rt: Runtime, uri: str, provider_address: str | Non
     """Publish URI, the node's health endpoint, as the provider's metadata (owner or operator key)."""
     from ..errors import ConfigError
 
-    _check_uri(uri)
     me = rt.client(signer=True).require_account().address
     address = provider_address or me
     manager, operator = _registered(rt, address)
     if me not in (address, operator):
         raise ConfigError(f"metadata not changed: {me} is neither the provider {address} nor its operator "
                           f"{operator}; use one of their keystores")  # fmt: skip
-    with rt.progress("publishing"):
-        receipt = rt.client(signer=True).send(manager.functions.setMetadataURI(address, uri))
+    receipt = rt.send(manager.functions.setMetadataURI(address, uri), "publishing")
     sent(rt, f"metadata URI of {address} is now {uri}", receipt, {"provider": address, "metadata_uri": uri})
-
-
-def _check_uri(uri: str) -> None:
-    from ..errors import ConfigError
-
-    if not uri.strip() or not uri.isprintable():
-        raise ConfigError("metadata not changed: the URI must be non-empty printable text, e.g. "
-                          "http://node.example.org:9000/health")  # fmt: skip
 
 
 @provider.command("set-operator")
@@ -220,8 +210,7 @@ def provider_set_operator(rt: Runtime, operator: str) -> None:
         raise ConfigError("operator not changed: the zero address cannot be an operator key")
     if operator == current:
         raise ConfigError(f"operator not changed: {operator} is already the operator of {me}")
-    with rt.progress("changing the operator key"):
-        receipt = rt.client(signer=True).send(manager.functions.setOperator(operator))
+    receipt = rt.send(manager.functions.setOperator(operator), "changing the operator key")
     sent(rt, f"operator of {me} is now {operator} (was {current}); the old key can no longer appeal or claim",
          receipt, {"provider": me, "operator": operator, "previous_operator": current})
 
