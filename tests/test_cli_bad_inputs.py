@@ -248,3 +248,32 @@ def test_tables_fold_wide_ids_in_a_narrow_terminal(cli_chain, monkeypatch):
     assert max(map(len, result.stdout.splitlines())) <= 50
     values = "".join(row[2].strip() for row in rows)  # the value column, continuation lines included
     assert verdict.evidence_hash in values and verdict.provider in values
+
+
+def test_an_approval_left_by_a_refused_stake_is_reported(cli_chain, monkeypatch):
+    """The pool freezes between the approval and the stake (a verdict lands in between): the stake is
+    refused before it is sent, and the message names the mined approval and the allowance it leaves."""
+    import swarm_stake.staking
+
+    provider, _ = cli_chain.provider()
+    approve = swarm_stake.staking.approve_exact
+
+    def approve_then_freeze(*args: Any, **kwargs: Any) -> None:
+        approve(*args, **kwargs)
+        cli_chain.execute_verdict(provider.address)
+
+    monkeypatch.setattr(swarm_stake.staking, "approve_exact", approve_then_freeze)
+    staker = cli_chain.address(SENDER)
+    nonce = cli_chain.nonce(staker)
+    result = invoke(cli_chain, "delegator", "delegate", provider.address, "12.5", SWARM_STAKE_KEYSTORE=SENDER)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    sent, message = result.stderr.splitlines()
+    approval = sent.split("transaction ")[1].split(";")[0]
+    assert sent.startswith("sent approve on SwarmToken")
+    assert cli_chain.nonce(staker) == nonce + 1  # the approval, and nothing else
+    manager = cli_chain.manager.address
+    assert cli_chain.token.functions.allowance(staker, manager).call() == 12_500 * 10**15
+    assert message.startswith("error: the pool is frozen") and "PoolFrozen" in message
+    assert f"already mined: approve on SwarmToken {approval}" in message
+    assert f"allowance left: the StakeManager ({manager}) may spend 12.5000 SWARM of {staker} (approval {approval})" \
+        in message
