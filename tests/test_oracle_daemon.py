@@ -161,12 +161,73 @@ def test_many_providers_failing_at_once_make_the_daemon_hold_its_proposals(swarm
 def test_store_refuses_a_second_message_under_one_conflict_key(tmp_path):
     store = Store(tmp_path / "oracle.db")
     a, b = "0x" + "aa" * 32, "0x" + "bb" * 32
-    assert store.reserve_signature(a, "verdict:0x01", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is True
-    assert store.reserve_signature(a, "verdict:0x01", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is False
+    assert store.reserve_signature(a, "verdict:0x01:1", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is True
+    assert store.reserve_signature(a, "verdict:0x01:1", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is False
     with pytest.raises(ConflictingSignature):
-        store.reserve_signature(b, "verdict:0x01", "verdict", "cosigned", "0x01", "0xP", 1, {"x": 2}, 10)
+        store.reserve_signature(b, "verdict:0x01:1", "verdict", "cosigned", "0x01", "0xP", 1, {"x": 2}, 10)
     store.close()
     # The reservation survives a restart (it is committed before anything is signed).
     again = Store(tmp_path / "oracle.db")
     assert again.signature(a)["status"] == "signing"
     assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def verdict_message(severity, observed_at=1000):
+    return {"incident_id": "0x01", "provider": "0xP", "violation_class": 1, "severity": severity,
+            "evidence_hash": "0x" + "ee" * 32, "observed_at": observed_at, "deadline": observed_at + 60,
+            "committee_epoch": 1}  # fmt: skip
+
+
+def test_conflict_key_is_incident_and_severity_so_a_low_co_signature_never_blocks_a_higher_verdict(tmp_path):
+    store = Store(tmp_path / "oracle.db")
+    low, high, other_low = "0x" + "01" * 32, "0x" + "02" * 32, "0x" + "03" * 32
+    assert store.reserve_signature(low, "verdict:0x01:0", "verdict", "cosigned", "0x01", "0xP", 0, verdict_message(0))
+    # The same incident at a higher severity is another key: signing it is allowed.
+    assert store.reserve_signature(high, "verdict:0x01:1", "verdict", "proposed", "0x01", "0xP", 0, verdict_message(1))
+    # A second, different message at a severity already signed is refused ...
+    with pytest.raises(ConflictingSignature):
+        store.reserve_signature(other_low, "verdict:0x01:0", "verdict", "cosigned", "0x01", "0xP", 0, verdict_message(0))
+    # ... unless the first was given up for an earlier proposal of the same failure: it releases its key.
+    store.yield_signature(low)
+    assert store.signature(low)["status"] == "yielded"
+    assert store.reserve_signature(other_low, "verdict:0x01:0", "verdict", "cosigned", "0x01", "0xP", 0,
+                                   verdict_message(0))  # fmt: skip
+    assert [r["digest"] for r in store.live_verdicts("0xP", 0, 0)] == [high, other_low]
+    assert store.holder("verdict:0x01:0") == other_low
+
+
+def test_a_store_written_by_an_older_release_is_brought_up_to_date(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "oracle.db"
+    old = sqlite3.connect(path)  # the tables as an older release wrote them
+    old.executescript("""
+        CREATE TABLE proposals (digest TEXT PRIMARY KEY, incident_id TEXT NOT NULL, provider TEXT NOT NULL,
+            violation_class INTEGER NOT NULL, proposer TEXT NOT NULL, message TEXT NOT NULL, block INTEGER NOT NULL,
+            tx_hash TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', note TEXT NOT NULL DEFAULT '');
+        CREATE TABLE incidents (incident_id TEXT PRIMARY KEY, provider TEXT NOT NULL, violation_class INTEGER NOT NULL,
+            phase TEXT NOT NULL, block INTEGER NOT NULL);
+        CREATE TABLE signatures (digest TEXT PRIMARY KEY, conflict_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+            role TEXT NOT NULL, incident_id TEXT NOT NULL, provider TEXT NOT NULL, violation_class INTEGER,
+            message TEXT NOT NULL, signature TEXT, deadline INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'signing', created REAL NOT NULL);
+    """)  # fmt: skip
+    message = json.dumps(verdict_message(1, observed_at=1234))
+    old.execute("INSERT INTO proposals VALUES ('0xp', '0x01', '0xP', 0, '0xO', ?, 7, '0xt', 'open', '')", (message,))
+    old.execute("INSERT INTO incidents VALUES ('0x01', '0xP', 0, 'open', 9)")
+    old.execute("INSERT INTO signatures VALUES ('0xd', 'verdict:0x01', 'verdict', 'proposed', '0x01', '0xP', 0, ?,"
+                " NULL, 1294, 'submitted', 0)", (message,))  # fmt: skip
+    old.execute("INSERT INTO signatures VALUES ('0xa', 'attest:0x01:5:0', 'attestation', 'passed', '0x01', '0xP',"
+                " NULL, '{}', NULL, 0, 'signed', 0)")  # fmt: skip
+    old.commit()
+    old.close()
+
+    store = Store(path)
+    assert store.holder("verdict:0x01:1") == "0xd"  # the verdict key now carries the severity
+    assert store.holder("attest:0x01:5:0") == "0xa"  # attestation keys are unchanged
+    proposal = store.proposal("0xp")
+    assert (proposal["severity"], proposal["observed_at"], proposal["log_index"]) == (1, 1234, 0)
+    assert store.open_incident("0xP", 0)["severity"] == 0
+    store.close()
+    again = Store(path)  # opening again changes nothing
+    assert again.holder("verdict:0x01:1") == "0xd" and again.proposal("0xp")["severity"] == 1

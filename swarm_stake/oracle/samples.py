@@ -7,9 +7,13 @@ epochs are judged in the time the node was actually observed, so a chain whose c
 
 from __future__ import annotations
 
+import json
 import math
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -123,6 +127,26 @@ class Sample:
                     raise ValueError(f"{name} is longer than {limit} characters")
                 values[name] = value
         return cls(**values)
+
+
+_ROW = ("provider", "at", "kind", "up", "latency_ms", "software_hash", "gpu_util", "errors_total", "requests_total",
+        "integrity_ok", "detail")  # fmt: skip
+_row_of = attrgetter(*_ROW)
+
+
+def encode_samples(samples: Iterable[Sample]) -> bytes:
+    """A compact, compressed batch of samples (for the daemon's store): one JSON row per sample."""
+    rows = list(map(_row_of, samples))
+    return zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 1)
+
+
+def decode_samples(data: bytes) -> list[Sample]:
+    """The samples of :func:`encode_samples`; ValueError if the batch is damaged."""
+    try:
+        rows = json.loads(zlib.decompress(data))
+        return [Sample(**dict(zip(_ROW, row, strict=True))) for row in rows]
+    except (zlib.error, ValueError, TypeError) as exc:
+        raise ValueError(f"a stored batch of samples is damaged: {exc}") from exc
 
 
 @dataclass(frozen=True)
