@@ -136,7 +136,7 @@ def deploy(rt: Runtime, params_path: Path, out_path: Path, network_name: str) ->
     if not rt.settings.keystore:
         raise ConfigError("deploying needs a key: pass --keystore NAME")
     account = unlock(keystore_path(rt.settings.keystore_dir, rt.settings.keystore), rt.password("Keystore password"))
-    client = Client.connect(rt.settings.rpc_url, account, confirmations=rt.settings.confirmations)
+    client = rt.adopt(Client.connect(rt.settings.rpc_url, account, confirmations=rt.settings.confirmations))
     with rt.progress("deploying"):
         registry = deploy_with_client(client, params, network=network_name)
     registry.save(out_path)

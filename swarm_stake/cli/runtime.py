@@ -195,8 +195,21 @@ class Runtime:
 
     def contract_name(self, address: str) -> str:
         """The registry's name of the contract at ``address`` (the address itself if it has none)."""
-        names = {known.lower(): name for name, known in self.registry.contracts.items()}
+        from ..errors import ConfigError
+
+        try:
+            contracts = self.registry.contracts
+        except ConfigError:  # a command without a registry (deploy writes one)
+            return address
+        names = {known.lower(): name for name, known in contracts.items()}
         return names.get(address.lower(), address)
+
+    def adopt(self, client: Client) -> Client:
+        """Make ``client`` (built by the command) this invocation's sender: its transactions are reported
+        when sent and accounted for on an error or an interruption."""
+        client.on_sent = self._report_sent
+        self._clients[True] = client
+        return client
 
     def _report_sent(self, record: SentTransaction) -> None:
         click.echo(f"sent {self.describe(record)}: transaction {record.hash}; "
@@ -396,8 +409,10 @@ def _stop(ctx: click.Context, reason: str) -> NoReturn:
         parts.append(f"transaction {record.hash} ({rt.describe(record)}) {verb} and may still be mined; "
                      f"follow it with `swarm-stake tx {record.hash}`")  # fmt: skip
     if mined:
-        parts.append("already mined: " + ", ".join(f"{rt.describe(r)} {r.hash} (block {r.block}, "
-                                                   f"{'succeeded' if r.state == 'mined' else 'reverted'})" for r in mined))
+        shown = [f"{rt.describe(r)} {r.hash} (block {r.block}, {'succeeded' if r.state == 'mined' else 'reverted'})"
+                 for r in mined[-3:]]  # fmt: skip
+        more = f"{len(mined) - 3} earlier transactions and " if len(mined) > 3 else ""
+        parts.append(f"already mined: {more}{', '.join(shown)}")
     parts += [note for note in map(rt.allowance_note, records) if note] if rt is not None else []
     if interrupted and not records:
         parts.append("nothing was sent")
