@@ -331,3 +331,16 @@ def test_the_cost_of_a_cycles_save_is_measured():
 
     seconds, size = measure_save(providers=200, cycles=3, watched=5)
     assert 0 < seconds < 5 and 0 < size < 200 * 200  # a compressed batch, far below the raw JSON
+
+
+def test_a_cycles_save_is_one_transaction(tmp_path):
+    """A save that fails halfway leaves nothing of it behind (the daemon tries the cycle again)."""
+    from swarm_stake.oracle.store import Store
+
+    store = Store(tmp_path / "oracle.db")
+    store.save_measurements(100.0, b"first", 0.0, [("0xP", 1, 2, 2, 0, 0)], 0)
+    with pytest.raises(sqlite3.Error):
+        store.save_measurements(101.0, b"second", 0.0, [("0xP", 2, 1, 1, 0, 0), ("0xP", 3, "x")], 0)
+    assert store.sample_window(0.0) == [b"first"]
+    assert store.epoch_buckets() == [("0xP", 1, 2, 2, 0, 0)]
+    assert not store.db.in_transaction

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,13 +116,15 @@ class TxRecord:
 
 
 class Store:
-    """A thin, explicit layer over the SQLite file; every write is its own committed transaction."""
+    """A thin, explicit layer over the SQLite file; every write is its own committed transaction,
+    except the groups written together under :meth:`transaction`."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
         self.db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # a committed row survives a power cut, not only a kill
         self.db.executescript(SCHEMA)
@@ -127,7 +132,7 @@ class Store:
 
     def _migrate(self) -> None:
         """Bring a file written by an older release up to this schema (idempotent)."""
-        with self.db:
+        with self.transaction():
             for table, columns in ADDED_COLUMNS.items():
                 present = {row["name"] for row in self._all(f"PRAGMA table_info({table})")}
                 for name, definition in columns.items():
@@ -143,6 +148,18 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Run the block's statements as one SQLite transaction (the connection autocommits otherwise)."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def _one(self, sql: str, *args: Any) -> sqlite3.Row | None:
         return self.db.execute(sql, args).fetchone()
@@ -167,7 +184,7 @@ class Store:
 
     def mark_processed(self, number: int, block_hash: str) -> None:
         """Blocks up to ``number`` are processed; ``block_hash`` is kept to notice a reorg later."""
-        with self.db:
+        with self.transaction():
             self.db.execute("INSERT OR REPLACE INTO blocks (number, hash) VALUES (?, ?)", (number, block_hash))
             self.db.execute("DELETE FROM blocks WHERE number <= ?", (number - BLOCK_HISTORY,))
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_block', ?)", (str(number),))
@@ -178,7 +195,7 @@ class Store:
 
     def rewind(self, number: int) -> None:
         """Forget blocks after ``number`` (a reorg replaced them); their events are scanned again."""
-        with self.db:
+        with self.transaction():
             self.db.execute("DELETE FROM blocks WHERE number > ?", (number,))
             self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('last_block', ?)", (str(number),))
             self.db.execute("DELETE FROM proposals WHERE block > ?", (number,))
@@ -389,7 +406,7 @@ class Store:
         """One cycle's measurements in one transaction: the encoded samples of the detectors' windows
         (those before ``window_start`` are dropped) and the epoch totals of watched providers,
         ``(provider, bucket, health, up, checks, correct)`` (buckets before ``oldest_bucket`` dropped)."""
-        with self.db:
+        with self.transaction():
             if samples is not None:
                 self.db.execute("INSERT INTO sample_window (at, samples) VALUES (?, ?)", (at, samples))
             self.db.execute("DELETE FROM sample_window WHERE at < ?", (window_start,))
