@@ -226,17 +226,18 @@ class Runtime:
         name = self.contract_name(spender)
         spender_name = f"the {name} ({spender})" if name != spender else spender
         owner = client.require_account().address
-        if record.in_flight:
-            return (f"if the approval {record.hash} is mined, {spender_name} may spend "
-                    f"{format_amount(amount, places=4)} SWARM of {owner} until a stake or bond uses it")  # fmt: skip
+        token = client.contract("SwarmToken", record.to).functions
         try:
-            left = client.contract("SwarmToken", record.to).functions.allowance(owner, spender).call()
+            decimals = token.decimals().call()
+            left = amount if record.in_flight else token.allowance(owner, spender).call()
         except Exception:  # the node is gone: say what the approval allowed
-            left = amount
+            decimals, left = 18, amount
+        tokens = f"{format_amount(left, decimals, places=4)} SWARM of {owner}"
+        if record.in_flight:
+            return f"if the approval {record.hash} is mined, {spender_name} may spend {tokens} until a stake or bond uses it"
         if not left:
             return None
-        return (f"allowance left: {spender_name} may spend {format_amount(left, places=4)} SWARM of {owner} "
-                f"(approval {record.hash}) until a stake or bond uses it")  # fmt: skip
+        return f"allowance left: {spender_name} may spend {tokens} (approval {record.hash}) until a stake or bond uses it"
 
     def transactions(self) -> list[SentTransaction]:
         """Every transaction this invocation handed to the node, oldest first."""
