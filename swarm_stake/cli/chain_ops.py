@@ -81,8 +81,9 @@ def _print_devnet(rt: Runtime, chain: Devnet, registry: Registry, registry_path:
     for name, duration in windows_in_force(registry.params):
         windows.add_row(name, duration)
     rt.print_table(windows)
-    where = f"--registry {registry_path}" if registry_path else "--registry FILE (see --registry above)"
-    click.echo(f"Fund a new key: swarm-stake --rpc-url {chain.rpc_url} {where} devnet fund ADDRESS")
+    registry_option = f"--registry {registry_path}" if registry_path else "--registry FILE"
+    click.echo(f"Fund a new key: swarm-stake --rpc-url {chain.rpc_url} {registry_option} devnet fund ADDRESS"
+               + ("" if registry_path else " (the registry file is written by `devnet up --registry FILE`)"))
     click.echo("Press Ctrl-C to stop.")
 
 
