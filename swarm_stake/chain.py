@@ -53,6 +53,8 @@ EXPLANATIONS: dict[str, str] = {
     "PoolNotFrozen": "the pool has no open incident",
     "UnbondingPeriodOutOfRange": "the unbonding period is out of range",
     "JailNotInFuture": "the jail end must be in the future",
+    "MetadataURILengthOutOfRange": "the metadata URI is empty or longer than the StakeManager allows (maxLength bytes); "
+    "give the node's health endpoint, e.g. http://node:9000/health",
     "AccessControlUnauthorizedAccount": "the sender lacks the role this call needs; use a keystore that holds it",
     "ERC20InsufficientBalance": "the token balance is too low; fund the account or use a smaller amount",
     "ERC20InsufficientAllowance": "the token allowance is too low; approve the StakeManager first",
@@ -115,6 +117,11 @@ EXPLANATIONS: dict[str, str] = {
     "ReleasesPaused": "releases are paused by the guardian; try again after pausedUntil",
     "NotRecoverable": "the slashed stake of this incident is not recoverable",
     "NotClosable": "the escrow cannot be closed yet; try again after closableAt",
+    # OracleCommittee
+    "NoBond": "only an address holding an oracle bond may announce an evidence server; post a bond first",
+    "EvidenceURLLengthOutOfRange": "the evidence server URL is empty or longer than maxLength bytes",
+    "EvidenceURLCharacterNotVisible": "the evidence server URL holds a character that is not visible ASCII at "
+    "position; percent-encode it",
 }
 
 
