@@ -376,7 +376,12 @@ class Client:
         except Exception as exc:  # the node answered with an error: it did not take the transaction
             self._nonce = None
             self.sent.remove(record)
-            raise TransactionFailed(f"the node refused the {record.function} transaction: {exc}; nothing was sent") from exc
+            if "insufficient funds" in str(exc).lower():
+                raise TransactionFailed(
+                    f"{self.require_account().address} has too little ether to pay the gas of {record.function}; "
+                    "send it some ether (on a devnet: `swarm-stake devnet fund ADDRESS`); it was not sent"
+                ) from exc
+            raise TransactionFailed(f"the node refused the {record.function} transaction ({exc}); it was not sent") from exc
         record.state = "pending"
 
     def wait_for_block(self, number: int, poll_interval: float = 0.5) -> None:

@@ -53,6 +53,11 @@ class Premises:
         self.chain.registry.model_copy(update={"contracts": contracts, **changes}).save(path)
         return path
 
+    def keystore_without_ether(self) -> str:
+        """A keystore whose account holds tokens but no ether."""
+        self.chain.fresh("no-ether", tokens=100, eth=0)
+        return "no-ether"
+
     def verdict(self, name: str, chain_id: int = 31337, contract: str | None = None) -> Path:
         """A verdict on the provider signed by one committee member for ``chain_id`` and ``contract``."""
         member = dev_account(COMMITTEE[0])
@@ -186,6 +191,9 @@ CASES: dict[str, Case] = {
                                              ("not a keystore name",), lambda p: {"SWARM_STAKE_KEYSTORE": "..x"}),
     "wrong keystore password": Case(lambda p: ["delegator", "delegate", p.provider, "10"], ERROR,
                                     ("wrong password",), lambda p: {"SWARM_STAKE_PASSWORD": "not-it"}),
+    "no ether for gas": Case(lambda p: ["delegator", "delegate", p.provider, "10"], ERROR,
+                             ("too little ether", "devnet fund", "it was not sent"),
+                             lambda p: {"SWARM_STAKE_KEYSTORE": p.keystore_without_ether()}),  # fmt: skip
     "endpoint down": Case(lambda p: ["delegator", "delegate", p.provider, "10"], ERROR, ("cannot reach",),
                           lambda p: {"SWARM_STAKE_RPC_URL": DEAD_RPC}),  # fmt: skip
 }
@@ -212,7 +220,8 @@ def test_bad_input(cli_chain, premises, name):
     args = case.build(premises)
     env = {"SWARM_STAKE_KEYSTORE": SENDER, **(case.env(premises) if case.env else {})}
     words = case.words(premises) if callable(case.words) else case.words
-    with sends_nothing(cli_chain, cli_chain.address(SENDER)):
+    senders = {cli_chain.address(name) for name in (SENDER, env.get("SWARM_STAKE_KEYSTORE")) if name in cli_chain.accounts}
+    with sends_nothing(cli_chain, *senders):
         result = invoke(cli_chain, *args, **env)
     assert_error(result, *words, code=case.code)
     assert "Warning" not in result.stderr
