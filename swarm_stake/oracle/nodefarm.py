@@ -40,6 +40,7 @@ from swarm_stake.oracle.probe import raise_file_limit
 MODES = ("healthy", "down", "slow", "huge", "huge-chunked", "nested", "nonsense", "hangup", "bad-http",
          "bad-software", "corrupt", "errors", "refused")  # fmt: skip
 MAX_HEAD = 16384
+_PIECE = 65536
 _HUGE = b"x" * (MAX_BODY + 65536)
 _NESTED = b"[" * 200_000
 _JSON = b"application/json"
@@ -50,6 +51,10 @@ _REASONS = {200: b"OK", 400: b"Bad Request", 404: b"Not Found", 503: b"Service U
 def _response(status: int, body: bytes, content_type: bytes = _JSON) -> bytes:
     head = b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
     return head % (status, _REASONS[status], content_type, len(body)) + body
+
+
+_HUGE_ANSWER = _response(200, _HUGE)
+_HUGE_CHUNKED = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(_HUGE), _HUGE)
 
 
 class _Dataset:
@@ -102,6 +107,8 @@ class _Connection(asyncio.Protocol):
         self.node = node
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
+        self._rest: memoryview | None = None  # the part of a large answer not yet handed to the transport
+        self._paused = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -125,7 +132,29 @@ class _Connection(asyncio.Protocol):
 
     def _flush(self, out: list[bytes]) -> None:
         if out:
-            self.transport.write(b"".join(out) if len(out) > 1 else out[0])  # type: ignore[union-attr]
+            self._write(b"".join(out) if len(out) > 1 else out[0])
+
+    def _write(self, data: bytes) -> None:
+        """Write ``data``; a large answer goes out piece by piece as the client reads it (handing
+        the transport a megabyte at once costs a copy of what is left after every send)."""
+        if len(data) <= _PIECE and self._rest is None:
+            self.transport.write(data)  # type: ignore[union-attr]
+            return
+        self._rest = memoryview(bytes(self._rest) + data) if self._rest is not None else memoryview(data)
+        self._pump()
+
+    def _pump(self) -> None:
+        while self._rest is not None and not self._paused and not self.transport.is_closing():  # type: ignore[union-attr]
+            piece, rest = self._rest[:_PIECE], self._rest[_PIECE:]
+            self._rest = rest if len(rest) else None
+            self.transport.write(piece)  # type: ignore[union-attr]
+
+    def pause_writing(self) -> None:
+        self._paused = True
+
+    def resume_writing(self) -> None:
+        self._paused = False
+        self._pump()
 
     def answer(self, head: bytes) -> bytes | None:
         """The bytes answering one request (b"" if answered later), None to hang up."""
@@ -144,12 +173,12 @@ class _Connection(asyncio.Protocol):
             self.farm.loop.call_later(self.farm.slow_seconds, self._late, answer)
             return b""
         if mode == "huge-chunked":
-            return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(_HUGE), _HUGE)
+            return _HUGE_CHUNKED
         return answer
 
     def _late(self, answer: bytes) -> None:
         if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(answer)
+            self._write(answer)
 
 
 class NodeFarm:
@@ -203,7 +232,7 @@ class NodeFarm:
         if mode == "down":
             return _response(503, b'{"status": "down"}')
         if mode in ("huge", "huge-chunked"):
-            return _response(200, _HUGE)
+            return _HUGE_ANSWER
         if mode == "nested":
             return _response(200, _NESTED)
         if mode == "nonsense":
