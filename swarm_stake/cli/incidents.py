@@ -1,4 +1,4 @@
-"""`swarm-stake incidents`: list, show (phase timeline), appeal."""
+"""`swarm-stake incidents`: list, show (phase timeline), evidence (why was I slashed?), appeal."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _name(value) -> str:  # noqa: ANN001
 
 @click.group()
 def incidents() -> None:
-    """Follow incidents: phase, amounts, evidence hash, timeline; appeal a verdict."""
+    """Follow incidents: phase, amounts, timeline, the evidence behind each verdict; appeal a verdict."""
 
 
 @incidents.command("list")
@@ -83,6 +83,42 @@ def incidents_show(rt: Runtime, incident_id: str) -> None:
         rt.print_table(table)
 
     rt.output({**view.model_dump(mode="json"), "timeline": [e.model_dump(mode="json") for e in timeline]}, human)
+
+
+def _evidence_url(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from ..models import evidence_url_problem
+
+    problem = None if value is None else evidence_url_problem(value)
+    if problem:
+        raise click.BadParameter(problem, param=param)
+    return value
+
+
+@incidents.command("evidence")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@click.option("--from", "from_url", metavar="URL", callback=_evidence_url,
+              help="ask this evidence server (an oracle's base URL) instead of the signers' announced ones")
+@json_option
+@pass_runtime
+def incidents_evidence(rt: Runtime, incident_id: str, from_url: str | None) -> None:
+    """Why was I slashed? The evidence of each verdict of INCIDENT, verified and re-run.
+
+    Fetches each executed verdict's evidence bundle from the evidence servers its signers announced
+    on chain (or from --from URL), refuses a body that does not hash to the verdict's evidence hash,
+    shows the rule that fired and its samples, and runs the rule again on those samples with the
+    detector settings recorded in the bundle.
+    """
+    from ..evidence_review import review
+
+    with rt.progress("fetching the evidence from the signers' servers"):
+        report = review(rt.client(), rt.registry, incident_id, from_url)
+
+    def human() -> None:
+        from .evidence_view import show_review
+
+        show_review(rt, report)
+
+    rt.output(report, human)
 
 
 @incidents.command("appeal")

@@ -45,7 +45,8 @@ _SCALE = 1_000_000  # quantiles as integers, so "p95 above the threshold" is dec
 class DetectorParams(BaseModel):
     """Every threshold of every rule, with defaults for a node probed about once a second."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Finite numbers only: every setting goes into evidence bundles, which are canonical JSON.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     bucket_seconds: float = Field(1.0, gt=0, description="width of one time bucket")
     window_seconds: float = Field(30.0, gt=0, description="sliding window: ceil(window / bucket) buckets")
@@ -157,6 +158,8 @@ class _Rule:
     def __init__(self, params: DetectorParams, rule_params: dict[str, Any]):
         self.settings = params
         self.params = {**rule_params, "cooldown_seconds": params.cooldown_seconds}
+        # Every setting, in the evidence: anyone can build this rule again and re-run it on the samples.
+        self._settings_json = params.model_dump(mode="json")
         self._cooldown = params.cooldown_seconds
         self._evidence = params.evidence_samples
         self._states: dict[str, Any] = {}
@@ -173,6 +176,7 @@ class _Rule:
             value=value,
             params=dict(self.params),
             samples=[s.to_json() for s in state.recent],
+            detector_params=dict(self._settings_json),
         )
 
     def forget(self, provider: str) -> None:

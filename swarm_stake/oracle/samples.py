@@ -155,6 +155,8 @@ class Detection:
 
     ``samples`` holds the provider's recent samples for the rule (at most ``evidence_samples``,
     64 by default) as JSON dicts: what the committee re-checks and what the evidence hash covers.
+    ``detector_params`` holds every setting of the detectors (``DetectorParams`` as JSON), so
+    that anyone can build the rule again and re-run it on the samples.
     """
 
     provider: str
@@ -165,6 +167,7 @@ class Detection:
     value: float | str
     params: dict[str, Any]
     samples: list[dict[str, Any]] = field(default_factory=list)
+    detector_params: dict[str, Any] = field(default_factory=dict)
 
     def evidence(self, oracle: str) -> dict[str, Any]:
         """The evidence bundle signed over by ``oracle`` (hash it with ``swarm_stake.evidence``).
@@ -185,4 +188,5 @@ class Detection:
             "at": self.at,
             "oracle": oracle,
             "samples": [dict(sample) for sample in self.samples],
+            "detector_params": dict(self.detector_params),
         }
