@@ -39,12 +39,6 @@ def section(path: Path, heading: str) -> str:
     return text[match.end():following.start() if following else len(text)]
 
 
-def commands(block: str) -> list[str]:
-    """The commands of a shell block: continuation lines joined, blank lines and comment lines left out."""
-    joined = re.sub(r"\\\n[ \t]*", " ", block)
-    return [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
-
-
 def require_tools(*names: str) -> None:
     """Fail (not skip) when a tool the docs use is missing: the docs would then not work either."""
     missing = [name for name in names if shutil.which(name, path=tool_path()) is None]
