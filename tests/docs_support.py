@@ -1,4 +1,4 @@
-"""Reading the runnable parts of the docs: fenced blocks by their info string, shell commands, and a
+"""Reading the runnable parts of the docs: fenced blocks by their info string, sections by their heading, and a
 shell to run them in, so that tests run what the docs say, as written.
 
 A block is found by the whole of its info string (```sh walkthrough, ```json typed-data): the docs
