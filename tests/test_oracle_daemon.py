@@ -10,6 +10,7 @@ import json
 import pytest
 import requests
 from swarm_stake.evidence import evidence_hash
+from swarm_stake.evidence_review import review
 from swarm_stake.incidents import Incidents
 from swarm_stake.models import Level, ProviderStatus, ViolationClass
 from swarm_stake.oracle.localnet import LocalSwarm, wait_for
@@ -71,6 +72,16 @@ def test_security_breach_is_detected_slashed_and_jailed_with_evidence_served_by_
         assert evidence_hash(bundle) == wanted
         assert bundle["rule"] == "software_hash" and bundle["provider"] == swarm.address("provider-a")
 
+    # Each daemon announced its evidence server on chain; the provider's `incidents evidence` finds the
+    # evidence there, verifies it and sees the rule fire again on its samples.
+    for handle in daemons:
+        assert swarm.announced(handle.daemon.address) == [handle.url]
+    report = review(swarm.reader(), swarm.registry, "0x" + bytes(executed[0]["args"]["incidentId"]).hex())
+    [reviewed] = report["verdicts"]
+    assert reviewed["source"] == by_address[reviewed["signers"][0]].url
+    assert reviewed["bundle"]["rule"] == "software_hash" and reviewed["evidence_hash"] == wanted
+    assert reviewed["rerun"]["fires"] and reviewed["rerun"]["reproduces"] and reviewed["rerun"]["parameters_match"]
+
     # Metrics and health.
     metrics = requests.get(f"{daemons[0].url}/metrics", timeout=2).text
     for name in ("swarm_oracle_samples_total", "swarm_oracle_detections_total", "swarm_oracle_submissions_total",
@@ -86,6 +97,50 @@ def test_security_breach_is_detected_slashed_and_jailed_with_evidence_served_by_
     assert {b["incident_id"] for b in responses} == {incident}
     assert len(responses) == len({b["oracle"] for b in responses})  # one per daemon, never repeated
     assert any(b["event"] == "detection" and b["rule"] == "software_hash" for b in receiver.bodies)
+
+
+def test_the_evidence_server_is_announced_when_its_url_is_new_and_never_twice(swarm, caplog):
+    first, second = "http://oracle-1.example:9464", "https://oracle-1.example/evidence-server"
+    handle = swarm.start_daemon_thread(0, public_url=first)
+    address = handle.daemon.address
+    w3 = swarm.reader().w3
+    wait_for(lambda: swarm.announced(address) == [first], 20, what="the first announcement")
+    swarm.stop_daemon(handle)
+
+    # A new run with the same URL reads the chain and sends nothing (a healthy swarm: nothing else to send).
+    nonce = w3.eth.get_transaction_count(address)
+    handle = swarm.start_daemon_thread(0)
+    wait_for(lambda: handle.daemon.cycles >= 6 and handle.daemon.chain_ok, 30, what="cycles of the second run")
+    assert swarm.announced(address) == [first]
+    assert w3.eth.get_transaction_count(address, "pending") == nonce
+    swarm.stop_daemon(handle)
+
+    # A new URL is announced once.
+    handle.config.public_url = second
+    handle = swarm.start_daemon_thread(0)
+    wait_for(lambda: swarm.announced(address) == [first, second], 20, what="the second announcement")
+    target = handle.daemon.cycles + 6
+    wait_for(lambda: handle.daemon.cycles >= target, 30, what="more cycles")
+    assert swarm.announced(address) == [first, second]
+    swarm.stop_daemon(handle)
+
+    # An account without a bond is refused by the committee: logged, and the daemon carries on.
+    from swarm_stake.oracle.daemon import OracleDaemon
+
+    stranger = swarm.devnet.client(15)
+    daemon = OracleDaemon(swarm.daemon_config(7), stranger.w3, swarm.registry, stranger.require_account())
+    daemon.start_server()
+    try:
+        with caplog.at_level("WARNING", logger="swarm_stake.oracle"):
+            for _ in range(3):
+                daemon.cycle()
+    finally:
+        daemon.close()
+    refused = [r for r in caplog.records if "refused the evidence server's announcement" in r.getMessage()]
+    assert len(refused) == 1 and "NoBond" in str(refused[0].__dict__.get("fields"))
+    assert daemon.chain_ok and daemon.cycles == 3
+    assert w3.eth.get_transaction_count(stranger.require_account().address, "pending") == 0
+    assert swarm.announced(stranger.require_account().address) == []
 
 
 def test_a_proposal_is_co_signed_only_when_the_oracles_own_measurements_confirm_it(swarm):

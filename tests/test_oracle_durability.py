@@ -80,8 +80,10 @@ def test_daemons_killed_at_random_moments_lose_nothing_and_send_nothing_twice():
             rows = db.execute("SELECT tx_hash, nonce, status FROM txs").fetchall()
             mined = [r for r in rows if r[2] == "mined"]
             address = swarm.devnet.accounts[handle.account_index].address
-            # Every transaction the oracle account ever sent is one the daemon recorded as mined ...
-            assert w3.eth.get_transaction_count(address) == len(mined) + handle_setup_txs(swarm, handle)
+            # Its evidence server was announced once, however often it was killed (the URL never changed) ...
+            assert swarm.announced(address) == [handle.url]
+            # ... and every other transaction the oracle account ever sent is one the daemon recorded as mined ...
+            assert w3.eth.get_transaction_count(address) == len(mined) + handle_setup_txs(swarm, handle) + 1
             # ... each mined successfully, and no nonce was used twice.
             assert len({r[1] for r in mined}) == len(mined)
             for tx_hash, _, _ in mined:

@@ -147,6 +147,7 @@ def test_an_upgrade_of_an_executed_incident_is_not_sent_when_the_chain_refuses_i
 
         handle = swarm.start_daemon_thread(0)
         address = handle.daemon.address
+        wait_for(lambda: swarm.announced(address), 20, what="the evidence server announced")  # its one transaction
         nonce = swarm.reader().w3.eth.get_transaction_count(address)
         swarm.nodes["provider-b"].node.set_mode("down")
         store = handle.daemon.store

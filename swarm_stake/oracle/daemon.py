@@ -134,6 +134,7 @@ class OracleDaemon:
         self._stop = threading.Event()
         self._notifier: threading.Thread | None = None
         self._unsaved: list[Sample] = []  # measured this cycle, saved at its end
+        self._announced = False  # the evidence server's URL is settled on chain for this run
         self._recover()
 
     def _contract(self, name: str) -> Any:
@@ -340,6 +341,8 @@ class OracleDaemon:
         self.watcher.scan(head, self.apply)
         if self.store.last_block is not None:
             self.metrics.last_block.set(self.store.last_block)
+        if not self._announced and self.announce_evidence_server():
+            return  # the announcement went out: one new transaction per step
         if self.reconcile(head):
             return  # a transaction is in flight: one at a time
         for action in (self._resend_signed, self._cosign, self._propose, self._attest):
@@ -475,6 +478,87 @@ class OracleDaemon:
             "incident_id": incident, "provider": args["provider"], "released": str(args["released"]),
             "forfeited": str(args["forfeited"]), "block": event.block,
         })  # fmt: skip
+
+    # -- the evidence server's announcement --------------------------------------------------
+
+    def evidence_url(self) -> str | None:
+        """The URL this daemon announces: ``public_url``, else its server's address (None when that is a
+        wildcard address such as 0.0.0.0, which names no reachable host)."""
+        if self.config.public_url:
+            return self.config.public_url
+        if self.server is None or self.config.listen_host in ("0.0.0.0", "::", ""):
+            return None
+        return self.server.url
+
+    def last_announced_url(self) -> str | None:
+        """The URL of this oracle's latest `EvidenceServerAnnounced` event (None: it never announced)."""
+        logs = self.committee.events.EvidenceServerAnnounced().get_logs(
+            from_block=self.registry.start_block, argument_filters={"member": self.address}
+        )
+        latest = max(logs, key=lambda log: (log["blockNumber"], log["logIndex"]), default=None)
+        return None if latest is None else latest["args"]["url"]
+
+    def announce_evidence_server(self) -> bool:
+        """Announce the evidence server's URL once per run, when it differs from the last one on chain;
+        True when a transaction was sent in this step.
+
+        A sent announcement is stored (meta ``announcement``) before it is broadcast, and followed
+        until it settles, so a restart never sends the same URL twice. A refusal by the contract (no
+        bond) is logged and the daemon carries on; an RPC failure is retried at the next chain step."""
+        stored = self.store.get_meta("announcement") or ""
+        if stored:
+            return self._follow_announcement(json.loads(stored))
+        url = self.evidence_url()
+        if url is None:
+            self._announced = True
+            log.warning("evidence server not announced: it listens on a wildcard address; set public_url",
+                        extra={"fields": {"listen": self.config.listen_host}})  # fmt: skip
+            return False
+        if self.last_announced_url() == url:
+            self._announced = True
+            log.info("evidence server already announced", extra={"fields": {"url": url}})
+            return False
+        return self._send_announcement(url)
+
+    def _send_announcement(self, url: str) -> bool:
+        fn = self.committee.functions.announceEvidenceServer(url)
+        try:
+            gas = fn.estimate_gas({"from": self.address})
+        except (ContractCustomError, ContractLogicError) as exc:
+            error = decode_revert(getattr(exc, "data", None))
+            self._announced = True
+            log.warning("the committee refused the evidence server's announcement; carrying on without it",
+                        extra={"fields": {"url": url, "reason": str(error) if error else str(exc)}})  # fmt: skip
+            return False
+        nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+        signed = self.account.sign_transaction(
+            fn.build_transaction({"from": self.address, "gas": gas + gas // 5, "nonce": nonce})
+        )
+        record = {"url": url, "nonce": nonce, "tx": "0x" + bytes(signed.hash).hex(),
+                  "raw": "0x" + bytes(signed.raw_transaction).hex()}  # fmt: skip
+        self.store.set_meta("announcement", json.dumps(record))  # stored first: a restart follows this one
+        self._broadcast(record["raw"])
+        log.info("announcing the evidence server", extra={"fields": {"url": url, "tx": record["tx"], "nonce": nonce}})
+        return True
+
+    def _follow_announcement(self, record: dict[str, Any]) -> bool:
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(record["tx"])
+        except TransactionNotFound:
+            receipt = None
+        if receipt is not None:
+            self.store.set_meta("announcement", "")
+            self._announced = True
+            if receipt["status"] == 1:
+                log.info("evidence server announced", extra={"fields": {"url": record["url"], "tx": record["tx"]}})
+            else:
+                log.warning("the evidence server's announcement reverted", extra={"fields": {"tx": record["tx"]}})
+            return False
+        if self.w3.eth.get_transaction_count(self.address, "latest") > record["nonce"]:
+            self.store.set_meta("announcement", "")  # its nonce went to another transaction: check the chain again
+            return False
+        self._broadcast(record["raw"])  # lost before broadcast (a kill) or dropped: the very same bytes
+        return False
 
     # -- transactions ------------------------------------------------------------------------
 
