@@ -233,3 +233,36 @@ def test_worker_processes_share_the_providers_and_a_dead_worker_is_replaced(prob
         assert Counter(s.kind for s in samples) == {"health": 120, "metrics": 120, "integrity": 120}
         assert "probe worker died" in caplog.text
         assert probe._workers[0].process.pid not in pids
+
+
+# --- in the daemon ------------------------------------------------------------------------------------
+
+
+def test_the_daemon_measures_through_the_engine_and_feeds_every_sample_to_its_rules(tmp_path):
+    from eth_account import Account
+    from web3 import Web3
+
+    from swarm_stake.deploy import Registry
+    from swarm_stake.devnet import devnet_params
+    from swarm_stake.oracle.daemon import OracleDaemon
+
+    contracts = {name: address(10_000 + i) for i, name in
+                 enumerate(("StakeManager", "VerdictManager", "RecoveryEscrow", "OracleCommittee"))}  # fmt: skip
+    registry = Registry(network="test", chain_id=31337, start_block=0, contracts=contracts, params=devnet_params())
+    with FarmProcess(300, GOOD_HASH, modes={5: "bad-software"}) as farm:
+        config = DaemonConfig(state_dir=tmp_path, providers=endpoints(farm), software_hash=GOOD_HASH, probe_timeout=2)
+        daemon = OracleDaemon(config, Web3(), registry, Account.create())
+        try:
+            made = []
+            for _ in range(10):
+                made += daemon.measure()
+                daemon.cycles += 1
+            ingested = {kind: daemon.metrics.samples.labels(kind)._value.get() for kind in ("health", "metrics", "integrity")}
+            detections = daemon.store.detections("new")
+        finally:
+            daemon.close()
+        assert ingested == {"health": 3000, "metrics": 600, "integrity": 300} == Counter(s.kind for s in made)
+        assert all(s.up for s in made if s.kind == "health" and s.provider != address(5))
+        assert [(d["provider"], d["rule"]) for d in detections] == [(address(5), "software_hash")]
+        assert farm.counts()[0] == [1] * 300
+    assert daemon.prober._local is None  # closed with the daemon
