@@ -133,6 +133,34 @@ def test_a_higher_measurement_is_proposed_for_the_same_incident_while_the_lower_
         assert low_signers == [swarm.devnet.accounts[colluder].address]
 
 
+def test_a_proposal_above_what_the_others_measured_does_not_stop_them_proposing_what_they_measured():
+    """A colluding member over-accuses (severe instead of penalty). The others cannot confirm it
+    and do not co-sign it, but it must not silence them either: they propose and co-sign the
+    penalty they measured, and that executes."""
+    with LocalSwarm() as swarm:
+        colluder = swarm.oracles[2]
+        desk = VerdictDesk(swarm.devnet.client(colluder), swarm.registry)
+        provider = swarm.address("provider-b")
+        handles = [swarm.start_daemon_thread(i) for i in (0, 1)]
+        wait_for(lambda: all(h.daemon.cycles >= 4 and h.daemon.chain_ok for h in handles), 30, what="daemons cycling")
+        for handle in handles:
+            handle.daemon.evidence.put(colluders_bundle(provider))
+        now = swarm.reader().w3.eth.get_block("latest")["timestamp"]
+        high = desk.build(provider, ViolationClass.POOR_PERFORMANCE, Level.SEVERE, evidence_hash(colluders_bundle(provider)),
+                          now)  # fmt: skip
+        desk.approve(high)
+        swarm.nodes["provider-b"].node.set_mode("down")
+
+        wait_for(lambda: swarm.status_of("provider-b") == ProviderStatus.JAILED, 45, what="provider B jailed")
+        executed = manager_events(swarm, "VerdictExecuted")
+        assert len(executed) == 1
+        assert executed[0]["args"]["verdict"]["severity"] == Level.PENALTY
+        high_digest = "0x" + desk.manager.functions.hashVerdict(high.as_tuple()).call().hex()
+        high_signers = [e["args"]["signer"] for e in manager_events(swarm, "VerdictApproved")
+                        if "0x" + bytes(e["args"]["digest"]).hex() == high_digest]  # fmt: skip
+        assert high_signers == [swarm.devnet.accounts[colluder].address]
+
+
 def test_an_upgrade_of_an_executed_incident_is_not_sent_when_the_chain_refuses_it():
     """A warning for provider B's failure executed before this daemon measured it as a penalty.
     Today's VerdictManager refuses a second verdict for an executed incident: the daemon's dry

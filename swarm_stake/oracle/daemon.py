@@ -66,6 +66,8 @@ ALREADY_DONE = {
 }  # fmt: skip
 
 
+#: ``VerdictManager.stateOf``: approvals recorded, nothing executed (a verdict may still be added).
+PHASE_DETECTED = 1
 #: Why a detection is not proposed, by the status it gets.
 COVERED_NOTES = {
     "responded": "an incident of this class is open",
@@ -854,7 +856,7 @@ class OracleDaemon:
                 continue
             provider, violation_class, severity = row["provider"], row["violation_class"], row["severity"]
             observed_at = min(int(row["observed_at"]), chain_now)
-            covered = self._covered(provider, violation_class, observed_at, chain_now)
+            covered = self._covered(provider, violation_class, severity, observed_at, chain_now)
             upgrade = covered is not None
             if covered is not None:
                 status, covered_severity, observed_at = covered
@@ -880,7 +882,7 @@ class OracleDaemon:
                 self.store.set_detection_status(row["id"], "responded", "a lower verdict of this failure is on chain; "
                                                 "the chain refuses an upgrade of it")  # fmt: skip
                 continue
-            if not upgrade and self.manager.functions.stateOf(verdict.incident_id).call() != 0:
+            if not upgrade and self.manager.functions.stateOf(verdict.incident_id).call() > PHASE_DETECTED:
                 self.store.set_detection_status(row["id"], "duplicate", "the incident is already on chain")
                 continue
             self.store.set_detection_status(row["id"], "proposed", verdict.incident_id)
@@ -904,18 +906,19 @@ class OracleDaemon:
             return True
         return False
 
-    def _covered(self, provider: str, violation_class: int, observed_at: int,
+    def _covered(self, provider: str, violation_class: int, severity: int, observed_at: int,
                  chain_now: int) -> tuple[str, int, int] | None:  # fmt: skip
-        """What already answers a failure, if anything: (the detection's status, the highest severity
-        answered, the observedAt an upgrade must carry to name the same incident). An answer to
-        another failure of the class counts as the highest severity (the chain has one open incident
-        per class)."""
+        """What already answers a failure measured at ``severity``, if anything: (the detection's
+        status, the highest severity answered, the observedAt an upgrade must carry to name the
+        same incident). An answer to another failure of the class counts as the highest severity
+        (the chain has one open incident per class). Another member's proposal above ``severity``
+        answers nothing: this oracle cannot confirm it, so it proposes what it measured."""
         found: list[tuple[str, int, int]] = []
         incident = self.store.open_incident(provider, violation_class)
         if incident is not None:
             found.append(("responded", incident["severity"], incident["observed_at"]))
         for proposal in self.store.pending_proposals(provider, violation_class):
-            if proposal["proposer"] != self.address:
+            if proposal["proposer"] != self.address and proposal["severity"] <= severity:
                 found.append(("awaiting-cosign", proposal["severity"], proposal["observed_at"]))
         for own in self.store.live_verdicts(provider, violation_class, chain_now):
             message = json.loads(own["message"])
