@@ -3,6 +3,7 @@
 
 import logging
 import re
+import threading
 import time
 from collections import Counter
 
@@ -266,3 +267,24 @@ def test_the_daemon_measures_through_the_engine_and_feeds_every_sample_to_its_ru
         assert [(d["provider"], d["rule"]) for d in detections] == [(address(5), "software_hash")]
         assert farm.counts()[0] == [1] * 300
     assert daemon.prober._local is None  # closed with the daemon
+
+
+def test_a_worker_dying_mid_cycle_costs_only_its_providers_samples_and_no_waiting(probe_engine, caplog):
+    from swarm_stake.oracle.probe import shard
+
+    slow = {i: "slow" for i in range(60) if shard(address(i), 2) == 0}
+    with FarmProcess(60, GOOD_HASH, modes=slow, slow_seconds=10.0) as farm:
+        probe = probe_engine(timeout=5, workers=2, metrics_every=10_000, integrity_every=10_000)
+        jobs = endpoints(farm)
+        probe.measure(jobs, 1)  # workers started, slow ones timed out
+        victim = probe._workers[0].process
+        killer = threading.Timer(0.5, victim.kill)
+        killer.start()
+        started = time.monotonic()
+        with caplog.at_level(logging.ERROR, logger="swarm_stake.oracle"):
+            samples = probe.measure(jobs, 2)
+        took = time.monotonic() - started
+        killer.join()
+    assert took < 3  # not the slow nodes' 5 s deadline, nor the worker's budget
+    assert {s.provider for s in samples} == {address(i) for i in range(60) if i not in slow}
+    assert "probe worker gave no answer" in caplog.text

@@ -446,8 +446,11 @@ class _Worker:
             pass  # dead: receive() reports it
 
     def receive(self, budget: float) -> list[Sample] | None:
+        """The worker's samples; None if it dies first or takes longer than ``budget`` seconds."""
+        from multiprocessing.connection import wait
+
         try:
-            if self.conn.poll(budget):
+            if self.conn in wait([self.conn, self.process.sentinel], budget):
                 return self.conn.recv()
         except (OSError, EOFError):
             pass
