@@ -85,6 +85,7 @@ class RecoveryParamsModel(BaseModel):
     challenge_window: Duration = 3 * 86400
     max_lifetime: Duration = 90 * 86400
     graduated: bool = True
+    attestation_grace: Duration = 6 * 3600
 
     def as_tuple(self) -> tuple[Any, ...]:
         return tuple(self.model_dump().values())
