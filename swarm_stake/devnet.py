@@ -61,6 +61,9 @@ def devnet_params() -> DeployParams:
             attestation_grace=8,
         ),
         auditors=[dev_account(AUDITOR_ACCOUNT).address],
+        # On a devnet the deployer also guards and arbitrates, on purpose and by name.
+        guardian=dev_account(0).address,
+        arbiter=dev_account(0).address,
         matrix=matrix,
         timelock_delay=0,
     )  # fmt: skip

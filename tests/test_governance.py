@@ -14,7 +14,7 @@ from system_checks import conserved_after_each_test  # noqa: F401 (autouse: cons
 pytestmark = pytest.mark.integration
 
 ROLES = {
-    "StakeManager": ["SLASHER_ROLE", "RESTORER_ROLE"],
+    "StakeManager": ["SLASHER_ROLE", "RETURNER_ROLE", "UNFREEZER_ROLE"],
     "OracleCommittee": ["PENALIZER_ROLE"],
     "RecoveryEscrow": ["VERDICT_ROLE"],
     "VerdictManager": ["APPEALS_ROLE", "GUARDIAN_ROLE", "ESCROW_ROLE"],
