@@ -24,6 +24,8 @@ contract OracleCommittee is IOracleCommittee, AccessControl, ReentrancyGuardTran
 
     bytes32 public constant PENALIZER_ROLE = keccak256("PENALIZER_ROLE");
     uint256 public constant MAX_MEMBERS = 256;
+    /// @notice Longest evidence server URL a member may announce, in bytes.
+    uint256 public constant MAX_EVIDENCE_URL_BYTES = 256;
 
     IERC20 private immutable _token;
     IStakeManager private immutable _stakeManager;
@@ -183,6 +185,24 @@ contract OracleCommittee is IOracleCommittee, AccessControl, ReentrancyGuardTran
     function bondLockPeriod() public view returns (uint256) {
         address source = _lockSource;
         return source == address(0) ? 0 : IBondLock(source).bondLockPeriod();
+    }
+
+    /* EVIDENCE */
+
+    /// @inheritdoc IOracleCommittee
+    function announceEvidenceServer(string calldata url) external {
+        if (_bonds[msg.sender].amount == 0) revert NoBond(msg.sender);
+        bytes calldata raw = bytes(url);
+        uint256 length = raw.length;
+        if (length == 0 || length > MAX_EVIDENCE_URL_BYTES) {
+            revert EvidenceURLLengthOutOfRange(length, MAX_EVIDENCE_URL_BYTES);
+        }
+        // Visible ASCII only: readers print the URL, and a control character could drive their terminal.
+        for (uint256 i; i < length; ++i) {
+            bytes1 char = raw[i];
+            if (char < 0x21 || char > 0x7e) revert EvidenceURLCharacterNotVisible(i);
+        }
+        emit EvidenceServerAnnounced(msg.sender, url);
     }
 
     /* GOVERNANCE */

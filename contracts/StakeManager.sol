@@ -29,6 +29,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
 
     uint256 public constant MIN_UNBONDING_PERIOD = 1;
     uint256 public constant MAX_UNBONDING_PERIOD = 365 days;
+    /// @notice Longest metadata URI, in bytes (the CLI's bound, `swarm_stake.models.MAX_METADATA_URI_BYTES`).
+    uint256 public constant MAX_METADATA_URI_BYTES = 256;
 
     IERC20 private immutable _token;
 
@@ -64,6 +66,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         if (operator == address(0)) revert ZeroAddress();
         if (_providers[msg.sender].registered) revert ProviderAlreadyRegistered(msg.sender);
         if (selfStake == 0) revert ZeroAmount();
+        _checkMetadataURI(metadataURI);
         uint256 minimum = _minSelfStake;
         if (selfStake < minimum) revert SelfStakeBelowMinimum(selfStake, minimum);
 
@@ -86,6 +89,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     function setMetadataURI(address provider, string calldata metadataURI) external {
         Provider storage p = _registered(provider);
         if (msg.sender != provider && msg.sender != p.operator) revert NotProviderKey(provider, msg.sender);
+        _checkMetadataURI(metadataURI);
         emit MetadataURIChanged(provider, metadataURI);
     }
 
@@ -327,6 +331,14 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     function _registered(address provider) private view returns (Provider storage p) {
         p = _providers[provider];
         if (!p.registered) revert ProviderNotRegistered(provider);
+    }
+
+    /// @dev A metadata URI is non-empty and at most `MAX_METADATA_URI_BYTES` bytes long.
+    function _checkMetadataURI(string calldata metadataURI) private pure {
+        uint256 length = bytes(metadataURI).length;
+        if (length == 0 || length > MAX_METADATA_URI_BYTES) {
+            revert MetadataURILengthOutOfRange(length, MAX_METADATA_URI_BYTES);
+        }
     }
 
     function _selfStakeOf(address provider) private view returns (uint256) {

@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench_probe import probe_figures
 from swarm_stake.devnet import AUDITOR_ACCOUNT, ORACLE_ACCOUNTS, Devnet, devnet_params
 from swarm_stake.models import AuditProof, Level, ViolationClass
 from swarm_stake.recovery import RecoveryDesk
@@ -50,6 +51,15 @@ ANCHORS = {
     "of 100 providers; aim > 100,000",
     "oracle.detect_to_jailed_s": "median of 3 runs: failing node to provider jailed on chain, three daemons "
     "(2-of-3), 1 s blocks, 0.5 s probes, 1 confirmation; aim < 10 s",
+    "oracle.providers_per_cycle": "largest N with a median measure() <= 1 s, every probe answered, every sample "
+    "ingested; daemon on one core, node farm on the other; aim >= 5,000 (thread pool: ~400)",
+    "oracle.probe_requests_per_s": "requests of those cycles per second of cycle time",
+    "oracle.probe_median_cycle_s": "median measure() at providers_per_cycle",
+    "oracle.probe_median_cycle_cpu_s": "CPU time of the daemon's process in that cycle (what a busy machine stretches)",
+    "oracle.probe_target_cpu_share": "share of its core the node farm used meanwhile (not the bottleneck)",
+    "oracle.probe_target_ceiling_rps": "the farm's ceiling: bare asyncio client, 256 keep-alive connections",
+    "oracle.probe_bare_aiohttp_rps": "bare aiohttp GET loop, 256 concurrent, same pinning",
+    "oracle.probe_farm_size": "nodes the farm serves (open-file limit): the largest N tried",
 }
 
 PROVIDERS = range(15, 40)  # dev accounts that register as providers in the verdict benchmarks
@@ -209,6 +219,7 @@ def measure() -> dict[str, int]:
         figures |= verdict_figures(devnet, registry)
     figures |= cli_figures()
     figures |= oracle_figures()
+    figures |= probe_figures()
     return figures
 
 
@@ -233,7 +244,7 @@ def oracle_figures() -> dict[str, float]:
 
 
 def main() -> None:
-    figures = measure()
+    figures = probe_figures() if "--probe-only" in sys.argv[1:] else measure()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update(figures)
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -8,6 +8,7 @@ sender's nonce, waits for the receipt, and turns the contracts' custom errors in
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -18,7 +19,7 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 
 from .abis import SHIPPED_CONTRACTS, load_abi, load_artifact
-from .errors import ChainConnectionError, ContractError, TransactionFailed
+from .errors import ChainConnectionError, ConfigError, ContractError, TransactionFailed, TransactionPending
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -52,6 +53,8 @@ EXPLANATIONS: dict[str, str] = {
     "PoolNotFrozen": "the pool has no open incident",
     "UnbondingPeriodOutOfRange": "the unbonding period is out of range",
     "JailNotInFuture": "the jail end must be in the future",
+    "MetadataURILengthOutOfRange": "the metadata URI is empty or longer than the StakeManager allows (maxLength bytes); "
+    "give the node's health endpoint, e.g. http://node:9000/health",
     "AccessControlUnauthorizedAccount": "the sender lacks the role this call needs; use a keystore that holds it",
     "ERC20InsufficientBalance": "the token balance is too low; fund the account or use a smaller amount",
     "ERC20InsufficientAllowance": "the token allowance is too low; approve the StakeManager first",
@@ -120,6 +123,11 @@ EXPLANATIONS: dict[str, str] = {
     "pause beyond the recovery path (slack < needed); lengthen maxLifetime first",
     "NotRecoverable": "the slashed stake of this incident is not recoverable",
     "NotClosable": "the escrow cannot be closed yet; try again after closableAt",
+    # OracleCommittee
+    "NoBond": "only an address holding an oracle bond may announce an evidence server; post a bond first",
+    "EvidenceURLLengthOutOfRange": "the evidence server URL is empty or longer than maxLength bytes",
+    "EvidenceURLCharacterNotVisible": "the evidence server URL holds a character that is not visible ASCII at "
+    "position; percent-encode it",
 }
 
 
@@ -175,6 +183,98 @@ def _translate(exc: Exception) -> Exception:
     return TransactionFailed(f"the call reverted: {exc}")
 
 
+@cache
+def _function_selectors(name: str) -> tuple[tuple[bytes, str], ...]:
+    """(selector, signature) of each function of the shipped contract ``name``."""
+    functions = [item for item in load_abi(name) if item["type"] == "function"]
+    signatures = [f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})" for item in functions]
+    return tuple((function_signature_to_4byte_selector(sig), sig) for sig in signatures)
+
+
+def check_deployment(w3: Web3, contracts: dict[str, str], source: str) -> None:
+    """Refuse a registry whose addresses hold no code, or code that is not the contract named.
+
+    The code of each shipped contract must hold the selector of every function of its ABI (the
+    compiler's dispatcher pushes each one); another contract, a token or an account fails that.
+    """
+    chain_id = w3.eth.chain_id
+    for name, address in contracts.items():
+        if name not in SHIPPED_CONTRACTS:
+            continue
+        code = bytes(w3.eth.get_code(Web3.to_checksum_address(address)))
+        if not code:
+            raise ConfigError(
+                f"{source} names {address} as {name}, but that address holds no code on chain {chain_id}; "
+                "the registry is from another deployment (or the devnet was restarted): use the registry of this network"
+            )
+        missing = [sig for selector, sig in _function_selectors(name) if selector.lstrip(b"\x00") not in code]
+        if missing:
+            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+            raise ConfigError(
+                f"{source} names {address} as {name}, but the contract there on chain {chain_id} is not a {name} of this "
+                f"swarm-stake version (it lacks {missing[0]}{more}); use the registry written for this deployment"
+            )
+
+
+def transaction_status(w3: Web3, tx_hash: str) -> dict[str, Any]:
+    """Where the transaction ``tx_hash`` stands on ``w3``'s node: ``unknown`` to it, ``pending``,
+    or mined (``succeeded`` or ``reverted``, with its block and confirmations)."""
+    from web3.exceptions import TransactionNotFound
+
+    try:
+        tx = w3.eth.get_transaction(tx_hash)
+    except TransactionNotFound:
+        return {"hash": tx_hash, "state": "unknown"}
+    status: dict[str, Any] = {"hash": tx_hash, "state": "pending", "from": tx["from"], "to": tx.get("to"),
+                              "nonce": tx["nonce"]}  # fmt: skip
+    try:
+        receipt = w3.eth.get_transaction_receipt(tx_hash)
+    except TransactionNotFound:
+        return status
+    block = receipt["blockNumber"]
+    return {**status, "state": "succeeded" if receipt["status"] == 1 else "reverted", "block": block,
+            "confirmations": w3.eth.block_number - block + 1}  # fmt: skip
+
+
+@dataclass
+class SentTransaction:
+    """One transaction a :class:`Client` signed and handed to the node, and what became of it.
+
+    ``state`` goes ``sending`` (the request is on its way) -> ``pending`` (the node accepted it) ->
+    ``mined`` or ``reverted``; ``unknown`` when the connection failed while sending or waiting.
+    """
+
+    hash: str
+    function: str
+    to: str | None
+    args: tuple[Any, ...]
+    state: str = "sending"
+    block: int | None = None
+
+    @property
+    def in_flight(self) -> bool:
+        """Sent (or possibly sent) and its outcome not known to this client."""
+        return self.state in ("sending", "pending", "unknown")
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """Whether a connection error happened before the request left (refused, no route, bad host)."""
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    seen: set[int] = set()
+    pending: list[Any] = [exc]
+    while pending:
+        item = pending.pop()
+        if id(item) in seen or item is None:
+            continue
+        seen.add(id(item))
+        if isinstance(item, NewConnectionError | NameResolutionError):
+            return True
+        pending += [getattr(item, "reason", None), item.__cause__, item.__context__,
+                    *(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))]  # fmt: skip
+    return False
+
+
 @dataclass
 class Client:
     """Sends transactions from one local account and reads contract state.
@@ -186,6 +286,10 @@ class Client:
     account: LocalAccount | None = None
     confirmations: int = 0
     receipt_timeout: float = 120.0
+    #: Called with each transaction the moment the node accepted it (before its receipt).
+    on_sent: Callable[[SentTransaction], None] | None = None
+    #: Every transaction this client signed and handed to the node, oldest first.
+    sent: list[SentTransaction] = field(default_factory=list)
     _nonce: int | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -216,7 +320,7 @@ class Client:
         except (ContractCustomError, ContractLogicError) as exc:
             raise _translate(exc) from exc
         tx = fn.build_transaction({**tx_params, "gas": gas + gas // 5, "nonce": self._next_nonce()})
-        return self._sign_and_wait(tx)
+        return self._sign_and_wait(tx, SentTransaction("", fn.fn_name, fn.address, tuple(fn.args)))
 
     def deploy(self, name: str, *args: Any) -> tuple[str, TxReceipt]:
         """Deploy a shipped contract; return its address and the receipt."""
@@ -231,27 +335,60 @@ class Client:
         tx = constructor.build_transaction(
             {"from": sender.address, "gas": gas + gas // 5, "nonce": self._next_nonce()}
         )
-        receipt = self._sign_and_wait(tx)
+        receipt = self._sign_and_wait(tx, SentTransaction("", f"deploy {name}", None, tuple(args)))
         return receipt["contractAddress"], receipt
 
-    def _sign_and_wait(self, tx: dict[str, Any]) -> TxReceipt:
-        sender = self.require_account()
-        signed = sender.sign_transaction(tx)
+    def _sign_and_wait(self, tx: dict[str, Any], record: SentTransaction) -> TxReceipt:
+        """Sign ``tx``, hand it to the node (reporting it through ``on_sent``), wait for its receipt.
+
+        A failure before the node has the transaction raises with nothing sent; a failure after it
+        (lost connection, no receipt in time) raises :class:`TransactionPending`, naming the hash."""
+        signed = self.require_account().sign_transaction(tx)
+        record.hash = "0x" + bytes(signed.hash).hex()
+        self.sent.append(record)  # from here on, an interruption may leave the transaction sent
+        self._hand_over(signed.raw_transaction, record)
+        if self.on_sent is not None:
+            self.on_sent(record)
         try:
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        except Exception:
-            self._nonce = None  # resynchronise from the node on the next send
-            raise
-        try:
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout)
+            receipt = self.w3.eth.wait_for_transaction_receipt(record.hash, timeout=self.receipt_timeout)
         except TimeExhausted as exc:
             self._nonce = None
-            raise TransactionFailed(f"no receipt for {tx_hash.hex()} after {self.receipt_timeout:.0f} s") from exc
+            raise TransactionPending(f"no receipt after {self.receipt_timeout:.0f} s", record.hash) from exc
+        except OSError as exc:  # requests' connection errors: the node went away while we waited
+            self._nonce, record.state = None, "unknown"
+            raise TransactionPending(f"the connection to the node was lost ({type(exc).__name__})", record.hash) from exc
+        record.block = receipt["blockNumber"]
+        record.state = "mined" if receipt["status"] == 1 else "reverted"
         if receipt["status"] != 1:
-            raise TransactionFailed(f"transaction {tx_hash.hex()} reverted in block {receipt['blockNumber']}")
+            raise TransactionFailed(f"transaction {record.hash} reverted in block {receipt['blockNumber']}")
         if self.confirmations:
             self.wait_for_block(receipt["blockNumber"] + self.confirmations)
         return receipt
+
+    def _hand_over(self, raw: bytes, record: SentTransaction) -> None:
+        """eth_sendRawTransaction: on a refusal or a connection that never opened, nothing was sent."""
+        try:
+            self.w3.eth.send_raw_transaction(raw)
+        except OSError as exc:
+            self._nonce = None  # resynchronise from the node on the next send
+            if _never_connected(exc):
+                self.sent.remove(record)
+                raise ChainConnectionError(
+                    f"cannot reach the JSON-RPC endpoint to send {record.function} ({type(exc).__name__}); "
+                    "nothing was sent"
+                ) from exc
+            record.state = "unknown"
+            raise TransactionPending(f"the connection broke while sending ({type(exc).__name__})", record.hash) from exc
+        except Exception as exc:  # the node answered with an error: it did not take the transaction
+            self._nonce = None
+            self.sent.remove(record)
+            if "insufficient funds" in str(exc).lower():
+                raise TransactionFailed(
+                    f"{self.require_account().address} has too little ether to pay the gas of {record.function}; "
+                    "send it some ether (on a devnet: `swarm-stake devnet fund ADDRESS`); it was not sent"
+                ) from exc
+            raise TransactionFailed(f"the node refused the {record.function} transaction ({exc}); it was not sent") from exc
+        record.state = "pending"
 
     def wait_for_block(self, number: int, poll_interval: float = 0.5) -> None:
         """Block until the chain reaches block ``number``."""

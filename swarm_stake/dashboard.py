@@ -3,12 +3,17 @@ insurance pool, refreshed from the chain.
 
     swarm-stake --rpc-url URL --registry FILE dashboard --listen 127.0.0.1:8080
 
-The server is the standard library's ThreadingHTTPServer. It answers three GET paths:
+The server is the standard library's ThreadingHTTPServer. It answers these GET paths:
 
 - ``/``: one self-contained HTML page (inline CSS and JavaScript, nothing loaded from elsewhere)
-  that polls ``/api/status`` every couple of seconds and renders it;
+  that polls ``/api/status`` every couple of seconds and renders it; each incident links to its
+  evidence;
 - ``/api/status``: the status as JSON (see :meth:`StatusReader.snapshot`); 503 with
   ``{"error": ...}`` when the chain cannot be read;
+- ``/api/evidence/<incident id>``: the evidence of the incident's verdicts, fetched from the
+  servers their signers announced, verified against the chain and re-run: the same JSON as
+  ``swarm-stake incidents evidence INCIDENT --json`` (see :mod:`swarm_stake.evidence_review`);
+  404 for an unknown incident, 502 when no server serves matching evidence;
 - ``/health``: ``ok``.
 
 Nothing here holds a key or sends a transaction. Token amounts in the JSON are decimal strings
@@ -20,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 import time
 from http import HTTPStatus
@@ -39,6 +45,9 @@ if TYPE_CHECKING:
 
 #: Seconds between two refreshes of the page (and the shortest age of a snapshot that is re-read).
 DEFAULT_REFRESH = 2.0
+#: Seconds a verified evidence review is served again before the servers are asked anew.
+EVIDENCE_MAX_AGE = 30.0
+_EVIDENCE_PATH = re.compile(r"^/api/evidence/(0x[0-9a-fA-F]{64})$")
 
 #: Events that move an incident into a phase: (contract, event) -> phase. The first approval of
 #: any verdict for the incident is its detection; an upheld appeal or a rejected claim sends it
@@ -201,6 +210,27 @@ class StatusReader:
         }
 
 
+class EvidenceCache:
+    """Verified evidence reviews by incident, kept :data:`EVIDENCE_MAX_AGE` seconds; one review at a time,
+    so that open pages cost the oracles' servers no more than one fetch per incident and period."""
+
+    def __init__(self, reader: StatusReader, max_age: float = EVIDENCE_MAX_AGE):
+        self.reader = reader
+        self.max_age = max_age
+        self._lock = threading.Lock()
+        self._reviews: dict[str, tuple[float, dict[str, Any]]] = {}
+
+    def get(self, incident_id: str) -> dict[str, Any]:
+        from .evidence_review import review
+
+        with self._lock:
+            kept = self._reviews.get(incident_id)
+            if kept is None or time.monotonic() - kept[0] >= self.max_age:
+                report = review(self.reader.client, self.reader.registry, incident_id)
+                self._reviews[incident_id] = kept = (time.monotonic(), report)
+            return kept[1]
+
+
 class StatusCache:
     """The latest snapshot, re-read when older than ``max_age`` seconds; one reader at a time, so
     that many open pages cost the chain no more than one."""
@@ -231,6 +261,7 @@ class Dashboard:
     def __init__(self, reader: StatusReader, host: str = "127.0.0.1", port: int = 8080,
                  refresh: float = DEFAULT_REFRESH):  # fmt: skip
         self.cache = StatusCache(reader, max_age=min(refresh / 2, 1.0))
+        self.evidence_cache = EvidenceCache(reader)
         self.refresh = refresh
         self.host = host
         self.port = port
@@ -302,6 +333,18 @@ class Dashboard:
         except Exception as exc:  # the node went away or answered nonsense: the page says so and keeps polling
             return 503, {"error": f"cannot read the chain: {type(exc).__name__}: {exc}"}
 
+    def evidence(self, incident_id: str) -> tuple[int, dict[str, Any]]:
+        from .evidence_review import EvidenceUnavailable
+
+        try:
+            return 200, self.evidence_cache.get(incident_id.lower())
+        except EvidenceUnavailable as exc:
+            return 502, {"error": str(exc)}
+        except ConfigError as exc:  # no such incident
+            return 404, {"error": str(exc)}
+        except Exception as exc:
+            return 503, {"error": f"cannot read the chain: {type(exc).__name__}: {exc}"}
+
 
 def _handler(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -320,6 +363,9 @@ def _handler(dashboard: Dashboard) -> type[BaseHTTPRequestHandler]:
             elif path == "/api/status":
                 code, data = dashboard.status()
                 self._send(code, json.dumps(data).encode(), "application/json", head)
+            elif _EVIDENCE_PATH.match(path):
+                code, data = dashboard.evidence(path.rsplit("/", 1)[1])
+                self._send(code, json.dumps(data, indent=1).encode(), "application/json", head)
             elif path == "/health":
                 self._send(200, b"ok\n", "text/plain; charset=utf-8", head)
             else:
@@ -470,7 +516,9 @@ function incidentRows(data) {
       el("td", {class: "level"}, i.level),
       el("td", {class: "num slashed"}, amount(i.amount)),
       el("td", {class: "phase"}, badge("p", i.phase)),
-      el("td", {}, steps));
+      el("td", {}, steps),
+      el("td", {class: "evidence"}, el("a", {href: "api/evidence/" + i.incident_id, rel: "noreferrer",
+                                             title: "the evidence, fetched from the signers and re-run"}, "evidence")));
   });
 }
 
@@ -507,7 +555,7 @@ function render(data) {
     ["provider", "status", "pool", "self-stake", "delegated", "open incidents", "metadata URI"],
     providerRows(data), "no providers registered"));
   document.getElementById("incidents").replaceChildren(table(
-    ["incident", "provider", "class", "level", "slashed", "phase", "timeline"],
+    ["incident", "provider", "class", "level", "slashed", "phase", "timeline", "why"],
     incidentRows(data), "no incidents"));
   document.getElementById("escrows").replaceChildren(table(
     ["incident", "provider", "escrowed", "recoverable", "state", "vested epochs", "released"],

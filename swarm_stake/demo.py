@@ -22,13 +22,14 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
+from .appeals import utc
 from .errors import ContractError, SwarmStakeError
 from .evidence import evidence_hash
 from .devnet import AUDITOR_ACCOUNT
 from .merkle import MerkleTree
 from .models import AuditProof, EscrowState, Level, Phase, ProviderStatus, Verdict, ViolationClass
 from .recovery import RecoveryDesk
-from .units import format_amount
+from .units import format_amount, format_duration
 from .verdicts import VerdictDesk
 
 if TYPE_CHECKING:
@@ -52,6 +53,11 @@ class Timeline:
 
     console: Console
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def phase(self, name: str, what: str) -> None:
+        """A heading: the phase of the recovery framework (or the set-up) that the next steps belong to."""
+        self.console.print()
+        self.console.print(f"[bold cyan]{name}[/]: {what}", soft_wrap=True)
 
     def record(self, step: str, receipt: TxReceipt | None, detail: str) -> None:
         block = str(receipt["blockNumber"]) if receipt else "-"
@@ -128,6 +134,7 @@ def _start_daemons(swarm: Any, timeline: Timeline) -> list[Any]:
     """Three `swarm-stake oracle run` processes (keystores, config files, SQLite state), warmed up."""
     import requests
 
+    timeline.phase("Detection", "monitoring flags an anomaly in real time: the oracle daemons measure, detect and sign")
     daemons = [swarm.spawn_daemon(i) for i in range(3)]
     for handle in daemons:
         swarm.wait_healthy(handle)
@@ -162,6 +169,7 @@ def _approve(client: Client, addresses: dict[str, str], amount: int) -> None:
 
 
 def _staking_story(actors: Actors, addresses: dict[str, str], timeline: Timeline, endpoints: dict[str, str]) -> None:
+    timeline.phase("Staking", "providers post their performance bonds, delegators join a pool, one leaves")
     reader = actors.client("admin")
     manager, token = _contracts(reader, addresses)
     minimum = manager.functions.minSelfStake().call()
@@ -199,7 +207,7 @@ def _staking_story(actors: Actors, addresses: dict[str, str], timeline: Timeline
     shares = manager.functions.getPosition(provider, leaver.account.address).call()[0]
     receipt = leaver.send(leaver_manager.functions.requestUnstake(provider, shares))
     unbonding_end = manager.functions.getPosition(provider, leaver.account.address).call()[2]
-    timeline.record("delegator-2 requests unstake", receipt, f"all its shares, unbonding until t={unbonding_end}")
+    timeline.record("delegator-2 requests unstake", receipt, f"all its shares, unbonding until {utc(unbonding_end)}")
 
     try:
         leaver.send(leaver_manager.functions.withdraw(provider))
@@ -218,7 +226,8 @@ def _staking_story(actors: Actors, addresses: dict[str, str], timeline: Timeline
     received = token.functions.balanceOf(leaver.account.address).call() - balance_before
     timeline.check(received == expected, f"delegator-2 received {received}, expected {expected}")
     timeline.record(
-        "delegator-2 withdraws", receipt, f"{format_amount(received, places=2)} SWARM after {period} s of unbonding"
+        "delegator-2 withdraws", receipt,
+        f"{format_amount(received, places=2)} SWARM after {format_duration(period)} of unbonding",
     )
 
     held = token.functions.balanceOf(addresses["StakeManager"]).call()
@@ -261,6 +270,8 @@ def _response_story(actors: Actors, swarm: Any, timeline: Timeline, daemons: lis
     receipt = reader.w3.eth.get_transaction_receipt(approvals[0]["transactionHash"])
     timeline.record(f"{proposer} detects and proposes", receipt,
                     f"software-hash rule, evidence {verdict_a.evidence_hash[:10]}… served at /evidence")  # fmt: skip
+    timeline.phase("Response", "automatic containment: a verdict with quorum slashes into escrow and jails; "
+                   "a wrongly accused provider appeals")
     receipt = reader.w3.eth.get_transaction_receipt(executed[0]["transactionHash"])
     slashed = executed[0]["args"]["amount"]
     timeline.check(slashed == pool_before * 1_000 // 10_000, f"A was slashed {slashed}, expected 10% of {pool_before}")
@@ -337,6 +348,7 @@ def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Ver
 
     # The provider rebuilds its node from the registered image; the auditor reviews the fix and
     # signs an audit proof over the node's logs.
+    timeline.phase("Service restoration", "the provider fixes its node; an auditor reviews the fix")
     swarm.nodes["provider-a"].node.set_mode("healthy")
     timeline.record("provider A fixes its node", None, "rebuilt from the registered image, keys rotated")
     logs = [
@@ -357,6 +369,8 @@ def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Ver
     operator = RecoveryDesk(actors.client("operator-a"), registry)
     signature = operator.sign(proof, auditor)
     timeline.record("auditor signs audit proof", None, f"{len(logs)} log lines under root {proof.logs_root[:10]}…")
+    timeline.phase("Stake recovery", "the provider claims its stake back with the audit proof; each observation "
+                   "epoch the committee attests healthy vests a tranche")
     receipt = operator.file_claim(verdict, proof, signature)
     timeline.check(escrow.functions.stateOf(incident).call() == EscrowState.OBSERVING, "A's claim is not observing")
     timeline.check(verdicts.functions.stateOf(incident).call() == Phase.RESTORING, "A's incident is not RESTORING")
@@ -377,12 +391,15 @@ def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Ver
             f"healthy and data intact (2 of 3 measured it); {vested} of {params['epochs_required']} epochs vested",
         )  # fmt: skip
 
+    timeline.phase("Evaluation", "the post-incident root-cause analysis is recorded on chain")
     report = evidence_hash({"root_cause": "unsigned image deployed", "actions": ["signed images only"]})
     for name in ("oracle-1", "oracle-2"):  # fresh clients: the daemons send from these keys too
         receipt = RecoveryDesk(actors.devnet.client(actors.names[name]), registry).approve_evaluation(verdict, report)
     timeline.check(verdicts.functions.stateOf(incident).call() == Phase.EVALUATED, "A's incident is not EVALUATED")
     timeline.record("evaluation report recorded", receipt, f"root-cause analysis {report[:10]}…")
 
+    timeline.phase("Restoration", "full recovery verified: the escrow pays back, the incident closes, the provider "
+                   "serves again")
     last_vested = escrow.functions.claimOf(incident).call()[1]
     _wait(lambda: reader.w3.eth.get_block("latest")["timestamp"] >= last_vested + params["challenge_window"],
           params["challenge_window"] + 10, "the challenge window did not pass")
@@ -414,7 +431,8 @@ def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Ver
     timeline.check(len(verdicts.events.VerdictApproved().get_logs(from_block=0)) == approvals_before,
                    "a daemon took the chain's clock jump for an outage")  # ... and accuse no one
     timeline.record("provider A active again", None,
-                    f"jail served (chain clock moved {max(0, jailed_until - now)} s; no daemon mistook it for an outage)")
+                    f"jail served (chain clock moved {format_duration(max(0, jailed_until - now))}; "
+                    "no daemon mistook it for an outage)")
 
 
 def _print_incidents(console: Console, actors: Actors, addresses: dict[str, str], incidents: list[tuple[str, Verdict]]) -> None:

@@ -192,6 +192,7 @@ class Registry(BaseModel):
     start_block: int = Field(description="first block of the deployment; event scans start here")
     contracts: dict[str, str]
     params: DeployParams
+    roles: dict[str, list[str]] = Field(default_factory=dict, description="who holds which role: role -> addresses")
 
     def address(self, name: str) -> str:
         try:

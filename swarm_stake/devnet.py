@@ -21,6 +21,7 @@ from .errors import ChainConnectionError, ToolNotFoundError
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
+    from web3 import Web3
 
     from .chain import Client
     from .deploy import DeployParams, Registry
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 #: anvil's standard, public test mnemonic (never use it for real funds).
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
 DEV_ACCOUNTS = 20
+#: The dev account that deploys; on a devnet it is also the arbiter, the guardian and the timelock's proposer.
+DEPLOYER_ACCOUNT = 0
 #: Dev accounts that run oracles (a 2-of-3 committee by default; five exist for larger committees).
 ORACLE_ACCOUNTS = (10, 11, 12, 13, 14)
 #: The dev account registered as an auditor.
@@ -67,6 +70,42 @@ def devnet_params() -> DeployParams:
         matrix=matrix,
         timelock_delay=0,
     )  # fmt: skip
+
+
+def dev_roles(committee: tuple[int, ...]) -> dict[str, list[int]]:
+    """Dev account indices by role on a devnet deployed with :func:`devnet_params` and ``committee`` seated."""
+    taken = {DEPLOYER_ACCOUNT, AUDITOR_ACCOUNT, *ORACLE_ACCOUNTS}
+    return {
+        "deployer": [DEPLOYER_ACCOUNT],
+        "arbiter": [DEPLOYER_ACCOUNT],
+        "guardian": [DEPLOYER_ACCOUNT],
+        "timelock proposer": [DEPLOYER_ACCOUNT],
+        "oracle": list(committee),
+        "spare oracle": [i for i in ORACLE_ACCOUNTS if i not in committee],
+        "auditor": [AUDITOR_ACCOUNT],
+        "funded user": [i for i in range(DEV_ACCOUNTS) if i not in taken],
+    }
+
+
+def windows_in_force(params: DeployParams) -> list[tuple[str, str]]:
+    """The deployment's windows and periods as (name, duration) for people."""
+    from .units import format_duration as show
+
+    windows, recovery = params.windows, params.recovery
+    return [
+        ("unbonding period", show(params.unbonding_period)),
+        ("maximum verdict age", show(windows.max_verdict_age)),
+        ("execution grace", show(windows.execution_grace)),
+        ("appeal window", show(windows.appeal_window)),
+        ("appeal resolution", show(windows.appeal_resolution)),
+        ("slashing cap window", show(params.limits.cap_window)),
+        ("guardian pause (max) / cooldown", f"{show(windows.max_pause)} / {show(windows.pause_cooldown)}"),
+        ("recovery claim window", show(recovery.claim_window)),
+        ("observation", f"{recovery.epochs_required} epochs of {show(recovery.epoch_length)}"),
+        ("challenge window", show(recovery.challenge_window)),
+        ("incident lifetime (max)", show(recovery.max_lifetime)),
+        ("timelock delay", show(params.timelock_delay)),
+    ]
 
 
 def find_anvil() -> Path:
@@ -187,13 +226,26 @@ class Devnet:
         from .deploy import deploy_with_client
 
         client = self.client(0)
-        self.registry = deploy_with_client(client, params or devnet_params(), network="devnet")
+        params = params or devnet_params()
+        self.registry = deploy_with_client(client, params, network="devnet")
         token = client.contract("SwarmToken", self.registry.address("SwarmToken"))
         for account in self.accounts[1:]:
             client.send(token.functions.transfer(account.address, DEV_FUNDING))
         if committee:
             self.seat_committee(committee, threshold)
+        self.registry = self.registry.model_copy(update={"roles": self._roles(params, committee)})
         return self.registry
+
+    def _roles(self, params: DeployParams, committee: tuple[int, ...]) -> dict[str, list[str]]:
+        """Addresses by role: the dev accounts' roles, except those the parameters give to other addresses."""
+        roles = {role: [self.accounts[i].address for i in indices if i < len(self.accounts)]
+                 for role, indices in dev_roles(committee).items()}  # fmt: skip
+        for role, given in (("arbiter", [params.arbiter]), ("guardian", [params.guardian]),
+                            ("timelock proposer", params.proposers)):  # fmt: skip
+            if given and given[0]:
+                roles[role] = list(given)
+        roles["auditor"] = list(params.auditors)
+        return roles
 
     def seat_committee(self, members: tuple[int, ...], threshold: int) -> None:
         """Bond the minimum for each member (dev account indices) and seat them through the timelock."""
@@ -222,3 +274,17 @@ class Devnet:
         w3.provider.make_request("evm_increaseTime", [seconds])
         w3.provider.make_request("evm_mine", [])
         return w3.eth.get_block("latest")["timestamp"]
+
+
+def require_local_devnet(w3: Web3, rpc_url: str) -> None:
+    """Refuse, with the reason, a node that is not a local devnet (anvil serving chain 31337)."""
+    from .errors import ConfigError
+
+    chain_id = w3.eth.chain_id
+    version = str(w3.client_version)
+    if chain_id != DEV_CHAIN_ID or not version.lower().startswith("anvil/"):
+        raise ConfigError(
+            f"{rpc_url} is not a local devnet (chain {chain_id}, node {version.split('/')[0]}): `devnet fund` only funds "
+            f"keys on a devnet that `swarm-stake devnet up` started (anvil, chain {DEV_CHAIN_ID}); on any other "
+            "network, get ether and tokens from their holders"
+        )

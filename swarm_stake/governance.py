@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from eth_utils import keccak
 from pydantic import BaseModel, ValidationError
 from web3 import Web3
-from web3.exceptions import ContractCustomError, ContractLogicError
+from web3.exceptions import ContractCustomError, ContractLogicError, MismatchedABI, Web3ValidationError
 
 from .appeals import utc
 from .errors import ConfigError
@@ -92,7 +92,12 @@ class Timelock:
 
     def bind(self, call: GovernanceCall) -> ContractFunction:
         contract = self.client.contract(call.contract, self.registry.address(call.contract))
-        return contract.get_function_by_name(call.function)(*call.args)
+        try:
+            return contract.get_function_by_name(call.function)(*call.args)
+        except (MismatchedABI, Web3ValidationError) as exc:  # a value out of its Solidity type's range
+            found = [line.strip() for line in str(exc).splitlines() if line.strip().startswith("Argument")]
+            raise ConfigError(f"not scheduled: a value does not fit {call.contract}.{call.function} "
+                              f"({found[0] if found else exc}); give a smaller value") from exc
 
     def encode(self, call: GovernanceCall) -> tuple[str, bytes]:
         """The target address and the calldata of ``call``."""
@@ -112,7 +117,7 @@ class Timelock:
             fn, params = self.client.contract(name, target).decode_function_input(data)
         except ValueError:
             return f"a call of {name} with undecodable data 0x{data.hex()}"
-        shown = ", ".join(f"{key}={_show(value)}" for key, value in params.items())
+        shown = ", ".join(f"{key.rstrip('_')}={_show(value)}" for key, value in params.items())
         return f"{name}.{fn.fn_name}({shown})"
 
     def simulate(self, call: GovernanceCall) -> None:
@@ -145,8 +150,8 @@ class Timelock:
         logs = self._scheduled_logs(operation_id)
         if not logs:
             state = self.state(operation_id)
-            hint = "" if state == OperationState.UNSET else f" (the timelock says {state.name.lower()}: not scheduled by this deployment's events?)"
-            raise ConfigError(f"no operation {operation_id} was scheduled on the timelock {self.address}{hint}; "
+            known = "" if state == OperationState.UNSET else f" since block {self.registry.start_block}"
+            raise ConfigError(f"no operation {operation_id} was scheduled on the timelock {self.address}{known}; "
                               "check the id (`swarm-stake governance status` lists every operation)")  # fmt: skip
         if len(logs) > 1:
             raise ConfigError(f"operation {operation_id} is a batch of {len(logs)} calls; swarm-stake handles single "
@@ -245,6 +250,8 @@ def _show(value: Any) -> str:
         return _ROLE_NAMES.get(bytes(value), "0x" + bytes(value).hex())
     if isinstance(value, list | tuple):
         return "[" + ", ".join(map(_show, value)) + "]"
+    if isinstance(value, dict):  # a struct
+        return "(" + ", ".join(f"{key}={_show(item)}" for key, item in value.items()) + ")"
     return str(value)
 
 

@@ -126,6 +126,22 @@ class Incidents:
             raise ConfigError(f"no executed incident {incident_id} in this deployment{hint}; check the id")
         return self._view(logs[-1])
 
+    def executed(self, incident_id: str) -> list[IncidentView]:
+        """Every executed verdict of ``incident_id``, oldest first: the first execution, then each
+        upgrade (one `VerdictExecuted` event each)."""
+        views = [self._view(log) for log in self._executed_logs(incident_id=incident_id)]
+        if not views:
+            self.get(incident_id)  # raises with the reason
+        return views
+
+    def signers(self, digest: str) -> list[str]:
+        """The committee members that approved the verdict ``digest``, in the order of their approvals."""
+        logs = self.verdicts.events.VerdictApproved().get_logs(
+            from_block=self.registry.start_block, argument_filters={"digest": digest}
+        )
+        ordered = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+        return list(dict.fromkeys(log["args"]["signer"] for log in ordered))
+
     def verdict(self, incident_id: str) -> Verdict:
         """The executed verdict of ``incident_id``, rebuilt from its event."""
         return self.get(incident_id).verdict

@@ -174,3 +174,42 @@ class EscrowState(IntEnum):
     RELEASED = 5
     FORFEITED = 6
     REFUNDED = 7
+
+
+#: Longest metadata URI a provider may register, in bytes: the StakeManager's `MAX_METADATA_URI_BYTES`,
+#: which it enforces (the CLI refuses longer ones before sending anything).
+MAX_METADATA_URI_BYTES = 256
+#: Longest evidence server URL a committee member may announce, in bytes: the OracleCommittee's
+#: `MAX_EVIDENCE_URL_BYTES`, which it enforces together with visible ASCII only.
+MAX_EVIDENCE_URL_BYTES = 256
+
+
+def evidence_url_problem(url: str) -> str | None:
+    """Why the OracleCommittee would refuse ``url`` as an evidence server URL, or None: it must be
+    1 to :data:`MAX_EVIDENCE_URL_BYTES` bytes of visible ASCII, and an http(s) URL to be of use."""
+    size = len(url.encode("utf-8", "surrogatepass"))
+    if not 0 < size <= MAX_EVIDENCE_URL_BYTES:
+        return f"the evidence server URL is {size} bytes long; 1 to {MAX_EVIDENCE_URL_BYTES} bytes are allowed"
+    bad = next((char for char in url if not "!" <= char <= "~"), None)
+    if bad is not None:
+        return (f"the evidence server URL holds {ascii(bad)} at position {url.index(bad)}; only visible ASCII "
+                "characters are allowed")  # fmt: skip
+    if not url.lower().startswith(("http://", "https://")):
+        return "the evidence server URL must start with http:// or https://"
+    return None
+
+
+def metadata_uri_problem(uri: str) -> str | None:
+    """Why ``uri`` cannot be a provider's metadata URI, or None: it must be non-empty, at most
+    :data:`MAX_METADATA_URI_BYTES` bytes, and visible ASCII only (no spaces or control characters;
+    percent-encode anything else)."""
+    if not uri:
+        return "the metadata URI is empty; give the node's health endpoint, e.g. http://node:9000/health"
+    size = len(uri.encode("utf-8", "surrogatepass"))
+    if size > MAX_METADATA_URI_BYTES:
+        return f"the metadata URI is {size} bytes long; at most {MAX_METADATA_URI_BYTES} bytes are allowed"
+    bad = next((char for char in uri if not "!" <= char <= "~"), None)
+    if bad is not None:
+        return (f"the metadata URI holds {ascii(bad)} at position {uri.index(bad)}; only visible ASCII characters "
+                "are allowed (no spaces or control characters; percent-encode anything else)")  # fmt: skip
+    return None

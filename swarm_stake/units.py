@@ -63,3 +63,12 @@ def parse_amount(value: int | str, decimals: int = 18) -> int:
 def format_amount(base_units: int, decimals: int = 18, places: int = 4) -> str:
     """Base units as a token figure with ``places`` decimals, e.g. 1234.5000."""
     return f"{Decimal(base_units).scaleb(-decimals):,.{places}f}"
+
+
+def format_duration(seconds: int) -> str:
+    """Seconds as the largest whole unit that divides them: "30 s", "3 min", "2 h", "7 days"."""
+    for size, unit in ((86400, " days"), (3600, " h"), (60, " min")):
+        if seconds and seconds % size == 0:
+            count = seconds // size
+            return f"{count}{' day' if unit == ' days' and count == 1 else unit}"
+    return f"{seconds} s"

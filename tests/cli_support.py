@@ -70,8 +70,10 @@ def run_cli(*args: Any, env: dict[str, str], cwd: Path, stdin: Any = subprocess.
 
 
 def assert_ok(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
+    """A success: exit 0, no traceback, and no library warning on stderr (which holds only progress lines)."""
     assert result.returncode == 0, f"exit {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
     assert "Traceback" not in result.stdout + result.stderr
+    assert "Warning" not in result.stderr, result.stderr
     return result
 
 

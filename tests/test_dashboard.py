@@ -15,6 +15,8 @@ import socket
 import struct
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -451,6 +453,56 @@ class ToggleProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+# -- the evidence behind each incident ---------------------------------------------------------
+
+
+@contextmanager
+def evidence_servers_back(swarm: LocalSwarm) -> Iterator[list[str]]:
+    """The stopped daemons' evidence servers, serving again at their announced URLs over their own stores."""
+    from swarm_stake.oracle.server import DaemonServer, EvidenceStore, Metrics
+
+    servers = []
+    try:
+        for handle in swarm.daemons:
+            port = int(handle.url.rsplit(":", 1)[1])
+            store = EvidenceStore(handle.config.evidence_dir)
+            servers.append(DaemonServer("127.0.0.1", port, store, Metrics(), lambda: (True, {})).start())
+        yield [server.url for server in servers]
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def test_each_incident_links_to_its_evidence_which_the_dashboard_serves_as_the_cli_does(scene, tmp_path):
+    chromium_or_fail()
+    dom = DomTree(capture(scene.url + "/", wait_ms=5000)).root
+    incident = dom.one(lambda e: e.tag == "tr" and e.attrs.get("data-incident") == scene.incident)
+    link = incident.one(lambda e: e.tag == "a" and has_class(e.parent, "evidence"))
+    assert link.attrs["href"] == f"api/evidence/{scene.incident}" and link.text == "evidence"
+    where = f"{scene.url}/{link.attrs['href']}"
+
+    # The daemons are stopped: nobody serves the evidence, and the endpoint says so.
+    down = requests.get(where, timeout=30)
+    assert down.status_code == 502 and "unreachable" in down.json()["error"]
+
+    with evidence_servers_back(scene.swarm) as urls:
+        served = requests.get(where, timeout=30)
+        cli = run_cli("--rpc-url", scene.swarm.devnet.rpc_url, "--registry", scene.swarm.registry_path,
+                      "incidents", "evidence", scene.incident, "--json", env=clean_env(), cwd=tmp_path)  # fmt: skip
+    assert served.status_code == 200 and served.headers["Content-Type"] == "application/json"
+    assert cli.returncode == 0, cli.stderr
+    assert served.json() == json.loads(cli.stdout)
+    [verdict] = served.json()["verdicts"]
+    [executed] = scene.logs("VerdictManager", "VerdictExecuted")
+    assert verdict["evidence_hash"] == "0x" + bytes(executed["args"]["verdict"]["evidenceHash"]).hex()
+    assert verdict["source"] in urls and verdict["bundle"]["rule"] == "software_hash"
+    assert verdict["rerun"]["fires"] and verdict["rerun"]["reproduces"]
+
+    unknown = requests.get(f"{scene.url}/api/evidence/0x{'00' * 32}", timeout=30)
+    assert unknown.status_code == 404 and "no executed incident" in unknown.json()["error"]
+    assert requests.get(f"{scene.url}/api/evidence/0x1234", timeout=10).status_code == 404
 
 
 # -- clean errors ------------------------------------------------------------------------------

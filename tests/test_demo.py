@@ -110,3 +110,33 @@ def test_demo_runs_every_step_and_its_status_page_shows_the_incident_live():
     assert "insurance pool: 400.00 SWARM" in result.stdout
     assert "no daemon mistook it for an outage" in result.stdout
     assert "Oracle daemons" in result.stdout
+    assert_phase_headings_in_order(stdout)
+    assert_no_unix_timestamps(stdout)
+
+
+#: The six phases of the recovery framework, in the order the demo goes through them.
+PHASES = ("Detection", "Response", "Service restoration", "Stake recovery", "Evaluation", "Restoration")
+
+
+def assert_phase_headings_in_order(stdout):
+    """Each phase is a heading line of its own ("Phase: what happens"), in order, and the steps under it are
+    that phase's (a step of each, as the demo prints it)."""
+    lines = stdout.splitlines()
+    headings = [(i, line.split(":")[0]) for i, line in enumerate(lines) if re.match(r"^[A-Z][a-z ]+: ", line)]
+    names = [name for _, name in headings]
+    assert names == ["Staking", *PHASES], names  # the set-up before the incident has a heading of its own
+    step_of = {
+        "Staking": "provider-a registers", "Detection": "detects and proposes", "Response": "confirms and co-signs",
+        "Service restoration": "provider A fixes its node", "Stake recovery": "operator-a files recovery claim",
+        "Evaluation": "evaluation report recorded", "Restoration": "escrow released after challenge",
+    }  # fmt: skip
+    for (start, name), (end, _) in zip(headings, [*headings[1:], (len(lines), "")]):
+        steps = [line for line in lines[start + 1:end] if line.startswith("✓")]
+        assert any(step_of[name] in step for step in steps), f"{name}: {lines[start:end]}"
+
+
+def assert_no_unix_timestamps(stdout):
+    """Times are dates (UTC) or durations: no 10-digit number (a unix time of 2001 to 2286) anywhere."""
+    assert not re.findall(r"\b\d{10,}\b", stdout), re.findall(r".*\b\d{10,}\b.*", stdout)
+    assert re.search(r"unbonding until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", stdout), stdout
+    assert re.search(r"after \d+ (s|min|h|days?) of unbonding", stdout), stdout

@@ -39,3 +39,17 @@ def test_bad_settings_are_refused_with_a_clear_message(tmp_path, monkeypatch, te
         monkeypatch.setenv(key, value)
     with pytest.raises(ConfigError, match=message):
         load_daemon_config(config)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("ftp://oracle.example", "http:// or https://"), ("http://oracle .example", "visible ASCII"),
+     ("http://" + "a" * 250, "1 to 256 bytes")],  # fmt: skip
+)
+def test_a_public_url_the_committee_would_refuse_is_refused_at_start(url, message):
+    with pytest.raises(ConfigError, match=message):
+        load_daemon_config(None, public_url=url)
+
+
+def test_a_public_url_is_kept_as_given():
+    assert load_daemon_config(None, public_url="https://oracle-1.example/ev").public_url == "https://oracle-1.example/ev"

@@ -10,6 +10,7 @@ import json
 import pytest
 import requests
 from swarm_stake.evidence import evidence_hash
+from swarm_stake.evidence_review import review
 from swarm_stake.incidents import Incidents
 from swarm_stake.models import Level, ProviderStatus, ViolationClass
 from swarm_stake.oracle.localnet import LocalSwarm, wait_for
@@ -71,6 +72,16 @@ def test_security_breach_is_detected_slashed_and_jailed_with_evidence_served_by_
         assert evidence_hash(bundle) == wanted
         assert bundle["rule"] == "software_hash" and bundle["provider"] == swarm.address("provider-a")
 
+    # Each daemon announced its evidence server on chain; the provider's `incidents evidence` finds the
+    # evidence there, verifies it and sees the rule fire again on its samples.
+    for handle in daemons:
+        assert swarm.announced(handle.daemon.address) == [handle.url]
+    report = review(swarm.reader(), swarm.registry, "0x" + bytes(executed[0]["args"]["incidentId"]).hex())
+    [reviewed] = report["verdicts"]
+    assert reviewed["source"] == by_address[reviewed["signers"][0]].url
+    assert reviewed["bundle"]["rule"] == "software_hash" and reviewed["evidence_hash"] == wanted
+    assert reviewed["rerun"]["fires"] and reviewed["rerun"]["reproduces"] and reviewed["rerun"]["parameters_match"]
+
     # Metrics and health.
     metrics = requests.get(f"{daemons[0].url}/metrics", timeout=2).text
     for name in ("swarm_oracle_samples_total", "swarm_oracle_detections_total", "swarm_oracle_submissions_total",
@@ -86,6 +97,50 @@ def test_security_breach_is_detected_slashed_and_jailed_with_evidence_served_by_
     assert {b["incident_id"] for b in responses} == {incident}
     assert len(responses) == len({b["oracle"] for b in responses})  # one per daemon, never repeated
     assert any(b["event"] == "detection" and b["rule"] == "software_hash" for b in receiver.bodies)
+
+
+def test_the_evidence_server_is_announced_when_its_url_is_new_and_never_twice(swarm, caplog):
+    first, second = "http://oracle-1.example:9464", "https://oracle-1.example/evidence-server"
+    handle = swarm.start_daemon_thread(0, public_url=first)
+    address = handle.daemon.address
+    w3 = swarm.reader().w3
+    wait_for(lambda: swarm.announced(address) == [first], 20, what="the first announcement")
+    swarm.stop_daemon(handle)
+
+    # A new run with the same URL reads the chain and sends nothing (a healthy swarm: nothing else to send).
+    nonce = w3.eth.get_transaction_count(address)
+    handle = swarm.start_daemon_thread(0)
+    wait_for(lambda: handle.daemon.cycles >= 6 and handle.daemon.chain_ok, 30, what="cycles of the second run")
+    assert swarm.announced(address) == [first]
+    assert w3.eth.get_transaction_count(address, "pending") == nonce
+    swarm.stop_daemon(handle)
+
+    # A new URL is announced once.
+    handle.config.public_url = second
+    handle = swarm.start_daemon_thread(0)
+    wait_for(lambda: swarm.announced(address) == [first, second], 20, what="the second announcement")
+    target = handle.daemon.cycles + 6
+    wait_for(lambda: handle.daemon.cycles >= target, 30, what="more cycles")
+    assert swarm.announced(address) == [first, second]
+    swarm.stop_daemon(handle)
+
+    # An account without a bond is refused by the committee: logged, and the daemon carries on.
+    from swarm_stake.oracle.daemon import OracleDaemon
+
+    stranger = swarm.devnet.client(15)
+    daemon = OracleDaemon(swarm.daemon_config(7), stranger.w3, swarm.registry, stranger.require_account())
+    daemon.start_server()
+    try:
+        with caplog.at_level("WARNING", logger="swarm_stake.oracle"):
+            for _ in range(3):
+                daemon.cycle()
+    finally:
+        daemon.close()
+    refused = [r for r in caplog.records if "refused the evidence server's announcement" in r.getMessage()]
+    assert len(refused) == 1 and "NoBond" in str(refused[0].__dict__.get("fields"))
+    assert daemon.chain_ok and daemon.cycles == 3
+    assert w3.eth.get_transaction_count(stranger.require_account().address, "pending") == 0
+    assert swarm.announced(stranger.require_account().address) == []
 
 
 def test_a_proposal_is_co_signed_only_when_the_oracles_own_measurements_confirm_it(swarm):
@@ -161,12 +216,73 @@ def test_many_providers_failing_at_once_make_the_daemon_hold_its_proposals(swarm
 def test_store_refuses_a_second_message_under_one_conflict_key(tmp_path):
     store = Store(tmp_path / "oracle.db")
     a, b = "0x" + "aa" * 32, "0x" + "bb" * 32
-    assert store.reserve_signature(a, "verdict:0x01", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is True
-    assert store.reserve_signature(a, "verdict:0x01", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is False
+    assert store.reserve_signature(a, "verdict:0x01:1", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is True
+    assert store.reserve_signature(a, "verdict:0x01:1", "verdict", "proposed", "0x01", "0xP", 1, {"x": 1}, 10) is False
     with pytest.raises(ConflictingSignature):
-        store.reserve_signature(b, "verdict:0x01", "verdict", "cosigned", "0x01", "0xP", 1, {"x": 2}, 10)
+        store.reserve_signature(b, "verdict:0x01:1", "verdict", "cosigned", "0x01", "0xP", 1, {"x": 2}, 10)
     store.close()
     # The reservation survives a restart (it is committed before anything is signed).
     again = Store(tmp_path / "oracle.db")
     assert again.signature(a)["status"] == "signing"
     assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def verdict_message(severity, observed_at=1000):
+    return {"incident_id": "0x01", "provider": "0xP", "violation_class": 1, "severity": severity,
+            "evidence_hash": "0x" + "ee" * 32, "observed_at": observed_at, "deadline": observed_at + 60,
+            "committee_epoch": 1}  # fmt: skip
+
+
+def test_conflict_key_is_incident_and_severity_so_a_low_co_signature_never_blocks_a_higher_verdict(tmp_path):
+    store = Store(tmp_path / "oracle.db")
+    low, high, other_low = "0x" + "01" * 32, "0x" + "02" * 32, "0x" + "03" * 32
+    assert store.reserve_signature(low, "verdict:0x01:0", "verdict", "cosigned", "0x01", "0xP", 0, verdict_message(0))
+    # The same incident at a higher severity is another key: signing it is allowed.
+    assert store.reserve_signature(high, "verdict:0x01:1", "verdict", "proposed", "0x01", "0xP", 0, verdict_message(1))
+    # A second, different message at a severity already signed is refused ...
+    with pytest.raises(ConflictingSignature):
+        store.reserve_signature(other_low, "verdict:0x01:0", "verdict", "cosigned", "0x01", "0xP", 0, verdict_message(0))
+    # ... unless the first was given up for an earlier proposal of the same failure: it releases its key.
+    store.yield_signature(low)
+    assert store.signature(low)["status"] == "yielded"
+    assert store.reserve_signature(other_low, "verdict:0x01:0", "verdict", "cosigned", "0x01", "0xP", 0,
+                                   verdict_message(0))  # fmt: skip
+    assert [r["digest"] for r in store.live_verdicts("0xP", 0, 0)] == [high, other_low]
+    assert store.holder("verdict:0x01:0") == other_low
+
+
+def test_a_store_written_by_an_older_release_is_brought_up_to_date(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "oracle.db"
+    old = sqlite3.connect(path)  # the tables as an older release wrote them
+    old.executescript("""
+        CREATE TABLE proposals (digest TEXT PRIMARY KEY, incident_id TEXT NOT NULL, provider TEXT NOT NULL,
+            violation_class INTEGER NOT NULL, proposer TEXT NOT NULL, message TEXT NOT NULL, block INTEGER NOT NULL,
+            tx_hash TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'open', note TEXT NOT NULL DEFAULT '');
+        CREATE TABLE incidents (incident_id TEXT PRIMARY KEY, provider TEXT NOT NULL, violation_class INTEGER NOT NULL,
+            phase TEXT NOT NULL, block INTEGER NOT NULL);
+        CREATE TABLE signatures (digest TEXT PRIMARY KEY, conflict_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+            role TEXT NOT NULL, incident_id TEXT NOT NULL, provider TEXT NOT NULL, violation_class INTEGER,
+            message TEXT NOT NULL, signature TEXT, deadline INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'signing', created REAL NOT NULL);
+    """)  # fmt: skip
+    message = json.dumps(verdict_message(1, observed_at=1234))
+    old.execute("INSERT INTO proposals VALUES ('0xp', '0x01', '0xP', 0, '0xO', ?, 7, '0xt', 'open', '')", (message,))
+    old.execute("INSERT INTO incidents VALUES ('0x01', '0xP', 0, 'open', 9)")
+    old.execute("INSERT INTO signatures VALUES ('0xd', 'verdict:0x01', 'verdict', 'proposed', '0x01', '0xP', 0, ?,"
+                " NULL, 1294, 'submitted', 0)", (message,))  # fmt: skip
+    old.execute("INSERT INTO signatures VALUES ('0xa', 'attest:0x01:5:0', 'attestation', 'passed', '0x01', '0xP',"
+                " NULL, '{}', NULL, 0, 'signed', 0)")  # fmt: skip
+    old.commit()
+    old.close()
+
+    store = Store(path)
+    assert store.holder("verdict:0x01:1") == "0xd"  # the verdict key now carries the severity
+    assert store.holder("attest:0x01:5:0") == "0xa"  # attestation keys are unchanged
+    proposal = store.proposal("0xp")
+    assert (proposal["severity"], proposal["observed_at"], proposal["log_index"]) == (1, 1234, 0)
+    assert store.open_incident("0xP", 0)["severity"] == 0
+    store.close()
+    again = Store(path)  # opening again changes nothing
+    assert again.holder("verdict:0x01:1") == "0xd" and again.proposal("0xp")["severity"] == 1

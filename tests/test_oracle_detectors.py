@@ -87,7 +87,8 @@ def test_detection_evidence_is_canonical_json_with_the_agreed_keys():
     detection = Detection(PROVIDER, "uptime", ViolationClass.POOR_PERFORMANCE, Level.PENALTY, T0 + 1.5, 0.8,
                           {"sla": 0.9, "window_seconds": 30.0}, [health(1).to_json()])
     bundle = detection.evidence(OTHER)
-    assert set(bundle) == {"provider", "rule", "params", "value", "violation_class", "severity", "at", "oracle", "samples"}
+    assert set(bundle) == {"provider", "rule", "params", "value", "violation_class", "severity", "at", "oracle", "samples",
+                           "detector_params"}  # fmt: skip
     assert bundle["violation_class"] == 0 and bundle["severity"] == 1 and bundle["oracle"] == OTHER
     assert type(bundle["violation_class"]) is int
     canonical_json(bundle)

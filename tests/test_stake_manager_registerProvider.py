@@ -14,6 +14,8 @@ from helpers import (
     transfers,
 )
 
+from swarm_stake.models import MAX_METADATA_URI_BYTES
+
 pytestmark = pytest.mark.integration
 
 URI = "http://10.0.0.7:9000/health"
@@ -146,3 +148,30 @@ def test_register_provider_reverts_transfer_amount_mismatch_on_fee_token(project
         manager.registerProvider(operator, MIN_SELF_STAKE, URI, sender=applicant)
     assert manager.getProvider(applicant).registered is False
     assert manager.totalStake() == 0
+
+
+def test_register_provider_accepts_a_metadata_uri_of_exactly_the_maximum_length(stake_manager, applicant, operator):
+    uri = "http://n/" + "a" * (MAX_METADATA_URI_BYTES - len("http://n/"))
+    assert len(uri) == MAX_METADATA_URI_BYTES == stake_manager.MAX_METADATA_URI_BYTES()
+
+    tx = stake_manager.registerProvider(operator, MIN_SELF_STAKE, uri, sender=applicant)
+
+    assert emitted(tx, stake_manager)[0][1]["metadataURI"] == uri
+
+
+@pytest.mark.parametrize("length", [0, MAX_METADATA_URI_BYTES + 1, 4_096])
+def test_register_provider_reverts_metadata_uri_length_out_of_range(stake_manager, token, applicant, operator, length):
+    balance = token.balanceOf(applicant)
+
+    with reverts(stake_manager.MetadataURILengthOutOfRange, length=length, maxLength=MAX_METADATA_URI_BYTES):
+        stake_manager.registerProvider(operator, MIN_SELF_STAKE, "u" * length, sender=applicant)
+    assert stake_manager.getProvider(applicant).registered is False
+    assert token.balanceOf(applicant) == balance
+
+
+def test_register_provider_counts_the_metadata_uri_in_bytes_not_characters(stake_manager, applicant, operator):
+    uri = "é" * (MAX_METADATA_URI_BYTES // 2 + 1)  # 2 bytes each in UTF-8
+
+    with reverts(stake_manager.MetadataURILengthOutOfRange, length=MAX_METADATA_URI_BYTES + 2,
+                 maxLength=MAX_METADATA_URI_BYTES):  # fmt: skip
+        stake_manager.registerProvider(operator, MIN_SELF_STAKE, uri, sender=applicant)

@@ -1,7 +1,10 @@
-"""StakeManager.setMetadataURI: the owner or the operator key publishes a new URI (event only)."""
+"""StakeManager.setMetadataURI: the owner or the operator key publishes a new URI (event only), non-empty and
+at most MAX_METADATA_URI_BYTES bytes."""
 
 import pytest
 from helpers import emitted, reverts
+
+from swarm_stake.models import MAX_METADATA_URI_BYTES
 
 pytestmark = pytest.mark.integration
 
@@ -26,3 +29,22 @@ def test_set_metadata_uri_reverts_not_provider_key(stake_manager, registered, st
 def test_set_metadata_uri_reverts_provider_not_registered(stake_manager, stranger):
     with reverts(stake_manager.ProviderNotRegistered, provider=stranger):
         stake_manager.setMetadataURI(stranger, "http://x/health", sender=stranger)
+
+
+def test_set_metadata_uri_accepts_exactly_the_maximum_length(stake_manager, registered):
+    uri = "http://n/" + "a" * (MAX_METADATA_URI_BYTES - len("http://n/"))
+
+    tx = stake_manager.setMetadataURI(registered, uri, sender=registered)
+
+    assert emitted(tx, stake_manager) == [("MetadataURIChanged", {"provider": registered.address, "metadataURI": uri})]
+
+
+@pytest.mark.parametrize("length", [0, MAX_METADATA_URI_BYTES + 1])
+def test_set_metadata_uri_reverts_metadata_uri_length_out_of_range(stake_manager, registered, operator, length):
+    with reverts(stake_manager.MetadataURILengthOutOfRange, length=length, maxLength=MAX_METADATA_URI_BYTES):
+        stake_manager.setMetadataURI(registered, "u" * length, sender=operator)
+
+
+def test_set_metadata_uri_checks_the_key_before_the_uri(stake_manager, registered, stranger):
+    with reverts(stake_manager.NotProviderKey, provider=registered, caller=stranger):
+        stake_manager.setMetadataURI(registered, "", sender=stranger)

@@ -10,6 +10,8 @@ pragma solidity ^0.8.28;
 ///   It cannot move bonds.
 /// - `PENALIZER_ROLE` (the verdict contract) takes part of a member's bond into a wronged provider's
 ///   pool when a verdict the member signed is overturned. It cannot pay bonds out to anyone else.
+/// - Anyone holding a bond (a member, past or future) may announce where its evidence server
+///   answers; the contract only records the announcement in an event.
 /// Approvals count only in the epoch they were made for: every membership or threshold change
 /// starts a new epoch.
 interface IOracleCommittee {
@@ -35,6 +37,12 @@ interface IOracleCommittee {
     error NothingToWithdraw();
     /// @notice The token moved `received` to the contract when `expected` was asked for.
     error TransferAmountMismatch(uint256 expected, uint256 received);
+    /// @notice `caller` holds no bond, so it cannot announce an evidence server.
+    error NoBond(address caller);
+    /// @notice An evidence server URL of `length` bytes is empty or longer than `maxLength`.
+    error EvidenceURLLengthOutOfRange(uint256 length, uint256 maxLength);
+    /// @notice The byte at `position` of an evidence server URL is not visible ASCII (0x21 to 0x7e).
+    error EvidenceURLCharacterNotVisible(uint256 position);
 
     /* STRUCTS */
 
@@ -64,6 +72,9 @@ interface IOracleCommittee {
     event MinBondSet(uint256 amount);
     /// @notice Bond withdrawals are now locked for as long as `source` says.
     event LockSourceSet(address indexed source);
+    /// @notice `member` serves the evidence it signed at `url` (GET `url`/evidence/<evidence hash>);
+    /// its latest announcement replaces the earlier ones.
+    event EvidenceServerAnnounced(address indexed member, string url);
 
     /* COMMITTEE */
 
@@ -115,6 +126,17 @@ interface IOracleCommittee {
 
     /// @notice Seconds a requested bond withdrawal stays locked.
     function bondLockPeriod() external view returns (uint256);
+
+    /* EVIDENCE */
+
+    /// @notice Announces the base URL of the caller's evidence server, where it serves every evidence
+    /// bundle it signed (`url`/evidence/<evidence hash>), so that a slashed provider can fetch the
+    /// evidence of its verdict from each signer. The caller must hold a bond (any non-zero amount,
+    /// a pending withdrawal included): every signer of a verdict does, and a stranger cannot fill
+    /// the event log for free. Readers only look at the announcements of a verdict's signers.
+    /// The URL is 1 to `MAX_EVIDENCE_URL_BYTES` bytes of visible ASCII (no spaces or control
+    /// characters). Nothing is stored: the latest `EvidenceServerAnnounced` event of a member is its URL.
+    function announceEvidenceServer(string calldata url) external;
 
     /* GOVERNANCE */
 

@@ -62,6 +62,8 @@ interface IStakeManager {
     /// @notice An unbonding period of `unbonding` seconds does not outlast the `window` in which
     /// stake can still be slashed.
     error UnbondingTooShort(uint256 unbonding, uint256 window);
+    /// @notice A metadata URI of `length` bytes is empty or longer than `maxLength`.
+    error MetadataURILengthOutOfRange(uint256 length, uint256 maxLength);
 
     /* STRUCTS */
 
@@ -159,7 +161,8 @@ interface IStakeManager {
     /// into its new pool. The caller must have approved the tokens.
     /// @param operator The operator key (node, appeals, claims).
     /// @param selfStake Tokens to stake; at least the minimum self-stake.
-    /// @param metadataURI The node's health endpoint; kept in the event only.
+    /// @param metadataURI The node's health endpoint; kept in the event only. 1 to
+    /// `MAX_METADATA_URI_BYTES` bytes (the CLI also refuses anything but visible ASCII).
     /// @return shares Shares minted to the provider.
     function registerProvider(address operator, uint256 selfStake, string calldata metadataURI)
         external
@@ -168,7 +171,8 @@ interface IStakeManager {
     /// @notice Changes the operator key. Only the provider's owner key.
     function setOperator(address operator) external;
 
-    /// @notice Publishes a new metadata URI. The provider's owner or operator key.
+    /// @notice Publishes a new metadata URI (1 to `MAX_METADATA_URI_BYTES` bytes). The provider's owner or
+    /// operator key.
     function setMetadataURI(address provider, string calldata metadataURI) external;
 
     /* STAKE */

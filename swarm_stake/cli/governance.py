@@ -310,14 +310,15 @@ def schedule_spend_insurance(rt: Runtime, to: str, amount: Decimal) -> Any:
 # -- following and executing -----------------------------------------------------------------
 
 
-def _state_text(op: Any, now: int) -> str:
+def _state_text(op: Any, now: int, hint: bool = True) -> str:
     from ..appeals import utc
     from ..governance import OperationState
 
     if op.state == OperationState.WAITING:
         return f"waiting: ready at {utc(op.ready_at)} (in {op.ready_at - now} s)"
     if op.state == OperationState.READY:
-        return f"ready since {utc(op.ready_at)}: run `swarm-stake governance execute {op.operation_id}`"
+        run = f": run `swarm-stake governance execute {op.operation_id}`" if hint else ""
+        return f"ready since {utc(op.ready_at)}{run}"
     if op.state == OperationState.DONE:
         return "done (executed)"
     return "unset (cancelled)"
@@ -347,7 +348,6 @@ def governance_status(rt: Runtime, operation_id: str | None) -> None:
     ops = timelock.operations()
 
     def every() -> None:
-        from rich.console import Console
         from rich.table import Table
 
         if not ops:
@@ -355,10 +355,10 @@ def governance_status(rt: Runtime, operation_id: str | None) -> None:
             return
         table = Table(title=f"timelock {timelock.address} (delay {timelock.min_delay()} s)")
         for column in ("operation", "state", "call"):
-            table.add_column(column, overflow="fold")
+            table.add_column(column)
         for op in ops:
-            table.add_row(op.operation_id, _state_text(op, now), op.call)
-        Console().print(table)
+            table.add_row(op.operation_id, _state_text(op, now, hint=False), op.call)
+        rt.print_table(table)
 
     rt.output([op.as_json() for op in ops], every)
 

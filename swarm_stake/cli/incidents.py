@@ -1,4 +1,4 @@
-"""`swarm-stake incidents`: list, show (phase timeline), appeal."""
+"""`swarm-stake incidents`: list, show (phase timeline), evidence (why was I slashed?), appeal."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def _name(value) -> str:  # noqa: ANN001
 
 @click.group()
 def incidents() -> None:
-    """Follow incidents: phase, amounts, evidence hash, timeline; appeal a verdict."""
+    """Follow incidents: phase, amounts, timeline, the evidence behind each verdict; appeal a verdict."""
 
 
 @incidents.command("list")
@@ -33,7 +33,6 @@ def incidents_list(rt: Runtime, provider_address: str | None) -> None:
     views = _incidents(rt).list(provider_address)
 
     def human() -> None:
-        from rich.console import Console
         from rich.table import Table
 
         if not views:
@@ -45,7 +44,7 @@ def incidents_list(rt: Runtime, provider_address: str | None) -> None:
         for v in views:
             table.add_row(v.incident_id, v.provider, _name(v.violation_class), _name(v.level),
                           format_amount(v.amount, places=2), _name(v.phase), _name(v.escrow_state))
-        Console().print(table)
+        rt.print_table(table)
 
     rt.output([v.model_dump(mode="json") for v in views], human)
 
@@ -61,12 +60,11 @@ def incidents_show(rt: Runtime, incident_id: str) -> None:
     timeline = reader.timeline(incident_id)
 
     def human() -> None:
-        from rich.console import Console
         from rich.table import Table
 
+        from ..errors import show_value
         from ..units import format_amount
 
-        console = Console()
         head = Table(title=f"incident {incident_id}", show_header=False)
         head.add_row("provider", view.provider)
         head.add_row("class / severity / level", f"{_name(view.violation_class)} / {_name(view.severity)} / {_name(view.level)}")
@@ -74,16 +72,53 @@ def incidents_show(rt: Runtime, incident_id: str) -> None:
         head.add_row("evidence hash", view.evidence_hash)
         head.add_row("phase", _name(view.phase))
         head.add_row("escrow", _name(view.escrow_state))
-        console.print(head)
+        rt.print_table(head)
         table = Table(title="timeline")
         for column in ("block", "contract", "event", "details"):
             table.add_column(column)
         for entry in timeline:
-            details = ", ".join(f"{k}={v}" for k, v in entry.detail.items() if k not in ("provider", "digest"))
+            details = ", ".join(f"{k}={show_value(k, v)}" for k, v in entry.detail.items()
+                                if k not in ("provider", "digest"))  # fmt: skip
             table.add_row(str(entry.block), entry.contract, entry.event, details)
-        console.print(table)
+        rt.print_table(table)
 
     rt.output({**view.model_dump(mode="json"), "timeline": [e.model_dump(mode="json") for e in timeline]}, human)
+
+
+def _evidence_url(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from ..models import evidence_url_problem
+
+    problem = None if value is None else evidence_url_problem(value)
+    if problem:
+        raise click.BadParameter(problem, param=param)
+    return value
+
+
+@incidents.command("evidence")
+@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@click.option("--from", "from_url", metavar="URL", callback=_evidence_url,
+              help="ask this evidence server (an oracle's base URL) instead of the signers' announced ones")
+@json_option
+@pass_runtime
+def incidents_evidence(rt: Runtime, incident_id: str, from_url: str | None) -> None:
+    """Why was I slashed? The evidence of each verdict of INCIDENT, verified and re-run.
+
+    Fetches each executed verdict's evidence bundle from the evidence servers its signers announced
+    on chain (or from --from URL), refuses a body that does not hash to the verdict's evidence hash,
+    shows the rule that fired and its samples, and runs the rule again on those samples with the
+    detector settings recorded in the bundle.
+    """
+    from ..evidence_review import review
+
+    with rt.progress("fetching the evidence from the signers' servers"):
+        report = review(rt.client(), rt.registry, incident_id, from_url)
+
+    def human() -> None:
+        from .evidence_view import show_review
+
+        show_review(rt, report)
+
+    rt.output(report, human)
 
 
 @incidents.command("appeal")

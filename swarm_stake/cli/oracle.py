@@ -139,6 +139,8 @@ def oracle_attest(rt: Runtime, incident_id: str, epoch: int, unhealthy: bool, da
 def oracle_cosign(rt: Runtime, path: Path) -> None:
     """Add the keystore's signature to the signed message in FILE (sign only what you checked)."""
     document = _load(path)
+    name = "VerdictManager" if document.type == "Verdict" else "RecoveryEscrow"
+    rt.check_signed_for(path, document.type, document.chain_id, document.verifying_contract, name)
     entry = _sign_into(rt, document)
     _write(path, document, overwrite=True)
     rt.done(f"{entry.signer} co-signed {path}; {len(document.signatures)} signatures")
@@ -149,17 +151,13 @@ def oracle_cosign(rt: Runtime, path: Path) -> None:
 @pass_runtime
 def oracle_submit(rt: Runtime, path: Path) -> None:
     """Submit the signatures in FILE on chain (any keystore pays the gas)."""
-    from ..errors import ConfigError
-
     document = _load(path)
     message = document.model()
     signatures = [bytes.fromhex(e.signature[2:]) for e in document.signatures]
     client = rt.client(signer=True)
     name = "VerdictManager" if document.type == "Verdict" else "RecoveryEscrow"
     contract = rt.contract(name, signer=True)
-    if (document.chain_id, document.verifying_contract) != (rt.registry.chain_id, contract.address):
-        raise ConfigError(f"{path} was signed for chain {document.chain_id} contract {document.verifying_contract}, "
-                          f"not this deployment's {name} {contract.address}")  # fmt: skip
+    rt.check_signed_for(path, document.type, document.chain_id, document.verifying_contract, name)
     fn = contract.functions.submit if document.type == "Verdict" else contract.functions.attest
     with rt.progress("submitting"):
         receipt = client.send(fn(message.as_tuple(), signatures))

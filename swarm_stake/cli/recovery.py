@@ -60,9 +60,8 @@ def recovery_claim(rt: Runtime, incident_id: str, proof_path: Path | None) -> No
     if path in (RecoveryPath.SECURITY_REVIEW, RecoveryPath.COMPLIANCE_VERIFICATION) and proof_file is None:
         raise ConfigError(f"the recovery path of this incident is {path.name.lower()}: pass --proof FILE signed by an auditor")
     if proof_file is not None:
-        if (proof_file.chain_id, proof_file.escrow) != (rt.registry.chain_id, desk.escrow.address):
-            raise ConfigError(f"{proof_path} was signed for chain {proof_file.chain_id} escrow {proof_file.escrow}, "
-                              f"not this deployment; ask the auditor to sign for escrow {desk.escrow.address}")
+        rt.check_signed_for(proof_path, "audit proof", proof_file.chain_id, proof_file.escrow, "RecoveryEscrow",
+                            f"ask the auditor to sign it for escrow {desk.escrow.address}")
         if proof_file.proof.incident_id != incident_id:
             raise ConfigError(f"{proof_path} is an audit proof for incident {proof_file.proof.incident_id}, not {incident_id}")
     with rt.progress("filing the claim"):
@@ -103,7 +102,6 @@ def recovery_status(rt: Runtime, incident_id: str) -> None:
     }  # fmt: skip
 
     def human() -> None:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title=f"recovery of {incident_id}", show_header=False)
@@ -115,7 +113,7 @@ def recovery_status(rt: Runtime, incident_id: str) -> None:
         table.add_row("evaluation", "recorded" if evaluated else "not yet")
         table.add_row("claim deadline", _when(data["claim_deadline"]))
         table.add_row("payable from", _when(data["payable_from"] or 0))
-        Console().print(table)
+        rt.print_table(table)
 
     rt.output(data, human)
 

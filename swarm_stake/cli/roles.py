@@ -9,22 +9,33 @@ sent then.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from .incidents import incidents
 from .recovery import recovery
-from .runtime import ADDRESS, BYTES32, Runtime, json_option, pass_runtime
+from .runtime import ADDRESS, BYTES32, METADATA_URI, Runtime, json_option, pass_runtime
 from .staking import provider
 
 
 def sent(rt: Runtime, message: str, receipt: Any, data: dict[str, Any]) -> None:
     """The result of a transaction: one line for people, or ``data`` with the transaction as JSON."""
     if rt.as_json:
-        tx = {"transaction": receipt["transactionHash"].hex(), "block": receipt["blockNumber"]}
+        tx = {"transaction": "0x" + bytes(receipt["transactionHash"]).hex(), "block": receipt["blockNumber"]}
         click.echo(json.dumps({**data, **tx}, indent=2, default=str))
     rt.done(message, receipt)
+
+
+def incident_command(group: click.Group, name: str, **attrs: Any) -> Callable[[Callable[..., Any]], click.Command]:
+    """A `GROUP NAME INCIDENT [--json]` command; the function takes the runtime and the incident id."""
+
+    def decorate(func: Callable[..., Any]) -> click.Command:
+        argument = click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+        return group.command(name, **attrs)(argument(json_option(pass_runtime(func))))
+
+    return decorate
 
 
 def _verdict(rt: Runtime, incident_id: str) -> Any:
@@ -69,28 +80,21 @@ def _resolve(rt: Runtime, incident_id: str, overturn: bool) -> None:
     sent(rt, message, receipt, data)
 
 
-@arbiter.command("uphold")
-@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
-@json_option
-@pass_runtime
-def arbiter_uphold(rt: Runtime, incident_id: str) -> None:
-    """Uphold the appealed verdict of INCIDENT (its appeal bond goes to the insurance pool)."""
-    _resolve(rt, incident_id, overturn=False)
+def _resolution(name: str, overturn: bool, help_text: str) -> click.Command:
+    @incident_command(arbiter, name, help=help_text)
+    def command(rt: Runtime, incident_id: str) -> None:
+        _resolve(rt, incident_id, overturn)
+
+    return command
 
 
-@arbiter.command("overturn")
-@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
-@json_option
-@pass_runtime
-def arbiter_overturn(rt: Runtime, incident_id: str) -> None:
-    """Overturn the appealed verdict of INCIDENT: escrow back to the pool, jail lifted, signers penalized."""
-    _resolve(rt, incident_id, overturn=True)
+arbiter_uphold = _resolution("uphold", False, "Uphold the appealed verdict of INCIDENT (its appeal bond goes to the "
+                             "insurance pool).")  # fmt: skip
+arbiter_overturn = _resolution("overturn", True, "Overturn the appealed verdict of INCIDENT: escrow back to the "
+                               "pool, jail lifted, signers penalized.")  # fmt: skip
 
 
-@arbiter.command("show")
-@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
-@json_option
-@pass_runtime
+@incident_command(arbiter, "show")
 def arbiter_show(rt: Runtime, incident_id: str) -> None:
     """The appeal of INCIDENT: appellant, bond, deadline, and whether it is pending."""
     from ..appeals import appeal_status, utc
@@ -115,10 +119,7 @@ def arbiter_show(rt: Runtime, incident_id: str) -> None:
 # -- anyone, once a window has passed ----------------------------------------------------------
 
 
-@incidents.command("finalize-appeal")
-@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
-@json_option
-@pass_runtime
+@incident_command(incidents, "finalize-appeal")
 def incidents_finalize_appeal(rt: Runtime, incident_id: str) -> None:
     """End an appeal of INCIDENT left unresolved past its deadline: upheld, bond returned (anyone)."""
     from ..appeals import finalize_appeal
@@ -131,10 +132,7 @@ def incidents_finalize_appeal(rt: Runtime, incident_id: str) -> None:
          {"incident_id": incident_id, "outcome": "upheld", "bond_returned": status.bond})  # fmt: skip
 
 
-@incidents.command("finalize-tombstone")
-@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
-@json_option
-@pass_runtime
+@incident_command(incidents, "finalize-tombstone")
 def incidents_finalize_tombstone(rt: Runtime, incident_id: str) -> None:
     """Tombstone the provider of INCIDENT once its appeal window passed unappealed (anyone)."""
     from ..appeals import finalize_tombstone
@@ -147,10 +145,7 @@ def incidents_finalize_tombstone(rt: Runtime, incident_id: str) -> None:
          receipt, {"incident_id": incident_id, "provider": verdict.provider, "forfeited": escrowed})
 
 
-@recovery.command("close")
-@click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
-@json_option
-@pass_runtime
+@incident_command(recovery, "close")
 def recovery_close(rt: Runtime, incident_id: str) -> None:
     """Close the escrow of INCIDENT past its claim window (unclaimed) or maximum lifetime (anyone)."""
     from web3.logs import DISCARD
@@ -182,7 +177,7 @@ def _registered(rt: Runtime, address: str) -> tuple[Any, str]:
 
 
 @provider.command("set-metadata-uri")
-@click.argument("uri")
+@click.argument("uri", type=METADATA_URI)
 @click.option("--provider", "provider_address", type=ADDRESS,
               help="the provider, when the keystore is its operator key (default: the keystore's address)")
 @json_option
@@ -191,24 +186,14 @@ def provider_set_metadata_uri(rt: Runtime, uri: str, provider_address: str | Non
     """Publish URI, the node's health endpoint, as the provider's metadata (owner or operator key)."""
     from ..errors import ConfigError
 
-    _check_uri(uri)
     me = rt.client(signer=True).require_account().address
     address = provider_address or me
     manager, operator = _registered(rt, address)
     if me not in (address, operator):
         raise ConfigError(f"metadata not changed: {me} is neither the provider {address} nor its operator "
                           f"{operator}; use one of their keystores")  # fmt: skip
-    with rt.progress("publishing"):
-        receipt = rt.client(signer=True).send(manager.functions.setMetadataURI(address, uri))
+    receipt = rt.send(manager.functions.setMetadataURI(address, uri), "publishing")
     sent(rt, f"metadata URI of {address} is now {uri}", receipt, {"provider": address, "metadata_uri": uri})
-
-
-def _check_uri(uri: str) -> None:
-    from ..errors import ConfigError
-
-    if not uri.strip() or not uri.isprintable():
-        raise ConfigError("metadata not changed: the URI must be non-empty printable text, e.g. "
-                          "http://node.example.org:9000/health")  # fmt: skip
 
 
 @provider.command("set-operator")
@@ -225,8 +210,7 @@ def provider_set_operator(rt: Runtime, operator: str) -> None:
         raise ConfigError("operator not changed: the zero address cannot be an operator key")
     if operator == current:
         raise ConfigError(f"operator not changed: {operator} is already the operator of {me}")
-    with rt.progress("changing the operator key"):
-        receipt = rt.client(signer=True).send(manager.functions.setOperator(operator))
+    receipt = rt.send(manager.functions.setOperator(operator), "changing the operator key")
     sent(rt, f"operator of {me} is now {operator} (was {current}); the old key can no longer appeal or claim",
          receipt, {"provider": me, "operator": operator, "previous_operator": current})
 
@@ -264,28 +248,22 @@ def guardian_status(rt: Runtime) -> None:
     rt.output(_pause_data(state), lambda: click.echo(_describe_pause(state)))
 
 
-@guardian.command("pause")
-@json_option
-@pass_runtime
-def guardian_pause(rt: Runtime) -> None:
-    """Pause verdict execution and escrow releases for the maximum pause (the guardian's keystore)."""
-    from ..guardian import Guardian
+def _guardian_action(name: str, help_text: str) -> click.Command:
+    @json_option
+    @pass_runtime
+    def command(rt: Runtime) -> None:
+        from ..guardian import Guardian
 
-    with rt.progress("pausing"):
-        receipt, state = Guardian(rt.client(signer=True), rt.registry).pause()
-    sent(rt, _describe_pause(state), receipt, _pause_data(state))
+        with rt.progress(f"{name}ing"):
+            receipt, state = getattr(Guardian(rt.client(signer=True), rt.registry), name)()
+        sent(rt, _describe_pause(state), receipt, _pause_data(state))
+
+    return guardian.command(name, help=help_text)(command)
 
 
-@guardian.command("unpause")
-@json_option
-@pass_runtime
-def guardian_unpause(rt: Runtime) -> None:
-    """End the current pause early (the guardian's keystore)."""
-    from ..guardian import Guardian
-
-    with rt.progress("unpausing"):
-        receipt, state = Guardian(rt.client(signer=True), rt.registry).unpause()
-    sent(rt, _describe_pause(state), receipt, _pause_data(state))
+guardian_pause = _guardian_action("pause", "Pause verdict execution and escrow releases for the maximum pause "
+                                  "(the guardian's keystore).")  # fmt: skip
+guardian_unpause = _guardian_action("unpause", "End the current pause early (the guardian's keystore).")
 
 
 COMMANDS = [arbiter, guardian]

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .runtime import ADDRESS, TOKEN_AMOUNT, Runtime, json_option, pass_runtime, to_base_units
+from .runtime import ADDRESS, METADATA_URI, TOKEN_AMOUNT, Runtime, json_option, pass_runtime, to_base_units
 
 
 def _staking(rt: Runtime, signer: bool = False) -> Any:
@@ -57,10 +57,12 @@ def _unstake(rt: Runtime, provider: str, amount: Decimal | None, all_: bool, wha
 
 
 def _withdraw(rt: Runtime, provider: str) -> None:
+    from web3.logs import DISCARD
+
     staking = _staking(rt, signer=True)
     with rt.progress("waiting for the receipt"):
         receipt = staking.withdraw(provider)
-    paid = staking.manager.events.Withdrawn().process_receipt(receipt)[0]["args"]["assets"]
+    paid = staking.manager.events.Withdrawn().process_receipt(receipt, errors=DISCARD)[0]["args"]["assets"]
     rt.done(f"withdrew {_fmt(staking, paid)}", receipt)
 
 
@@ -75,7 +77,8 @@ def provider() -> None:
 @provider.command("register")
 @click.option("--operator", type=ADDRESS, required=True, help="operator key: runs the node, appeals, files claims")
 @click.option("--stake", "amount", type=TOKEN_AMOUNT, required=True, help="self-stake in tokens (at least the minimum)")
-@click.option("--metadata-uri", required=True, help="the node's health endpoint, e.g. http://node:9000/health")
+@click.option("--metadata-uri", type=METADATA_URI, required=True,
+              help="the node's health endpoint, e.g. http://node:9000/health (visible ASCII, at most 256 bytes)")
 @pass_runtime
 def provider_register(rt: Runtime, operator: str, amount: Decimal, metadata_uri: str) -> None:
     """Register the keystore's address as a provider with its first self-stake."""
@@ -133,7 +136,6 @@ def provider_status(rt: Runtime, address: str, block: int | None) -> None:
         raise ConfigError(f"no provider is registered at {address} (at block {view.block}); check the address")
 
     def human() -> None:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title=f"provider {address} at block {view.block}", show_header=False)
@@ -145,7 +147,7 @@ def provider_status(rt: Runtime, address: str, block: int | None) -> None:
         table.add_row("self-stake", _fmt(staking, view.self_stake))
         table.add_row("delegated", _fmt(staking, view.pool_assets - view.self_stake))
         table.add_row("metadata URI", view.metadata_uri or "-")
-        Console().print(table)
+        rt.print_table(table)
 
     rt.output(view.model_dump(mode="json"), human)
 
@@ -198,7 +200,6 @@ def delegator_positions(rt: Runtime, address: str) -> None:
     views = staking.positions(address)
 
     def human() -> None:
-        from rich.console import Console
         from rich.table import Table
 
         if not views:
@@ -209,7 +210,7 @@ def delegator_positions(rt: Runtime, address: str) -> None:
             table.add_column(column)
         for v in views:
             table.add_row(v.provider, _fmt(staking, v.assets), _fmt(staking, v.unbonding_assets), _when(v.unbonding_end))
-        Console().print(table)
+        rt.print_table(table)
 
     rt.output([v.model_dump(mode="json") for v in views], human)
 

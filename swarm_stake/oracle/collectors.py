@@ -47,8 +47,8 @@ ERRORS_METRIC = "swarm_node_errors_total"
 _NETWORK_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, OSError, ValueError)
 
 
-class _TooLarge(Exception):
-    pass
+class AnswerTooLarge(Exception):
+    """A node's answer exceeds MAX_BODY bytes (refused, not read to the end)."""
 
 
 def _detail(text: str) -> str:
@@ -69,7 +69,7 @@ def _fetch(url: str, timeout: float, params: dict[str, Any] | None = None) -> tu
         for chunk in response.iter_content(65536):
             body += chunk
             if len(body) > MAX_BODY:
-                raise _TooLarge(f"answer larger than {MAX_BODY} bytes")
+                raise AnswerTooLarge(f"answer larger than {MAX_BODY} bytes")
             if time.monotonic() > deadline:
                 raise requests.Timeout(f"answer not complete within {timeout} s")
         return response.status_code, bytes(body)
@@ -102,28 +102,47 @@ class HealthProbe:
         started = time.monotonic()
         try:
             status, body = _fetch(base_url.rstrip("/") + "/health", self.timeout)
-        except (_TooLarge, *_NETWORK_ERRORS) as exc:
-            latency = (time.monotonic() - started) * 1000.0
-            return Sample(provider, at, "health", up=False, latency_ms=latency, detail=_detail(f"no answer: {_reason(exc)}"))
-        latency = (time.monotonic() - started) * 1000.0
-        try:
-            answer = _json(body)
-        except ValueError:
-            answer = None
-        reported = answer.get("software_hash") if isinstance(answer, dict) else None
-        software_hash = reported[:MAX_TEXT] if isinstance(reported, str) else None
-        if status != 200:
-            problem = f"HTTP {status}"
-        elif not isinstance(answer, dict):
-            problem = "health answer is not a JSON object"
-        elif answer.get("status") != "ok":
-            problem = f"status is {str(answer.get('status'))[:64]!r}, not 'ok'"
-        elif latency > self.timeout * 1000.0:
-            problem = f"answered after {latency:.0f} ms, beyond the {self.timeout} s timeout"
-        else:
-            detail = "" if software_hash is not None else "no software hash reported"
-            return Sample(provider, at, "health", up=True, latency_ms=latency, software_hash=software_hash, detail=detail)
-        return Sample(provider, at, "health", up=False, latency_ms=latency, software_hash=software_hash, detail=_detail(problem))
+        except (AnswerTooLarge, *_NETWORK_ERRORS) as exc:
+            return failed_sample("health", provider, at, exc, (time.monotonic() - started) * 1000.0)
+        return health_sample(provider, at, (time.monotonic() - started) * 1000.0, status, body, self.timeout)
+
+
+def health_sample(provider: str, at: float, latency: float, status: int, body: bytes, timeout: float) -> Sample:
+    """The health sample of an answer (``status``, ``body``) that took ``latency`` ms."""
+    try:
+        answer = _json(body)
+    except ValueError:
+        answer = None
+    reported = answer.get("software_hash") if isinstance(answer, dict) else None
+    software_hash = reported[:MAX_TEXT] if isinstance(reported, str) else None
+    if status != 200:
+        problem = f"HTTP {status}"
+    elif not isinstance(answer, dict):
+        problem = "health answer is not a JSON object"
+    elif answer.get("status") != "ok":
+        problem = f"status is {str(answer.get('status'))[:64]!r}, not 'ok'"
+    elif latency > timeout * 1000.0:
+        problem = f"answered after {latency:.0f} ms, beyond the {timeout} s timeout"
+    else:
+        detail = "" if software_hash is not None else "no software hash reported"
+        return Sample(provider, at, "health", up=True, latency_ms=latency, software_hash=software_hash, detail=detail)
+    return Sample(provider, at, "health", up=False, latency_ms=latency, software_hash=software_hash, detail=_detail(problem))
+
+
+def failed_sample(kind: str, provider: str, at: float, exc: BaseException, latency: float | None = None,
+                  index: int | None = None) -> Sample:  # fmt: skip
+    """The sample of a probe that got no usable answer: a network error, a timeout, a body too large.
+
+    A challenge answered with a body too large is a wrong answer (``integrity_ok`` False); any
+    other failure of a challenge leaves it unanswered (None).
+    """
+    if kind == "health":
+        return Sample(provider, at, "health", up=False, latency_ms=latency, detail=_detail(f"no answer: {_reason(exc)}"))
+    if kind == "metrics":
+        return Sample(provider, at, "metrics", detail=_detail(f"no answer: {_reason(exc)}"))
+    if isinstance(exc, AnswerTooLarge):
+        return Sample(provider, at, "integrity", integrity_ok=False, detail=f"chunk {index}: {exc}")
+    return Sample(provider, at, "integrity", detail=_detail(f"chunk {index}: no answer: {_reason(exc)}"))
 
 
 # --- metrics -------------------------------------------------------------------------------------------
@@ -173,18 +192,23 @@ class MetricsScrape:
         at = time.time()
         try:
             status, body = _fetch(base_url.rstrip("/") + "/metrics", self.timeout)
-        except (_TooLarge, *_NETWORK_ERRORS) as exc:
-            return Sample(provider, at, "metrics", detail=_detail(f"no answer: {_reason(exc)}"))
-        if status != 200:
-            return Sample(provider, at, "metrics", detail=f"HTTP {status}")
-        try:
-            gpu, requests_total, errors_total, problems = parse_metrics(body.decode("utf-8"))
-        except ValueError as exc:  # UnicodeDecodeError included
-            return Sample(provider, at, "metrics", detail=_detail(str(exc)))
-        return Sample(
-            provider, at, "metrics", gpu_util=gpu, requests_total=requests_total, errors_total=errors_total,
-            detail=_detail("; ".join(problems)),
-        )
+        except (AnswerTooLarge, *_NETWORK_ERRORS) as exc:
+            return failed_sample("metrics", provider, at, exc)
+        return metrics_sample(provider, at, status, body)
+
+
+def metrics_sample(provider: str, at: float, status: int, body: bytes) -> Sample:
+    """The metrics sample of an answer (``status``, ``body``) to ``GET /metrics``."""
+    if status != 200:
+        return Sample(provider, at, "metrics", detail=f"HTTP {status}")
+    try:
+        gpu, requests_total, errors_total, problems = parse_metrics(body.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError included
+        return Sample(provider, at, "metrics", detail=_detail(str(exc)))
+    return Sample(
+        provider, at, "metrics", gpu_util=gpu, requests_total=requests_total, errors_total=errors_total,
+        detail=_detail("; ".join(problems)),
+    )
 
 
 # --- data integrity ---------------------------------------------------------------------------------------
@@ -274,17 +298,23 @@ class IntegrityChallenge:
         self.chunk_count = chunk_count
         self.timeout = timeout
 
-    def challenge(self, provider: str, base_url: str) -> Sample:
-        at = time.time()
+    def new(self) -> tuple[int, bytes, dict[str, Any]]:
+        """A fresh challenge: (chunk index, nonce, the query parameters asking for it)."""
         index = secrets.randbelow(self.chunk_count)
         nonce = secrets.token_bytes(32)
-        params = {"nonce": "0x" + nonce.hex(), "index": index}
+        return index, nonce, {"nonce": "0x" + nonce.hex(), "index": index}
+
+    def challenge(self, provider: str, base_url: str) -> Sample:
+        at = time.time()
+        index, nonce, params = self.new()
         try:
             status, body = _fetch(base_url.rstrip("/") + "/challenge", self.timeout, params)
-        except _TooLarge as exc:
-            return Sample(provider, at, "integrity", integrity_ok=False, detail=f"chunk {index}: {exc}")
-        except _NETWORK_ERRORS as exc:
-            return Sample(provider, at, "integrity", detail=_detail(f"chunk {index}: no answer: {_reason(exc)}"))
+        except (AnswerTooLarge, *_NETWORK_ERRORS) as exc:
+            return failed_sample("integrity", provider, at, exc, index=index)
+        return self.judge(provider, at, index, nonce, status, body)
+
+    def judge(self, provider: str, at: float, index: int, nonce: bytes, status: int, body: bytes) -> Sample:
+        """The integrity sample of an answer (``status``, ``body``) to the challenge (``index``, ``nonce``)."""
         if status != 200:
             return Sample(provider, at, "integrity", detail=f"chunk {index}: no answer: HTTP {status}")
         try:

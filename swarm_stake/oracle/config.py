@@ -26,11 +26,18 @@ class DaemonConfig(BaseModel):
                             description="SQLite state (oracle.db) and the evidence directory")  # fmt: skip
     listen_host: str = "127.0.0.1"
     listen_port: int = Field(default=9464, ge=0, le=65535, description="evidence, /metrics and /health (0: any free port)")
+    public_url: str | None = Field(default=None, description="the evidence server's base URL as providers and other "
+                                   "oracles reach it, announced on chain at start when it changed (default: the "
+                                   "listen address; nothing is announced for a wildcard listen address)")
     interval: float = Field(default=1.0, gt=0, le=60, description="seconds between measurement cycles")
     confirmations: int = Field(default=2, ge=0, le=64, description="blocks an event must be under before it is acted on")
     scan_chunk: int = Field(default=500, ge=1, description="most blocks scanned for events per cycle")
-    probe_timeout: float = Field(default=0.8, gt=0, le=30)
-    integrity_every: int = Field(default=3, ge=1, description="a data-integrity challenge every N cycles per provider")
+    probe_timeout: float = Field(default=0.8, gt=0, le=30, description="seconds a node has to answer one request")
+    metrics_every: int = Field(default=5, ge=1, description="a metrics scrape of every provider every N cycles")
+    integrity_every: int = Field(default=10, ge=1, description="a data-integrity challenge every N cycles per provider")
+    probe_concurrency: int = Field(default=256, ge=1, le=65536, description="providers probed at once per process")
+    probe_workers: int = Field(default=1, ge=1, le=256, description="processes the providers are sharded over "
+                               "(1: the daemon's own process)")
     software_hash: str | None = Field(default=None, description="the registered build every node must report")
     dataset_seed: str = Field(default="swarm-demo", description="the dataset whose Merkle root nodes are challenged on")
     dataset_chunks: int = Field(default=64, ge=1)
@@ -46,6 +53,16 @@ class DaemonConfig(BaseModel):
     backoff_max: float = Field(default=10.0, gt=0, description="longest wait between attempts while the RPC is down")
     log_json: bool = True
     detectors: DetectorParams = Field(default_factory=DetectorParams)
+
+    @field_validator("public_url")
+    @classmethod
+    def _announceable(cls, value: str | None) -> str | None:
+        from ..models import evidence_url_problem
+
+        problem = None if value is None else evidence_url_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("providers")
     @classmethod

@@ -10,6 +10,15 @@ One cycle (every ``interval`` seconds):
    reorgs, read confirmed events, reconcile sent transactions, then take at most one action:
    re-send what was signed but not sent, co-sign a proposal its own detections confirm,
    propose a verdict for a new detection, or attest an ended observation epoch.
+3. **save** what was measured, in one SQLite transaction per cycle: the samples of the
+   detectors' sliding windows and the per-bucket totals of providers under an incident. A
+   restart replays the windows into the detectors and reloads the totals, so an observation
+   epoch is judged on everything measured before a kill.
+
+Proposals of one failure (same provider and class, incident buckets at most one apart) converge:
+each member co-signs the earliest proposal recorded on chain at a severity its own measurement
+reaches, and gives up a later proposal of its own at that severity. Its conflict key is
+``verdict:<incident>:<severity>``.
 
 Every message is recorded in SQLite under a conflict key *before* it is signed, and every
 transaction is stored (raw, signed) before it is broadcast; a restart re-sends the very same
@@ -20,10 +29,10 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -36,9 +45,10 @@ from ..recovery import attestable_epoch
 from ..signing import digest as eip712_digest
 from ..signing import sign
 from .chainwatch import ChainEvent, ChainWatcher
-from .collectors import HealthProbe, IntegrityChallenge, MetricsScrape, dataset, dataset_root
+from .collectors import dataset, dataset_root
 from .detectors import DetectorSet, RestorationMeter
-from .samples import Detection, Sample
+from .probe import ProbeEngine, ProbeSettings
+from .samples import Detection, Sample, decode_samples, encode_samples
 from .server import DaemonServer, EvidenceStore, Metrics
 from .store import ConflictingSignature, Store
 
@@ -55,6 +65,21 @@ log = logging.getLogger("swarm_stake.oracle")
 ALREADY_DONE = {
     "DuplicateSigner", "IncidentAlreadyExecuted", "WrongObservationEpoch", "NotObserving", "IncidentAlreadyOpen",
 }  # fmt: skip
+
+
+#: ``VerdictManager.stateOf``: approvals recorded, nothing executed (a verdict may still be added).
+PHASE_DETECTED = 1
+#: Why a detection is not proposed, by the status it gets.
+COVERED_NOTES = {
+    "responded": "an incident of this class is open",
+    "awaiting-cosign": "another oracle proposed it",
+    "duplicate": "already proposed",
+}
+
+
+def verdict_key(verdict: Verdict) -> str:
+    """The conflict key of a verdict: one signed verdict per incident and severity."""
+    return f"verdict:{verdict.incident_id}:{int(verdict.severity)}"
 
 
 #: Gas limits that cover the approval that reaches quorum and executes (unused gas is not paid).
@@ -97,12 +122,8 @@ class OracleDaemon:
         )  # fmt: skip
         self.detectors = DetectorSet(config.detectors, config.software_hash)
         self.meter = RestorationMeter(config.detectors)
-        self.health_probe = HealthProbe(timeout=config.probe_timeout)
-        self.scraper = MetricsScrape(timeout=config.probe_timeout)
-        self.challenger = IntegrityChallenge(
-            dataset_root(dataset(config.dataset_seed, config.dataset_chunks)), config.dataset_chunks,
-            timeout=config.probe_timeout,
-        )  # fmt: skip
+        self.prober = ProbeEngine(ProbeSettings.of(config), dataset_root(dataset(config.dataset_seed,
+                                  config.dataset_chunks)), config.dataset_chunks)  # fmt: skip
         self.server: DaemonServer | None = None
         self.offset = 0.0  # chain time minus wall time, from the latest block
         self.cycles = 0
@@ -114,8 +135,10 @@ class OracleDaemon:
         self._committee: tuple[int, int, list[str]] = (0, 0, [])
         self._windows: tuple[int, int, int] | None = None
         self._stop = threading.Event()
-        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
         self._notifier: threading.Thread | None = None
+        self._unsaved: list[Sample] = []  # measured this cycle, saved at its end
+        self._announced = False  # the evidence server's URL is settled on chain for this run
+        self._recover()
 
     def _contract(self, name: str) -> Any:
         from ..abis import load_abi
@@ -162,13 +185,14 @@ class OracleDaemon:
         if self.server is not None:
             self.server.stop()
             self.server = None
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.prober.close()
         self.store.close()
 
     def cycle(self) -> None:
         started = time.monotonic()
         try:
             self.measure()
+            self.save_measurements()
             if self.clock() >= self.next_chain_attempt:
                 self.chain_step_guarded()
         except Exception:  # one place for every unforeseen error: log it, keep the daemon alive
@@ -200,14 +224,7 @@ class OracleDaemon:
         endpoints = self.endpoints()
         if not endpoints:
             return []
-        challenge = self.cycles % self.config.integrity_every == 0
-        jobs = []
-        for provider, url in endpoints.items():
-            jobs.append(self._pool.submit(self.health_probe.probe, provider, url))
-            jobs.append(self._pool.submit(self.scraper.scrape, provider, url))
-            if challenge:
-                jobs.append(self._pool.submit(self.challenger.challenge, provider, url))
-        samples = [job.result() for job in jobs]
+        samples = self.prober.measure(endpoints, self.cycles)
         down = sum(1 for s in samples if s.kind == "health" and not s.up)
         if len(endpoints) >= self.config.suspect_min_providers and down >= self.config.suspect_fraction * len(endpoints):
             if self.clock() >= self.suspect_until:
@@ -221,6 +238,7 @@ class OracleDaemon:
     def ingest(self, sample: Sample) -> list[Detection]:
         """Feed one sample to the meter and the detectors; store and announce each detection."""
         self.metrics.samples.labels(sample.kind).inc()
+        self._unsaved.append(sample)
         self.meter.record(sample)
         detections = self.detectors.observe(sample)
         for detection in detections:
@@ -245,6 +263,48 @@ class OracleDaemon:
             "severity": detection.severity.name.lower(), "evidence_hash": evidence_hash, "at": detection.at,
         })  # fmt: skip
         return detection_id
+
+    # -- what was measured survives a restart ------------------------------------------------
+
+    def _window_span(self) -> float:
+        """How far back the detectors' windows reach (plus a bucket of margin)."""
+        params = self.config.detectors
+        return params.window_seconds + 2 * params.bucket_seconds
+
+    def _recover(self) -> None:
+        """Reload what earlier runs measured: the epoch totals, and the detectors' windows, replayed.
+
+        A cycle's samples are saved after its detections were stored, so what the replay detects
+        is already stored: it only rebuilds the rules' state (windows, armed, last detection)."""
+        self.meter.watch(self.store.watched_providers())
+        buckets = self.meter.restore(self.store.epoch_buckets())
+        replayed = 0
+        for batch in self.store.sample_window(self.clock() - self._window_span()):
+            try:
+                samples = decode_samples(batch)
+            except ValueError as exc:
+                log.warning("skipped a damaged batch of saved samples", extra={"fields": {"error": str(exc)[:200]}})
+                continue
+            self.detectors.observe_all(samples)
+            replayed += len(samples)
+        if buckets or replayed:
+            log.info("recovered what was measured before the restart",
+                     extra={"fields": {"epoch_buckets": buckets, "window_samples": replayed}})  # fmt: skip
+
+    def save_measurements(self) -> None:
+        """Save this cycle's samples and changed epoch totals in one transaction."""
+        now = self.clock()
+        samples, self._unsaved = self._unsaved, []
+        rows = self.meter.dirty()
+        try:
+            self.store.save_measurements(now, encode_samples(samples) if samples else None, now - self._window_span(),
+                                         rows, self.meter.oldest_bucket(now))  # fmt: skip
+        except sqlite3.Error:
+            oldest = now - self._window_span()
+            self._unsaved = [s for s in samples if s.at >= oldest] + self._unsaved  # tried again next cycle
+            raise
+        self.meter.saved()
+        self.meter.watch(self.store.watched_providers())
 
     # -- the chain ---------------------------------------------------------------------------
 
@@ -284,6 +344,8 @@ class OracleDaemon:
         self.watcher.scan(head, self.apply)
         if self.store.last_block is not None:
             self.metrics.last_block.set(self.store.last_block)
+        if not self._announced and self.announce_evidence_server():
+            return  # the announcement went out: one new transaction per step
         if self.reconcile(head):
             return  # a transaction is in flight: one at a time
         for action in (self._resend_signed, self._cosign, self._propose, self._attest):
@@ -333,8 +395,15 @@ class OracleDaemon:
     def _on_VerdictApproved(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
         digest = _hex(args["digest"])
         if args["signer"] == self.address:
-            if self.store.signature(digest) is not None:
+            own = self.store.signature(digest)
+            if own is None:
+                return
+            if own["status"] in ("signing", "signed", "sent", "submitted"):
                 self.store.set_signature_status(digest, "approved")
+            # Its own proposals are recorded too: "the earliest proposal of a failure" is chain order for all.
+            self.store.add_proposal(digest, own["incident_id"], own["provider"], own["violation_class"], self.address,
+                                    json.loads(own["message"]), event.block, event.tx_hash, event.log_index,
+                                    status="signed")  # fmt: skip
             return
         verdict = self._verdict_from_tx(event.tx_hash, digest)
         if verdict is None:
@@ -342,7 +411,8 @@ class OracleDaemon:
                         extra={"fields": {"digest": digest, "tx": event.tx_hash}})  # fmt: skip
             return
         self.store.add_proposal(digest, verdict.incident_id, verdict.provider, int(verdict.violation_class),
-                                args["signer"], verdict.model_dump(mode="json"), event.block, event.tx_hash)  # fmt: skip
+                                args["signer"], verdict.model_dump(mode="json"), event.block, event.tx_hash,
+                                event.log_index)  # fmt: skip
 
     def _verdict_from_tx(self, tx_hash: str, digest: str) -> Verdict | None:
         """The verdict a transaction approved (submit, approve or submitBatch), matched by digest."""
@@ -363,12 +433,11 @@ class OracleDaemon:
     def _on_VerdictExecuted(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
         incident = _hex(args["incidentId"])
         verdict = _verdict(args["verdict"])
-        self.store.set_incident(incident, args["provider"], int(verdict.violation_class), "open", event.block)
+        self.store.set_incident(incident, args["provider"], int(verdict.violation_class), "open", event.block,
+                                int(verdict.severity), verdict.observed_at)  # fmt: skip
         digest = _hex(args["digest"])
-        for row in self.store.proposals("open"):
-            if row["incident_id"] == incident or (row["provider"] == args["provider"]
-                                                  and row["violation_class"] == verdict.violation_class):
-                self.store.set_proposal_status(row["digest"], "executed" if row["digest"] == digest else "superseded")
+        for row in self.store.pending_proposals(args["provider"], int(verdict.violation_class)):
+            self.store.set_proposal_status(row["digest"], "executed" if row["digest"] == digest else "superseded")
         if self.store.signature(digest) is not None:
             self.store.set_signature_status(digest, "executed")
         self.notify(f"response:{incident}", "response", {
@@ -413,6 +482,87 @@ class OracleDaemon:
             "forfeited": str(args["forfeited"]), "block": event.block,
         })  # fmt: skip
 
+    # -- the evidence server's announcement --------------------------------------------------
+
+    def evidence_url(self) -> str | None:
+        """The URL this daemon announces: ``public_url``, else its server's address (None when that is a
+        wildcard address such as 0.0.0.0, which names no reachable host)."""
+        if self.config.public_url:
+            return self.config.public_url
+        if self.server is None or self.config.listen_host in ("0.0.0.0", "::", ""):
+            return None
+        return self.server.url
+
+    def last_announced_url(self) -> str | None:
+        """The URL of this oracle's latest `EvidenceServerAnnounced` event (None: it never announced)."""
+        logs = self.committee.events.EvidenceServerAnnounced().get_logs(
+            from_block=self.registry.start_block, argument_filters={"member": self.address}
+        )
+        latest = max(logs, key=lambda log: (log["blockNumber"], log["logIndex"]), default=None)
+        return None if latest is None else latest["args"]["url"]
+
+    def announce_evidence_server(self) -> bool:
+        """Announce the evidence server's URL once per run, when it differs from the last one on chain;
+        True when a transaction was sent in this step.
+
+        A sent announcement is stored (meta ``announcement``) before it is broadcast, and followed
+        until it settles, so a restart never sends the same URL twice. A refusal by the contract (no
+        bond) is logged and the daemon carries on; an RPC failure is retried at the next chain step."""
+        stored = self.store.get_meta("announcement") or ""
+        if stored:
+            return self._follow_announcement(json.loads(stored))
+        url = self.evidence_url()
+        if url is None:
+            self._announced = True
+            log.warning("evidence server not announced: it listens on a wildcard address; set public_url",
+                        extra={"fields": {"listen": self.config.listen_host}})  # fmt: skip
+            return False
+        if self.last_announced_url() == url:
+            self._announced = True
+            log.info("evidence server already announced", extra={"fields": {"url": url}})
+            return False
+        return self._send_announcement(url)
+
+    def _send_announcement(self, url: str) -> bool:
+        fn = self.committee.functions.announceEvidenceServer(url)
+        try:
+            gas = fn.estimate_gas({"from": self.address})
+        except (ContractCustomError, ContractLogicError) as exc:
+            error = decode_revert(getattr(exc, "data", None))
+            self._announced = True
+            log.warning("the committee refused the evidence server's announcement; carrying on without it",
+                        extra={"fields": {"url": url, "reason": str(error) if error else str(exc)}})  # fmt: skip
+            return False
+        nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+        signed = self.account.sign_transaction(
+            fn.build_transaction({"from": self.address, "gas": gas + gas // 5, "nonce": nonce})
+        )
+        record = {"url": url, "nonce": nonce, "tx": "0x" + bytes(signed.hash).hex(),
+                  "raw": "0x" + bytes(signed.raw_transaction).hex()}  # fmt: skip
+        self.store.set_meta("announcement", json.dumps(record))  # stored first: a restart follows this one
+        self._broadcast(record["raw"])
+        log.info("announcing the evidence server", extra={"fields": {"url": url, "tx": record["tx"], "nonce": nonce}})
+        return True
+
+    def _follow_announcement(self, record: dict[str, Any]) -> bool:
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(record["tx"])
+        except TransactionNotFound:
+            receipt = None
+        if receipt is not None:
+            self.store.set_meta("announcement", "")
+            self._announced = True
+            if receipt["status"] == 1:
+                log.info("evidence server announced", extra={"fields": {"url": record["url"], "tx": record["tx"]}})
+            else:
+                log.warning("the evidence server's announcement reverted", extra={"fields": {"tx": record["tx"]}})
+            return False
+        if self.w3.eth.get_transaction_count(self.address, "latest") > record["nonce"]:
+            self.store.set_meta("announcement", "")  # its nonce went to another transaction: check the chain again
+            return False
+        self._broadcast(record["raw"])  # lost before broadcast (a kill) or dropped: the very same bytes
+        return False
+
     # -- transactions ------------------------------------------------------------------------
 
     def reconcile(self, head: int) -> bool:
@@ -426,11 +576,15 @@ class OracleDaemon:
             if receipt is not None:
                 outcome = "mined" if receipt["status"] == 1 else "reverted"
                 self.store.set_tx(tx.tx_hash, outcome, receipt["blockNumber"])
-                if outcome == "mined":
+                if self.store.signature(tx.digest)["status"] == "yielded":
+                    pass  # given up for an earlier proposal of the same failure: nothing more to do
+                elif outcome == "mined":
                     self.store.set_signature_status(tx.digest, "submitted")
                 else:  # simulated fine but reverted when mined: simulate and try again, a bounded number of times
                     attempts = len(self.store.txs_of(tx.digest))
                     self.store.set_signature_status(tx.digest, "signed" if attempts < MAX_ATTEMPTS else "refused")
+                    log.warning("reverted when mined: a transaction mined just before it probably did the same work "
+                                "(a lost race); simulating it again", extra={"fields": {"tx": tx.tx_hash}})  # fmt: skip
                 self.metrics.submissions.labels(tx.kind, outcome).inc()
                 log.info("transaction settled", extra={"fields": {"tx": tx.tx_hash, "kind": tx.kind, "outcome": outcome,
                                                                   "block": receipt["blockNumber"]}})  # fmt: skip
@@ -459,7 +613,7 @@ class OracleDaemon:
     def _still_wanted(self, digest: str) -> bool:
         """Whether the signed message's transaction would still do something (simulated)."""
         row = self.store.signature(digest)
-        if row is None or row["signature"] is None:
+        if row is None or row["signature"] is None or row["status"] == "yielded":
             return False
         fn = self._function_for(row)
         try:
@@ -516,8 +670,11 @@ class OracleDaemon:
         return True
 
     def sign_and_send(self, message: Verdict | RestorationAttestation, conflict_key: str, role: str,
-                      deadline: int = 0) -> bool:  # fmt: skip
-        """Record the digest, sign, then send; False if this exact message was already handled."""
+                      deadline: int = 0, announce: str = "", fields: dict[str, Any] | None = None) -> bool:  # fmt: skip
+        """Record the digest, sign, then send; False if this exact message was already handled.
+
+        ``announce`` is logged (with ``fields``) once the message is recorded, never before: a
+        judgement that was announced is always found again after a restart."""
         is_verdict = isinstance(message, Verdict)
         contract = self.manager if is_verdict else self.escrow
         digest = "0x" + eip712_digest(message, self.chain_id, contract.address).hex()
@@ -533,6 +690,8 @@ class OracleDaemon:
             return False
         if not fresh and self.store.signature(digest)["status"] not in ("signing", "signed"):
             return False
+        if announce and fresh:
+            log.info(announce, extra={"fields": {"digest": digest, **(fields or {})}})
         signature = sign(message, self.chain_id, contract.address, self.account)
         self.store.set_signature(digest, "0x" + signature.hex())
         if is_verdict:
@@ -570,18 +729,9 @@ class OracleDaemon:
     def _cosign(self, head: int, chain_now: int) -> bool:
         if not self.is_member:
             return False
-        for row in self.store.proposals("open"):
+        for row in self.store.proposals("open", "later"):
             verdict = Verdict(**json.loads(row["message"]))
-            digest = row["digest"]
-            if verdict.deadline < chain_now:
-                self.store.set_proposal_status(digest, "expired")
-                continue
-            if verdict.committee_epoch != self.committee_epoch:
-                self.store.set_proposal_status(digest, "stale", "committee epoch changed")
-                continue
-            mine = self.store.signature(digest)
-            if mine is not None:
-                self.store.set_proposal_status(digest, "signed")
+            if not self._still_open(row, verdict, chain_now):
                 continue
             if self._suspecting():
                 self.metrics.held_back.inc()
@@ -590,28 +740,86 @@ class OracleDaemon:
             own = self.store.latest_detection(verdict.provider, int(verdict.violation_class), since)
             if own is None or own["severity"] < verdict.severity:
                 continue  # not (yet) confirmed by this oracle's own measurements
-            if not self.fetch_evidence(verdict.evidence_hash):
-                if row["note"] != "evidence unavailable":
-                    self.store.set_proposal_status(digest, "open", "evidence unavailable")
-                    log.warning("confirmed, but no peer serves the proposal's evidence yet; not co-signing",
-                                extra={"fields": {"digest": digest, "evidence": verdict.evidence_hash}})  # fmt: skip
+            if not self._earliest_of_failure(row):
                 continue
-            live = self.store.live_verdict(verdict.provider, int(verdict.violation_class), chain_now)
-            held = self.store.db.execute("SELECT digest FROM signatures WHERE conflict_key = ?",
-                                         (f"verdict:{verdict.incident_id}",)).fetchone()  # fmt: skip
-            other = live["digest"] if live is not None else held["digest"] if held is not None else None
-            if other is not None and other != digest:
-                # Signing it too would be a second verdict for one failure; the verdicts expire instead.
-                self.store.set_proposal_status(digest, "conflict", f"own verdict {other} is live")
+            if verdict.severity < own["severity"] and self._higher_pending(verdict, chain_now):
+                continue  # its own, higher measurement is proposed first
+            if not self._holds_evidence(row, verdict):
                 continue
-            self.store.set_detection_status(own["id"], "cosigned", digest)
-            sent = self.sign_and_send(verdict, f"verdict:{verdict.incident_id}", "cosigned", verdict.deadline)
-            self.store.set_proposal_status(digest, "signed")
-            log.info("co-signed a proposed verdict", extra={"fields": {
-                "digest": digest, "proposer": row["proposer"], "provider": verdict.provider}})  # fmt: skip
+            self._adopt(row["digest"], verdict)
+            self.store.set_detection_status(own["id"], "cosigned", row["digest"])
+            sent = self.sign_and_send(verdict, verdict_key(verdict), "cosigned", verdict.deadline,
+                                      "co-signing a proposed verdict", {"proposer": row["proposer"],
+                                      "provider": verdict.provider, "severity": verdict.severity.name})  # fmt: skip
+            self.store.set_proposal_status(row["digest"], "signed")
             if sent:
                 return True
         return False
+
+    def _still_open(self, row: Any, verdict: Verdict, chain_now: int) -> bool:
+        """Whether a recorded proposal is still one to co-sign (else its status says why not)."""
+        digest = row["digest"]
+        if verdict.deadline < chain_now:
+            self.store.set_proposal_status(digest, "expired")
+        elif verdict.committee_epoch != self.committee_epoch:
+            self.store.set_proposal_status(digest, "stale", "committee epoch changed")
+        elif self.store.signature(digest) is not None:
+            self.store.set_proposal_status(digest, "signed")
+        else:
+            return True
+        return False
+
+    def same_failure(self, observed_a: int, observed_b: int) -> bool:
+        """Two verdicts of one provider and class are one failure when their incident buckets are adjacent."""
+        bucket_length = (self._windows or (0, 0, 1))[2]
+        return abs(observed_a // bucket_length - observed_b // bucket_length) <= 1
+
+    def _earliest_of_failure(self, row: Any) -> bool:
+        """Whether ``row`` is the earliest pending proposal, in chain order, of its failure and severity
+        (its own proposals included); a later one is marked so and left alone."""
+        for other in self.store.pending_proposals(row["provider"], row["violation_class"]):
+            if other["severity"] != row["severity"] or not self.same_failure(other["observed_at"], row["observed_at"]):
+                continue
+            if other["digest"] == row["digest"]:
+                return True
+            if row["status"] != "later":
+                self.store.set_proposal_status(row["digest"], "later", f"earlier proposal {other['digest']}")
+            return False
+        return True
+
+    def _higher_pending(self, verdict: Verdict, chain_now: int) -> bool:
+        """Whether a higher severity of this failure is still to be proposed, or pending, by this oracle."""
+        provider, violation_class = verdict.provider, int(verdict.violation_class)
+        for detection in self.store.detections("new"):
+            if (detection["provider"], detection["violation_class"]) == (provider, violation_class) and \
+                    detection["severity"] > verdict.severity:  # fmt: skip
+                return True
+        for own in self.store.live_verdicts(provider, violation_class, chain_now):
+            message = json.loads(own["message"])
+            if message["severity"] > verdict.severity and self.same_failure(message["observed_at"], verdict.observed_at):
+                return True
+        return False
+
+    def _holds_evidence(self, row: Any, verdict: Verdict) -> bool:
+        if self.fetch_evidence(verdict.evidence_hash):
+            return True
+        if row["note"] != "evidence unavailable":
+            self.store.set_proposal_status(row["digest"], row["status"], "evidence unavailable")
+            log.warning("confirmed, but no peer serves the proposal's evidence yet; not co-signing",
+                        extra={"fields": {"digest": row["digest"], "evidence": verdict.evidence_hash}})  # fmt: skip
+        return False
+
+    def _adopt(self, digest: str, verdict: Verdict) -> None:
+        """Give up its own verdicts of the same failure and severity for the earlier proposal ``digest``."""
+        for own in self.store.verdicts_on(verdict.provider, int(verdict.violation_class)):
+            message = json.loads(own["message"])
+            if own["digest"] == digest or own["status"] in ("yielded", "executed") or \
+                    message["severity"] != verdict.severity or \
+                    not self.same_failure(message["observed_at"], verdict.observed_at):  # fmt: skip
+                continue
+            self.store.yield_signature(own["digest"])
+            log.info("gave up its own proposal for an earlier proposal of the same failure",
+                     extra={"fields": {"own": own["digest"], "adopted": digest}})  # fmt: skip
 
     def fetch_evidence(self, evidence_hash: str) -> bool:
         """Keep a copy of the evidence of a verdict before co-signing it: local, else from the peers."""
@@ -645,50 +853,99 @@ class OracleDaemon:
     def _propose(self, head: int, chain_now: int) -> bool:
         max_age, _, bucket_length = self._windows or (0, 0, 1)
         for row in self.store.detections("new"):
-            provider, violation_class = row["provider"], row["violation_class"]
-            if row["severity"] == Level.WARNING:
-                self.store.set_detection_status(row["id"], "noted", "warnings are notified, not proposed")
+            if not self._may_propose(row):
                 continue
-            if not self.is_member:
-                self.store.set_detection_status(row["id"], "noted", "not a committee member")
-                continue
-            if self._suspecting():
-                self.metrics.held_back.inc()
-                self.store.set_detection_status(row["id"], "held", "own network suspected")
-                continue
-            if self.store.open_incident(provider, violation_class) is not None:
-                self.store.set_detection_status(row["id"], "responded", "an incident of this class is open")
-                continue
-            if self.store.proposal_for(provider, violation_class) is not None:
-                self.store.set_detection_status(row["id"], "awaiting-cosign", "another oracle proposed it")
-                continue
-            if self.store.live_verdict(provider, violation_class, chain_now) is not None:
-                self.store.set_detection_status(row["id"], "duplicate", "already proposed")
-                continue
+            provider, violation_class, severity = row["provider"], row["violation_class"], row["severity"]
             observed_at = min(int(row["observed_at"]), chain_now)
+            covered = self._covered(provider, violation_class, severity, observed_at, chain_now)
+            upgrade = covered is not None
+            if covered is not None:
+                status, covered_severity, observed_at = covered
+                if severity <= covered_severity:
+                    self.store.set_detection_status(row["id"], status, COVERED_NOTES[status])
+                    continue
             if chain_now - observed_at >= max_age - 2:
                 self.store.set_detection_status(row["id"], "stale", "older than the maximum verdict age")
                 continue
-            rank = self._rank(provider, violation_class, observed_at // bucket_length)
-            if self.clock() < row["at"] + rank * self.config.propose_stagger:
-                continue  # an earlier-ranked oracle may propose first; co-sign that instead
-            if self._unconfirmed_proposal(head, provider, violation_class, observed_at, bucket_length):
-                continue
+            if not upgrade:
+                rank = self._rank(provider, violation_class, observed_at // bucket_length)
+                if self.clock() < row["at"] + rank * self.config.propose_stagger:
+                    continue  # an earlier-ranked oracle may propose first; co-sign that instead
+                if self._unconfirmed_proposal(head, provider, violation_class, observed_at, bucket_length):
+                    continue
             verdict = Verdict(
                 incident_id=incident_id(provider, violation_class, observed_at, bucket_length), provider=provider,
-                violation_class=ViolationClass(violation_class), severity=Level(row["severity"]),
+                violation_class=ViolationClass(violation_class), severity=Level(severity),
                 evidence_hash=row["evidence_hash"], observed_at=observed_at, deadline=observed_at + max_age,
                 committee_epoch=self.committee_epoch,
             )  # fmt: skip
-            if self.manager.functions.stateOf(verdict.incident_id).call() != 0:
+            if upgrade and not self.chain_accepts_upgrade(verdict):
+                self.store.set_detection_status(row["id"], "responded", "a lower verdict of this failure is on chain; "
+                                                "the chain refuses an upgrade of it")  # fmt: skip
+                continue
+            if not upgrade and self.manager.functions.stateOf(verdict.incident_id).call() > PHASE_DETECTED:
                 self.store.set_detection_status(row["id"], "duplicate", "the incident is already on chain")
                 continue
             self.store.set_detection_status(row["id"], "proposed", verdict.incident_id)
-            log.info("proposing a verdict", extra={"fields": {
-                "provider": provider, "class": ViolationClass(violation_class).name, "incident": verdict.incident_id}})
-            if self.sign_and_send(verdict, f"verdict:{verdict.incident_id}", "proposed", verdict.deadline):
+            if self.sign_and_send(verdict, verdict_key(verdict), "proposed", verdict.deadline,
+                                  "proposing an upgrade" if upgrade else "proposing a verdict",
+                                  {"provider": provider, "class": ViolationClass(violation_class).name,
+                                   "severity": Level(severity).name, "incident": verdict.incident_id}):  # fmt: skip
                 return True
         return False
+
+    def _may_propose(self, row: Any) -> bool:
+        """Whether this oracle may propose anything for a detection (else its status says why not)."""
+        if row["severity"] == Level.WARNING:
+            self.store.set_detection_status(row["id"], "noted", "warnings are notified, not proposed")
+        elif not self.is_member:
+            self.store.set_detection_status(row["id"], "noted", "not a committee member")
+        elif self._suspecting():
+            self.metrics.held_back.inc()
+            self.store.set_detection_status(row["id"], "held", "own network suspected")
+        else:
+            return True
+        return False
+
+    def _covered(self, provider: str, violation_class: int, severity: int, observed_at: int,
+                 chain_now: int) -> tuple[str, int, int] | None:  # fmt: skip
+        """What already answers a failure measured at ``severity``, if anything: (the detection's
+        status, the highest severity answered, the observedAt an upgrade must carry to name the
+        same incident). An answer to another failure of the class counts as the highest severity
+        (the chain has one open incident per class). Another member's proposal above ``severity``
+        answers nothing: this oracle cannot confirm it, so it proposes what it measured."""
+        found: list[tuple[str, int, int]] = []
+        incident = self.store.open_incident(provider, violation_class)
+        if incident is not None:
+            found.append(("responded", incident["severity"], incident["observed_at"]))
+        for proposal in self.store.pending_proposals(provider, violation_class):
+            if proposal["proposer"] != self.address and proposal["severity"] <= severity:
+                found.append(("awaiting-cosign", proposal["severity"], proposal["observed_at"]))
+        for own in self.store.live_verdicts(provider, violation_class, chain_now):
+            message = json.loads(own["message"])
+            found.append(("duplicate", message["severity"], message["observed_at"]))
+        if not found:
+            return None
+        for status, _, at in found:
+            if not self.same_failure(at, observed_at):
+                return status, max(Level), at
+        status, severity, _ = max(found, key=lambda answer: answer[1])
+        return status, severity, found[0][2]
+
+    def chain_accepts_upgrade(self, verdict: Verdict) -> bool:
+        """Whether the VerdictManager takes ``verdict``, a higher severity for an incident that already
+        has a verdict: a dry run of its submission, so nothing is sent that would revert. Today's
+        contracts take it while no verdict of the incident has executed, and refuse it afterwards
+        (``IncidentAlreadyExecuted``)."""
+        try:
+            self.manager.functions.submit(verdict.as_tuple(), []).call({"from": self.address})
+        except (ContractCustomError, ContractLogicError) as exc:
+            error = decode_revert(getattr(exc, "data", None))
+            log.info("an upgrade is not proposed: the chain refuses it", extra={"fields": {
+                "incident": verdict.incident_id, "severity": verdict.severity.name,
+                "reason": error.name if error else str(exc)[:200]}})  # fmt: skip
+            return False
+        return True
 
     def _unconfirmed_proposal(self, head: int, provider: str, violation_class: int, observed_at: int,
                               bucket_length: int) -> bool:  # fmt: skip
@@ -731,11 +988,11 @@ class OracleDaemon:
                 incident_id=incident, observation_epoch=epoch, committee_epoch=self.committee_epoch,
                 healthy=result.healthy, data_intact=result.data_intact, observed_at=end - 1,
             )  # fmt: skip
-            log.info("attesting an observation epoch", extra={"fields": {
-                "incident": incident, "epoch": epoch, "healthy": result.healthy,
-                "data_intact": result.data_intact, "samples": result.samples}})  # fmt: skip
             role = "passed" if result.healthy and result.data_intact else "failed"
-            if self.sign_and_send(attestation, conflict_key, role):
+            if self.sign_and_send(attestation, conflict_key, role, 0, "attesting an observation epoch", {
+                "incident": incident, "epoch": epoch, "healthy": result.healthy,
+                "data_intact": result.data_intact, "samples": result.samples,
+            }):  # fmt: skip
                 return True
         return False
 

@@ -45,7 +45,8 @@ _SCALE = 1_000_000  # quantiles as integers, so "p95 above the threshold" is dec
 class DetectorParams(BaseModel):
     """Every threshold of every rule, with defaults for a node probed about once a second."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Finite numbers only: every setting goes into evidence bundles, which are canonical JSON.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     bucket_seconds: float = Field(1.0, gt=0, description="width of one time bucket")
     window_seconds: float = Field(30.0, gt=0, description="sliding window: ceil(window / bucket) buckets")
@@ -75,7 +76,7 @@ class DetectorParams(BaseModel):
 
     restoration_min_samples: int = Field(5, ge=1, description="health samples an observation epoch needs to be healthy")
     restoration_min_integrity_checks: int = Field(1, ge=1, description="answered challenges an epoch needs to be data-intact")
-    restoration_capacity: int = Field(16384, ge=16, description="health and integrity samples kept per provider")
+    restoration_capacity: int = Field(16384, ge=16, description="time buckets of health and integrity totals kept per provider")
 
     @model_validator(mode="after")
     def _consistent(self) -> DetectorParams:
@@ -157,6 +158,8 @@ class _Rule:
     def __init__(self, params: DetectorParams, rule_params: dict[str, Any]):
         self.settings = params
         self.params = {**rule_params, "cooldown_seconds": params.cooldown_seconds}
+        # Every setting, in the evidence: anyone can build this rule again and re-run it on the samples.
+        self._settings_json = params.model_dump(mode="json")
         self._cooldown = params.cooldown_seconds
         self._evidence = params.evidence_samples
         self._states: dict[str, Any] = {}
@@ -173,6 +176,7 @@ class _Rule:
             value=value,
             params=dict(self.params),
             samples=[s.to_json() for s in state.recent],
+            detector_params=dict(self._settings_json),
         )
 
     def forget(self, provider: str) -> None:
@@ -676,51 +680,129 @@ class EpochResult:
 
 
 class RestorationMeter:
-    """Recent health and integrity samples per provider, judged per observation epoch.
+    """Health and integrity totals per provider and time bucket, judged per observation epoch.
+
+    Each ``bucket_seconds`` bucket keeps four counts (health samples, of them up, integrity
+    challenges, of them answered correctly), at most ``restoration_capacity`` buckets per
+    provider. An epoch [start, end) sums the buckets whose middle falls inside it, so its edges
+    are exact to half a bucket. The totals are what the daemon persists: :meth:`dirty` hands out
+    the buckets changed since the last save and :meth:`restore` loads them back after a restart.
 
     An epoch is healthy with at least ``restoration_min_samples`` health samples and uptime at
     or above ``uptime_sla``; data-intact with at least ``restoration_min_integrity_checks``
     challenges, every one of them answered correctly (a provider proving its recovery must
     answer every challenge: an unanswered one counts against it).
+
+    :meth:`watch` restricts recording to the providers whose epochs can be judged (those under
+    an incident); by default every provider is recorded.
     """
 
     def __init__(self, params: DetectorParams | None = None):
         self.params = params or DetectorParams()
-        self._samples: dict[str, deque[Sample]] = {}
+        self._width = self.params.bucket_seconds
+        self._buckets: dict[str, dict[int, list[int]]] = {}
+        self._dropped: dict[str, int] = {}  # newest bucket dropped to stay within capacity
+        self._dirty: dict[str, set[int]] = {}
+        self._watched: set[str] | None = None
+
+    def watch(self, providers: set[str] | None) -> None:
+        """Record only ``providers`` from now on (None: every provider). A provider no longer
+        watched is forgotten."""
+        if providers is not None:
+            for provider in [p for p in self._buckets if p not in providers]:
+                self.forget(provider)
+        self._watched = providers
 
     def record(self, sample: Sample) -> None:
-        if sample.kind == "integrity" or (sample.kind == "health" and sample.up is not None):
-            kept = self._samples.get(sample.provider)
-            if kept is None:
-                kept = self._samples[sample.provider] = deque(maxlen=self.params.restoration_capacity)
-            kept.append(sample)
+        if sample.kind == "health":
+            if sample.up is None:
+                return
+            ok = sample.up is True
+        elif sample.kind == "integrity":
+            ok = sample.integrity_ok is True
+        else:
+            return
+        provider = sample.provider
+        if self._watched is not None and provider not in self._watched:
+            return
+        bucket = int(sample.at // self._width)
+        kept = self._buckets.get(provider)
+        if kept is None:
+            kept = self._buckets[provider] = {}
+        counts = kept.get(bucket)
+        if counts is None:
+            counts = kept[bucket] = [0, 0, 0, 0]
+            if len(kept) > self.params.restoration_capacity:
+                self._drop_oldest(provider, kept)
+        offset = 0 if sample.kind == "health" else 2
+        counts[offset] += 1
+        counts[offset + 1] += ok
+        self._dirty.setdefault(provider, set()).add(bucket)
+
+    def _drop_oldest(self, provider: str, kept: dict[int, list[int]]) -> None:
+        oldest = min(kept)
+        del kept[oldest]
+        self._dropped[provider] = max(self._dropped.get(provider, oldest), oldest)
+        self._dirty.get(provider, set()).discard(oldest)
 
     def judge(self, provider: str, start: float, end: float) -> EpochResult:
-        """The epoch [start, end): samples with start <= at < end."""
-        kept = self._samples.get(provider, ())
+        """The epoch [start, end): the buckets whose middle is at or after start and before end."""
+        kept = self._buckets.get(provider, {})
+        width = self._width
+        first = math.ceil(start / width - 0.5)   # smallest bucket with (b + 0.5) * width >= start
+        last = math.ceil(end / width - 0.5)      # buckets before this one end before `end`
         health = up = checks = correct = 0
-        for sample in kept:
-            if start <= sample.at < end:
-                if sample.kind == "health":
-                    health += 1
-                    up += sample.up is True
-                else:
-                    checks += 1
-                    correct += sample.integrity_ok is True
+        for bucket, counts in kept.items():
+            if first <= bucket < last:
+                health += counts[0]
+                up += counts[1]
+                checks += counts[2]
+                correct += counts[3]
         params = self.params
         uptime = up / health if health else 0.0
-        complete = not (isinstance(kept, deque) and len(kept) == kept.maxlen and kept[0].at > start)
+        dropped = self._dropped.get(provider)
         return EpochResult(
             healthy=health >= params.restoration_min_samples and uptime >= params.uptime_sla,
             data_intact=checks >= params.restoration_min_integrity_checks and correct == checks,
             samples=health,
             integrity_checks=checks,
             uptime=uptime,
-            complete=complete,
+            complete=dropped is None or dropped < first,
         )
 
+    def dirty(self) -> list[tuple[str, int, int, int, int, int]]:
+        """Buckets changed since :meth:`saved`: ``(provider, bucket, health, up, checks, correct)``."""
+        rows = []
+        for provider, buckets in self._dirty.items():
+            kept = self._buckets.get(provider, {})
+            rows.extend((provider, b, *kept[b]) for b in sorted(buckets) if b in kept)
+        return rows
+
+    def saved(self) -> None:
+        """The buckets :meth:`dirty` returned are saved."""
+        self._dirty.clear()
+
+    def restore(self, rows: Iterable[tuple[str, int, int, int, int, int]]) -> int:
+        """Load persisted buckets (as :meth:`dirty` returned them); returns how many were loaded."""
+        loaded = 0
+        for provider, bucket, health, up, checks, correct in rows:
+            if self._watched is not None and provider not in self._watched:
+                continue
+            kept = self._buckets.setdefault(provider, {})
+            kept[int(bucket)] = [int(health), int(up), int(checks), int(correct)]
+            if len(kept) > self.params.restoration_capacity:
+                self._drop_oldest(provider, kept)
+            loaded += 1
+        return loaded
+
+    def oldest_bucket(self, now: float) -> int:
+        """The oldest bucket still worth keeping at wall time ``now``."""
+        return int(now // self._width) - self.params.restoration_capacity
+
     def forget(self, provider: str) -> None:
-        self._samples.pop(provider, None)
+        self._buckets.pop(provider, None)
+        self._dropped.pop(provider, None)
+        self._dirty.pop(provider, None)
 
 
 # --- throughput -----------------------------------------------------------------------------------

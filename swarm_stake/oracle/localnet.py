@@ -262,6 +262,14 @@ class LocalSwarm:
         manager = self.reader().contract("StakeManager", self.registry.address("StakeManager"))
         return manager.functions.statusOf(self.address(name)).call()
 
+    def announced(self, member: str) -> list[str]:
+        """Every evidence server URL ``member`` announced on chain, oldest first."""
+        committee = self.reader().contract("OracleCommittee", self.registry.address("OracleCommittee"))
+        logs = committee.events.EvidenceServerAnnounced().get_logs(
+            from_block=self.registry.start_block, argument_filters={"member": member}
+        )
+        return [log["args"]["url"] for log in sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))]
+
 
 def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.2, what: str = "condition") -> Any:
     """Poll ``predicate`` until it returns something truthy; raise TimeoutError after ``timeout`` seconds."""

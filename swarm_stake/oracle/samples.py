@@ -7,9 +7,13 @@ epochs are judged in the time the node was actually observed, so a chain whose c
 
 from __future__ import annotations
 
+import json
 import math
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -125,12 +129,34 @@ class Sample:
         return cls(**values)
 
 
+_ROW = ("provider", "at", "kind", "up", "latency_ms", "software_hash", "gpu_util", "errors_total", "requests_total",
+        "integrity_ok", "detail")  # fmt: skip
+_row_of = attrgetter(*_ROW)
+
+
+def encode_samples(samples: Iterable[Sample]) -> bytes:
+    """A compact, compressed batch of samples (for the daemon's store): one JSON row per sample."""
+    rows = list(map(_row_of, samples))
+    return zlib.compress(json.dumps(rows, separators=(",", ":")).encode(), 1)
+
+
+def decode_samples(data: bytes) -> list[Sample]:
+    """The samples of :func:`encode_samples`; ValueError if the batch is damaged."""
+    try:
+        rows = json.loads(zlib.decompress(data))
+        return [Sample(**dict(zip(_ROW, row, strict=True))) for row in rows]
+    except (zlib.error, ValueError, TypeError) as exc:
+        raise ValueError(f"a stored batch of samples is damaged: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class Detection:
     """A rule that started failing for a provider, with what it measured and why.
 
     ``samples`` holds the provider's recent samples for the rule (at most ``evidence_samples``,
     64 by default) as JSON dicts: what the committee re-checks and what the evidence hash covers.
+    ``detector_params`` holds every setting of the detectors (``DetectorParams`` as JSON), so
+    that anyone can build the rule again and re-run it on the samples.
     """
 
     provider: str
@@ -141,6 +167,7 @@ class Detection:
     value: float | str
     params: dict[str, Any]
     samples: list[dict[str, Any]] = field(default_factory=list)
+    detector_params: dict[str, Any] = field(default_factory=dict)
 
     def evidence(self, oracle: str) -> dict[str, Any]:
         """The evidence bundle signed over by ``oracle`` (hash it with ``swarm_stake.evidence``).
@@ -161,4 +188,5 @@ class Detection:
             "at": self.at,
             "oracle": oracle,
             "samples": [dict(sample) for sample in self.samples],
+            "detector_params": dict(self.detector_params),
         }

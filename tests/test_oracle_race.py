@@ -1,0 +1,192 @@
+"""Daemons that propose the same failure at once converge on one verdict; a lower-severity verdict
+on chain is never "upgraded" by a transaction that would revert.
+
+Real anvil, real HTTP nodes, daemons in threads of the test process. The race is forced: block
+production is paused while the failure is injected, so every daemon proposes before it can see
+any other proposal, and all proposals land in one block.
+"""
+
+import json
+
+import pytest
+
+from swarm_stake.evidence import evidence_hash
+from swarm_stake.models import Level, ProviderStatus, ViolationClass
+from swarm_stake.oracle.localnet import LocalSwarm, wait_for
+from swarm_stake.verdicts import VerdictDesk
+
+pytestmark = pytest.mark.integration
+
+
+def manager_events(swarm, name):
+    manager = swarm.reader().contract("VerdictManager", swarm.registry.address("VerdictManager"))
+    return getattr(manager.events, name)().get_logs(from_block=0)
+
+
+def first_approvals(swarm):
+    """The first approval of each digest, in chain order: the proposals."""
+    seen, proposals = set(), []
+    for event in sorted(manager_events(swarm, "VerdictApproved"), key=lambda e: (e["blockNumber"], e["logIndex"])):
+        digest = "0x" + bytes(event["args"]["digest"]).hex()
+        if digest not in seen:
+            seen.add(digest)
+            proposals.append((digest, event))
+    return proposals
+
+
+def own_proposals_sent(handle):
+    return [r for r in handle.daemon.store.signatures("sent") if r["role"] == "proposed"]
+
+
+def mine_paused(w3):
+    w3.provider.make_request("evm_setAutomine", [False])
+    w3.provider.make_request("evm_setIntervalMining", [0])
+
+
+def mine_resumed(w3):
+    w3.provider.make_request("evm_mine", [])
+    w3.provider.make_request("evm_setAutomine", [True])
+    w3.provider.make_request("evm_setIntervalMining", [1])
+
+
+def test_three_daemons_proposing_one_failure_at_once_converge_on_the_earliest_proposal():
+    with LocalSwarm() as swarm:
+        handles = [swarm.start_daemon_thread(i, propose_stagger=0) for i in range(3)]
+        wait_for(lambda: all(h.daemon.cycles >= 4 and h.daemon.chain_ok for h in handles), 30, what="daemons cycling")
+        w3 = swarm.reader().w3
+        mine_paused(w3)
+        try:
+            swarm.nodes["provider-a"].node.set_mode("bad-software")
+            wait_for(lambda: all(own_proposals_sent(h) for h in handles), 30, what="every daemon's own proposal sent")
+        finally:
+            mine_resumed(w3)
+
+        wait_for(lambda: swarm.status_of("provider-a") == ProviderStatus.JAILED, 40, what="provider A jailed")
+        target = max(h.daemon.cycles for h in handles) + 6
+        wait_for(lambda: all(h.daemon.cycles >= target for h in handles), 30, what="daemons settled")
+
+        proposals = first_approvals(swarm)
+        # The race happened: three proposals of one failure, one per daemon, in one block.
+        assert len(proposals) == 3
+        assert len({e["args"]["signer"] for _, e in proposals}) == 3
+        assert len({e["blockNumber"] for _, e in proposals}) == 1
+        executed = manager_events(swarm, "VerdictExecuted")
+        assert len(executed) == 1
+        earliest_digest, earliest = proposals[0]
+        assert "0x" + bytes(executed[0]["args"]["digest"]).hex() == earliest_digest
+        assert executed[0]["args"]["verdict"]["violationClass"] == ViolationClass.SECURITY_BREACH
+
+        # Each later proposer gave its own proposal up and co-signed the earliest one; nobody
+        # approved a digest twice.
+        approvals = manager_events(swarm, "VerdictApproved")
+        pairs = [(e["args"]["signer"], bytes(e["args"]["digest"])) for e in approvals]
+        assert len(pairs) == len(set(pairs))
+        signers_of_earliest = {e["args"]["signer"] for e in approvals if "0x" + bytes(e["args"]["digest"]).hex() == earliest_digest}
+        assert len(signers_of_earliest) == 2  # quorum, and no approval after execution
+        for handle in handles:
+            own = [r for r in handle.daemon.store.signatures("yielded", "executed", "submitted", "approved", "done")
+                   if r["role"] == "proposed"]  # fmt: skip
+            assert len(own) == 1
+            if handle.daemon.address == earliest["args"]["signer"]:
+                assert own[0]["digest"] == earliest_digest and own[0]["status"] == "executed"
+            else:
+                assert own[0]["status"] == "yielded"
+                assert handle.daemon.store.proposal(earliest_digest)["status"] in ("signed", "executed")
+
+
+def colluders_bundle(provider):
+    return {"rule": "uptime", "provider": provider, "note": "a colluding member's low verdict"}
+
+
+def warning_verdict(swarm, desk, provider):
+    """A warning (the lowest severity) for a poor-performance failure of ``provider``, observed now."""
+    now = swarm.reader().w3.eth.get_block("latest")["timestamp"]
+    bundle = colluders_bundle(provider)
+    return desk.build(provider, ViolationClass.POOR_PERFORMANCE, Level.WARNING, evidence_hash(bundle), now)
+
+
+def test_a_higher_measurement_is_proposed_for_the_same_incident_while_the_lower_verdict_is_pending():
+    """A colluding member proposes a warning for a failure the others measure as a penalty. The
+    honest daemons propose the penalty for the same incident first (the chain takes it while no
+    verdict of the incident has executed) and co-sign that, never the warning: the penalty executes."""
+    with LocalSwarm() as swarm:
+        colluder = swarm.oracles[2]
+        desk = VerdictDesk(swarm.devnet.client(colluder), swarm.registry)
+        provider = swarm.address("provider-b")
+        handles = [swarm.start_daemon_thread(i) for i in (0, 1)]
+        wait_for(lambda: all(h.daemon.cycles >= 4 and h.daemon.chain_ok for h in handles), 30, what="daemons cycling")
+        for handle in handles:  # the colluder's evidence is available: nothing but the rules stops a co-signature
+            handle.daemon.evidence.put(colluders_bundle(provider))
+        low = warning_verdict(swarm, desk, provider)
+        desk.approve(low)
+        swarm.nodes["provider-b"].node.set_mode("down")
+
+        wait_for(lambda: swarm.status_of("provider-b") == ProviderStatus.JAILED, 45, what="provider B jailed")
+        executed = manager_events(swarm, "VerdictExecuted")
+        assert len(executed) == 1
+        verdict = executed[0]["args"]["verdict"]
+        assert verdict["severity"] == Level.PENALTY
+        assert "0x" + bytes(verdict["incidentId"]).hex() == low.incident_id  # the same incident, upgraded
+        low_digest = "0x" + desk.manager.functions.hashVerdict(low.as_tuple()).call().hex()
+        low_signers = [e["args"]["signer"] for e in manager_events(swarm, "VerdictApproved")
+                       if "0x" + bytes(e["args"]["digest"]).hex() == low_digest]  # fmt: skip
+        assert low_signers == [swarm.devnet.accounts[colluder].address]
+
+
+def test_a_proposal_above_what_the_others_measured_does_not_stop_them_proposing_what_they_measured():
+    """A colluding member over-accuses (severe instead of penalty). The others cannot confirm it
+    and do not co-sign it, but it must not silence them either: they propose and co-sign the
+    penalty they measured, and that executes."""
+    with LocalSwarm() as swarm:
+        colluder = swarm.oracles[2]
+        desk = VerdictDesk(swarm.devnet.client(colluder), swarm.registry)
+        provider = swarm.address("provider-b")
+        handles = [swarm.start_daemon_thread(i) for i in (0, 1)]
+        wait_for(lambda: all(h.daemon.cycles >= 4 and h.daemon.chain_ok for h in handles), 30, what="daemons cycling")
+        for handle in handles:
+            handle.daemon.evidence.put(colluders_bundle(provider))
+        now = swarm.reader().w3.eth.get_block("latest")["timestamp"]
+        high = desk.build(provider, ViolationClass.POOR_PERFORMANCE, Level.SEVERE, evidence_hash(colluders_bundle(provider)),
+                          now)  # fmt: skip
+        desk.approve(high)
+        swarm.nodes["provider-b"].node.set_mode("down")
+
+        wait_for(lambda: swarm.status_of("provider-b") == ProviderStatus.JAILED, 45, what="provider B jailed")
+        executed = manager_events(swarm, "VerdictExecuted")
+        assert len(executed) == 1
+        assert executed[0]["args"]["verdict"]["severity"] == Level.PENALTY
+        high_digest = "0x" + desk.manager.functions.hashVerdict(high.as_tuple()).call().hex()
+        high_signers = [e["args"]["signer"] for e in manager_events(swarm, "VerdictApproved")
+                        if "0x" + bytes(e["args"]["digest"]).hex() == high_digest]  # fmt: skip
+        assert high_signers == [swarm.devnet.accounts[colluder].address]
+
+
+def test_an_upgrade_of_an_executed_incident_is_not_sent_when_the_chain_refuses_it():
+    """A warning for provider B's failure executed before this daemon measured it as a penalty.
+    Today's VerdictManager refuses a second verdict for an executed incident: the daemon's dry
+    run sees that, and it signs and sends nothing."""
+    with LocalSwarm() as swarm:
+        signers = [swarm.devnet.accounts[i] for i in swarm.oracles[1:3]]
+        desk = VerdictDesk(swarm.devnet.client(swarm.oracles[1]), swarm.registry)
+        provider = swarm.address("provider-b")
+        low = warning_verdict(swarm, desk, provider)
+        desk.submit(low, [desk.sign(low, account) for account in signers])
+        assert len(manager_events(swarm, "VerdictExecuted")) == 1
+
+        handle = swarm.start_daemon_thread(0)
+        address = handle.daemon.address
+        wait_for(lambda: swarm.announced(address), 20, what="the evidence server announced")  # its one transaction
+        nonce = swarm.reader().w3.eth.get_transaction_count(address)
+        swarm.nodes["provider-b"].node.set_mode("down")
+        store = handle.daemon.store
+        refused = lambda: [r for r in store.detections("responded") if "refuses an upgrade" in r["note"]]  # noqa: E731
+        wait_for(refused, 30, what="the upgrade refused by the dry run")
+        row = refused()[0]
+        assert (row["provider"], row["severity"]) == (provider, Level.PENALTY)
+        target = handle.daemon.cycles + 6
+        wait_for(lambda: handle.daemon.cycles >= target, 20, what="more cycles")
+
+        assert store.signatures("signing", "signed", "sent", "submitted", "approved", "done", "refused") == []
+        assert swarm.reader().w3.eth.get_transaction_count(address) == nonce
+        assert len(manager_events(swarm, "VerdictExecuted")) == 1
+        assert json.loads(json.dumps(handle.daemon.health()[1]))["chain_ok"] is True
