@@ -353,7 +353,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         uint256 penalty = _limits.oraclePenalty;
         for (uint256 seat; bitmap != 0; ++seat) {
             if (bitmap & 1 != 0) {
-                penalties += _committee.penalize(_committee.memberAt(verdict.committeeEpoch, seat), provider, penalty);
+                penalties += _committee.penalize(_committee.memberAt(verdict.committeeEpoch, seat), provider, penalty, slashing);
             }
             bitmap >>= 1;
         }

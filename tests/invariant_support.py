@@ -970,7 +970,10 @@ class Model:
                 if taken:
                     bond.amount -= taken
                     bond.pending = min(bond.pending, bond.amount)
-                    self._return_stake(self.a["OracleCommittee"], provider, taken)
+                    if slashing:  # into the pool still frozen by the overturned incident
+                        self._return_stake(self.a["OracleCommittee"], provider, taken)
+                    else:  # a warning froze nothing: to the provider's owner key (DESIGN, "Overturns")
+                        self._move(self.a["OracleCommittee"], provider, taken)
                     penalties += taken
             bitmap >>= 1
             seat += 1
