@@ -58,6 +58,7 @@ ANCHORS = {
     "oracle.probe_median_cycle_cpu_s": "CPU time of the daemon's process in that cycle (what a busy machine stretches)",
     "oracle.probe_target_cpu_share": "share of its core the node farm used meanwhile (not the bottleneck)",
     "oracle.probe_target_ceiling_rps": "the farm's ceiling: bare asyncio client, 256 keep-alive connections",
+    "oracle.probe_target_ceiling_cpu_share": "share of its core the farm used at that ceiling (below 1: a lower bound)",
     "oracle.probe_bare_aiohttp_rps": "bare aiohttp GET loop, 256 concurrent, same pinning",
     "oracle.probe_farm_size": "nodes the farm serves (open-file limit): the largest N tried",
 }

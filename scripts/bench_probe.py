@@ -221,6 +221,7 @@ def probe_figures() -> dict[str, float]:
         "oracle.probe_median_cycle_cpu_s": round(best["median_cpu_s"], 3) if best else 0.0,
         "oracle.probe_target_cpu_share": round(best["target_cpu"], 2) if best else 0.0,
         "oracle.probe_target_ceiling_rps": round(ceiling),
+        "oracle.probe_target_ceiling_cpu_share": round(ceiling_cpu, 2),
         "oracle.probe_bare_aiohttp_rps": round(bare),
         "oracle.probe_farm_size": size,
     }

@@ -190,3 +190,37 @@ def test_an_upgrade_of_an_executed_incident_is_not_sent_when_the_chain_refuses_i
         assert swarm.reader().w3.eth.get_transaction_count(address) == nonce
         assert len(manager_events(swarm, "VerdictExecuted")) == 1
         assert json.loads(json.dumps(handle.daemon.health()[1]))["chain_ok"] is True
+
+
+def test_proposals_in_adjacent_incident_buckets_are_one_failure_and_only_the_earliest_is_co_signed(tmp_path):
+    """Two members' clocks put one failure on both sides of an incident-bucket edge: different
+    incident ids, one failure. The later proposal is marked `later` and never co-signed; a
+    proposal two buckets away, or at another severity, is another matter."""
+    from swarm_stake.oracle.daemon import OracleDaemon
+    from swarm_stake.oracle.store import Store
+
+    daemon = OracleDaemon.__new__(OracleDaemon)  # only the store and the windows are needed here
+    daemon.store = Store(tmp_path / "oracle.db")
+    daemon._windows = (600, 30, 60)  # max age, grace, bucket length
+    provider, edge = "0x" + "11" * 20, 60 * 1000
+
+    def propose(digest, observed_at, block, log_index, severity=Level.PENALTY):
+        message = {"incident_id": f"0x{observed_at // 60:x}", "provider": provider, "violation_class": 0,
+                   "severity": int(severity), "observed_at": observed_at}  # fmt: skip
+        daemon.store.add_proposal(digest, message["incident_id"], provider, 0, "0xO", message, block, "0xt", log_index)
+        return daemon.store.proposal(digest)
+
+    first = propose("0xa", edge + 1, block=10, log_index=3)   # just after the edge, but first on chain
+    later = propose("0xb", edge - 1, block=10, log_index=7)   # just before the edge, later in the block
+    far = propose("0xc", edge + 125, block=11, log_index=0)   # two buckets on: another failure
+    other_level = propose("0xd", edge - 2, block=12, log_index=0, severity=Level.SEVERE)
+    assert daemon.same_failure(first["observed_at"], later["observed_at"])
+    assert not daemon.same_failure(later["observed_at"], far["observed_at"])
+    assert daemon._earliest_of_failure(first) is True
+    assert daemon._earliest_of_failure(later) is False
+    assert daemon.store.proposal("0xb")["status"] == "later"
+    assert daemon._earliest_of_failure(far) is True
+    assert daemon._earliest_of_failure(other_level) is True
+    # Once the earliest is gone (expired), the next one of the failure is the one to co-sign.
+    daemon.store.set_proposal_status("0xa", "expired")
+    assert daemon._earliest_of_failure(daemon.store.proposal("0xb")) is True

@@ -954,7 +954,8 @@ class OracleDaemon:
         if last is None or last >= head:
             return False
         bucket = observed_at // bucket_length
-        ids = {incident_id(provider, violation_class, b * bucket_length, bucket_length) for b in (bucket - 1, bucket)}
+        ids = {incident_id(provider, violation_class, b * bucket_length, bucket_length)
+               for b in (bucket - 1, bucket, bucket + 1)}  # fmt: skip
         for event in self.watcher.logs(last + 1, head):
             if event.name == "VerdictApproved" and _hex(event.args["incidentId"]) in ids:
                 return True

@@ -61,10 +61,12 @@ _READ = 1 << 18
 
 @dataclass(frozen=True)
 class ProbeSettings:
+    """How the engine probes (the daemon's ``probe_*``, ``metrics_every`` and ``integrity_every``)."""
+
     timeout: float = 0.8
     metrics_every: int = 5
     integrity_every: int = 10
-    concurrency: int = 1024
+    concurrency: int = 256
     workers: int = 1
     keepalive: float = 30.0
 
