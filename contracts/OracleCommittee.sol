@@ -153,7 +153,7 @@ contract OracleCommittee is IOracleCommittee, AccessControl, ReentrancyGuardTran
     }
 
     /// @inheritdoc IOracleCommittee
-    function penalize(address member, address provider, uint256 amount)
+    function penalize(address member, address provider, uint256 amount, bool toPool)
         external
         onlyRole(PENALIZER_ROLE)
         nonReentrant
@@ -166,9 +166,13 @@ contract OracleCommittee is IOracleCommittee, AccessControl, ReentrancyGuardTran
         // A pending withdrawal can only pay out what is left.
         if (bond.pending > bond.amount) bond.pending = uint96(bond.amount);
         _bonds[member] = bond;
-        emit BondPenalized(member, provider, taken);
-        _token.forceApprove(address(_stakeManager), taken);
-        _stakeManager.returnStake(provider, taken);
+        emit BondPenalized(member, provider, taken, toPool);
+        if (toPool) {
+            _token.forceApprove(address(_stakeManager), taken);
+            _stakeManager.returnStake(provider, taken);
+        } else {
+            _token.safeTransfer(provider, taken);
+        }
     }
 
     /// @inheritdoc IOracleCommittee

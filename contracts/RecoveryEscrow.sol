@@ -35,6 +35,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
 
     uint256 private constant BPS = 10_000;
     /// @dev `IVerdictManager.Incident.flags` bit of a tombstoning incident (VerdictManager.FLAG_TOMBSTONE).
+    uint8 private constant FLAG_APPEAL_RESOLVED = 1;
     uint8 private constant FLAG_TOMBSTONE = 8;
 
     IERC20 private immutable _token;
@@ -87,7 +88,8 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
             status: uint8(EscrowStatus.Escrowed),
             openedAt: uint40(block.timestamp),
             paramsVersion: _paramsVersion,
-            evaluated: false
+            evaluated: false,
+            openedClock: uint40(block.timestamp - _verdicts.pausedTotal())
         });
         _escrowed += uint128(amount);
         emit EscrowOpened(incidentId, provider, amount, recoverableBps, recoveryPath);
@@ -129,9 +131,10 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
             revert ClaimNotAllowed(incidentId, escrow.status);
         }
         RecoveryParams memory p = _params[escrow.paramsVersion];
+        (uint256 clock, uint256 paused) = _clock();
         {
-            uint256 deadline = uint256(escrow.openedAt) + p.claimWindow;
-            if (block.timestamp > deadline) revert ClaimDeadlinePassed(deadline, block.timestamp);
+            uint256 deadline = uint256(escrow.openedClock) + p.claimWindow;
+            if (clock > deadline) revert ClaimDeadlinePassed(deadline + paused, block.timestamp);
         }
         uint8 path = escrow.recoveryPath;
         if (path == uint8(IVerdictManager.RecoveryPath.None) || escrow.recoverableBps == 0) {
@@ -151,9 +154,11 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
             // The audit proof is the whole of the evidence: everything vests now, payable after the challenge window.
             claim.vestedEpochs = p.epochsRequired;
             claim.lastVestedAt = uint40(block.timestamp);
+            claim.vestedClock = uint40(clock);
         } else {
             claim.vestedEpochs = 0;
             claim.lastVestedAt = 0;
+            claim.vestedClock = 0;
         }
         _escrows[incidentId].status = uint8(EscrowStatus.Claimed);
         _emitClaimFiled(verdict, proof, auditor);
@@ -207,11 +212,16 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         uint256 bitmap = _collect(digest, epoch_, signatures);
         if (CommitteeApprovals.count(bitmap) < threshold_) return false;
 
+        uint256 epoch = attestation.observationEpoch;
+        // Epochs skipped over lost their attestation grace without quorum: missed, neither vest nor reset.
+        if (epoch > claim.nextEpoch) emit EpochsMissed(incidentId, claim.nextEpoch, epoch - claim.nextEpoch);
         bool passed = attestation.healthy && attestation.dataIntact;
-        claim.nextEpoch += 1;
+        claim.nextEpoch = (epoch + 1).toUint32();
         if (passed) {
             claim.vestedEpochs += 1;
             claim.lastVestedAt = uint40(block.timestamp);
+            (uint256 clock,) = _clock();
+            claim.vestedClock = uint40(clock);
         } else {
             claim.vestedEpochs = 0;
         }
@@ -231,13 +241,14 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
                 || escrow.recoveryPath == uint8(IVerdictManager.RecoveryPath.ComplianceVerification)
                 || claim.vestedEpochs >= p.epochsRequired
         ) revert NotObserving(incidentId);
-        if (claim.nextEpoch == type(uint8).max) revert NotObserving(incidentId);
-        if (attestation.observationEpoch != claim.nextEpoch) {
-            revert WrongObservationEpoch(attestation.observationEpoch, claim.nextEpoch);
-        }
-        uint256 start = uint256(claim.filedAt) + uint256(claim.nextEpoch) * p.epochLength;
+        uint256 epoch = attestation.observationEpoch;
+        if (epoch < claim.nextEpoch) revert WrongObservationEpoch(epoch, claim.nextEpoch);
+        // Epochs keep the grid from the filing time, whatever was attested or missed before.
+        uint256 start = uint256(claim.filedAt) + epoch * p.epochLength;
         uint256 end = start + p.epochLength;
-        if (block.timestamp < end) revert ObservationEpochNotOver(claim.nextEpoch, end, block.timestamp);
+        if (block.timestamp < end) revert ObservationEpochNotOver(epoch, end, block.timestamp);
+        uint256 lastChance = end + p.attestationGrace;
+        if (block.timestamp > lastChance) revert EpochMissed(epoch, lastChance, block.timestamp);
         if (attestation.observedAt < start || attestation.observedAt >= end) {
             revert ObservationOutsideEpoch(attestation.observedAt);
         }
@@ -269,8 +280,9 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         RecoveryParams memory p = _params[escrow.paramsVersion];
         Claim memory claim = _claims[incidentId];
         if (claim.vestedEpochs >= p.epochsRequired) {
-            uint256 windowEnd = uint256(claim.lastVestedAt) + p.challengeWindow;
-            if (block.timestamp > windowEnd) revert ChallengeWindowClosed(windowEnd, block.timestamp);
+            (uint256 clock, uint256 paused) = _clock();
+            uint256 windowEnd = uint256(claim.vestedClock) + p.challengeWindow;
+            if (clock > windowEnd) revert ChallengeWindowClosed(windowEnd + paused, block.timestamp);
         }
         bytes32 decision = keccak256(abi.encode("reject", incidentId, claim.filedAt, evidenceHash));
         if (!_approveDecision(incidentId, decision)) return false;
@@ -299,19 +311,17 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IRecoveryEscrow
     function release(IVerdictManager.Verdict calldata verdict) external nonReentrant returns (uint256 amount) {
         bytes32 incidentId = verdict.incidentId;
-        Escrow memory escrow = _verified(verdict);
+        (Escrow memory escrow, IVerdictManager.Incident memory incident) = _verifiedIncident(verdict);
         _requireOpen(incidentId, escrow.status);
-        uint256 pausedUntil = _verdicts.pausedUntil();
-        if (block.timestamp < pausedUntil) revert ReleasesPaused(pausedUntil);
-        if (_verdicts.appealPending(incidentId)) revert AppealPending(incidentId);
+        (uint256 clock, uint256 paused) = _requireSettled(incidentId, incident);
 
         RecoveryParams memory p = _params[escrow.paramsVersion];
         Claim memory claim = _claims[incidentId];
         uint256 recoverable = uint256(escrow.amount) * escrow.recoverableBps / BPS;
         uint256 vested = escrow.status == uint8(EscrowStatus.Claimed) ? _vested(escrow, claim, p) : 0;
-        uint256 payableFrom = uint256(claim.lastVestedAt) + p.challengeWindow;
-        if (vested <= claim.released || block.timestamp < payableFrom) {
-            revert NothingToRelease(vested, claim.released, payableFrom);
+        uint256 payableFrom = uint256(claim.vestedClock) + p.challengeWindow;
+        if (vested <= claim.released || clock < payableFrom) {
+            revert NothingToRelease(vested, claim.released, payableFrom + paused);
         }
         bool complete = vested == recoverable && claim.vestedEpochs >= p.epochsRequired;
         if (complete && !escrow.evaluated) revert EvaluationMissing(incidentId);
@@ -335,18 +345,17 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IRecoveryEscrow
     function close(IVerdictManager.Verdict calldata verdict) external nonReentrant returns (uint256 forfeited) {
         bytes32 incidentId = verdict.incidentId;
-        Escrow memory escrow = _verified(verdict);
+        (Escrow memory escrow, IVerdictManager.Incident memory incident) = _verifiedIncident(verdict);
         _requireOpen(incidentId, escrow.status);
         // A tombstoning incident ends with the tombstone (finalizeTombstone, or an upheld appeal): closing
         // it here would close the incident and leave the provider untombstoned for good.
-        (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
         if (incident.flags & FLAG_TOMBSTONE != 0) revert NotRecoverable(incidentId);
-        RecoveryParams memory p = _params[escrow.paramsVersion];
-        uint256 closableAt = uint256(escrow.openedAt)
-            + (escrow.status == uint8(EscrowStatus.Claimed) ? p.maxLifetime : p.claimWindow);
-        if (block.timestamp <= closableAt) revert NotClosable(closableAt, block.timestamp);
         // An appeal may still overturn the verdict and needs the escrow to refund.
-        if (_verdicts.appealPending(incidentId)) revert AppealPending(incidentId);
+        (uint256 clock, uint256 paused) = _requireSettled(incidentId, incident);
+        RecoveryParams memory p = _params[escrow.paramsVersion];
+        uint256 closableAt = uint256(escrow.openedClock)
+            + (escrow.status == uint8(EscrowStatus.Claimed) ? p.maxLifetime : p.claimWindow);
+        if (clock <= closableAt) revert NotClosable(closableAt + paused, block.timestamp);
         forfeited = _end(incidentId, EscrowStatus.Forfeited);
         _insurance += uint128(forfeited);
         emit EscrowForfeited(incidentId, verdict.provider, forfeited);
@@ -381,6 +390,8 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     function setVerdictManager(IVerdictManager verdicts) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (address(verdicts) == address(0)) revert ZeroAddress();
         if (address(_verdicts) != address(0)) revert AlreadyConnected();
+        RecoveryParams memory p = _params[_paramsVersion];
+        if (p.maxLifetime < _recoveryPath(p) + _appealPath(verdicts.windows())) revert InvalidParameter("maxLifetime");
         _verdicts = verdicts;
         emit VerdictManagerSet(address(verdicts));
     }
@@ -402,8 +413,11 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         if (p.epochLength == 0) revert InvalidParameter("epochLength");
         if (p.epochsRequired == 0) revert InvalidParameter("epochsRequired");
         if (p.challengeWindow == 0) revert InvalidParameter("challengeWindow");
-        // A claim filed at the deadline can still pass every epoch and its challenge window.
-        uint256 longest = uint256(p.claimWindow) + uint256(p.epochLength) * p.epochsRequired + p.challengeWindow;
+        if (p.attestationGrace == 0 || p.attestationGrace >= p.epochLength) revert InvalidParameter("attestationGrace");
+        // A claim filed at the deadline can still pass every epoch and its challenge window, after the
+        // appeal window and its resolution, with one pause on the way.
+        uint256 longest = _recoveryPath(p);
+        if (address(_verdicts) != address(0)) longest += _appealPath(_verdicts.windows());
         if (p.maxLifetime < longest) revert InvalidParameter("maxLifetime");
         uint16 version = _paramsVersion + 1;
         _paramsVersion = version;
@@ -501,13 +515,67 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         return _escrowed;
     }
 
+    /// @inheritdoc IRecoveryEscrow
+    function lifetimeSlack() external view returns (uint256) {
+        RecoveryParams memory p = _params[_paramsVersion];
+        return p.maxLifetime - _recoveryPath(p);
+    }
+
     /* INTERNAL */
 
     /// @dev The escrow of `verdict`'s incident, after checking that `verdict` is the executed one.
-    function _verified(IVerdictManager.Verdict calldata verdict) private view returns (Escrow memory) {
-        (, bytes32 digest) = _verdicts.getIncident(verdict.incidentId);
+    function _verified(IVerdictManager.Verdict calldata verdict) private view returns (Escrow memory escrow) {
+        (escrow,) = _verifiedIncident(verdict);
+    }
+
+    /// @dev The escrow and the incident of `verdict`, after checking that `verdict` is the executed one.
+    function _verifiedIncident(IVerdictManager.Verdict calldata verdict)
+        private
+        view
+        returns (Escrow memory, IVerdictManager.Incident memory incident)
+    {
+        bytes32 digest;
+        (incident, digest) = _verdicts.getIncident(verdict.incidentId);
         if (digest == bytes32(0) || digest != _verdicts.hashVerdict(verdict)) revert VerdictMismatch(verdict.incidentId);
-        return _escrows[verdict.incidentId];
+        return (_escrows[verdict.incidentId], incident);
+    }
+
+    /// @dev Releases and default closes wait out a guardian pause and every appeal of the incident: its
+    /// own appeal window (copied when it executed) and a pending appeal. Returns the pause-free clock
+    /// and the seconds paused so far.
+    function _requireSettled(bytes32 incidentId, IVerdictManager.Incident memory incident)
+        private
+        view
+        returns (uint256 clock, uint256 paused)
+    {
+        uint256 pausedUntil = _verdicts.pausedUntil();
+        if (block.timestamp < pausedUntil) revert ReleasesPaused(pausedUntil);
+        if (incident.appealedAt == 0) {
+            uint256 windowEnd = uint256(incident.executedAt) + incident.appealWindow;
+            if (block.timestamp <= windowEnd) revert AppealWindowOpen(windowEnd, block.timestamp);
+        } else if (incident.flags & FLAG_APPEAL_RESOLVED == 0) {
+            revert AppealPending(incidentId);
+        }
+        (clock, paused) = _clock();
+    }
+
+    /// @dev The pause-free clock (what the claim, challenge and lifetime windows run on) and the
+    /// seconds paused so far (a wall-clock deadline is its clock deadline plus these).
+    function _clock() private view returns (uint256 clock, uint256 paused) {
+        paused = _verdicts.pausedTotal();
+        clock = block.timestamp - paused;
+    }
+
+    /// @dev The longest recovery: a claim filed at the deadline, every epoch (the last attested at the
+    /// end of its grace), then the challenge window.
+    function _recoveryPath(RecoveryParams memory p) private pure returns (uint256) {
+        return uint256(p.claimWindow) + uint256(p.epochLength) * p.epochsRequired + p.attestationGrace
+            + p.challengeWindow;
+    }
+
+    /// @dev What the escrow must also outlast: the appeal window, its resolution and one pause.
+    function _appealPath(IVerdictManager.Windows memory w) private pure returns (uint256) {
+        return uint256(w.appealWindow) + w.appealResolution + w.maxPause;
     }
 
     function _requireOpen(bytes32 incidentId, uint8 status) private pure {

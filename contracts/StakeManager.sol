@@ -24,7 +24,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     using SafeCast for uint256;
 
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
-    bytes32 public constant RESTORER_ROLE = keccak256("RESTORER_ROLE");
+    bytes32 public constant RETURNER_ROLE = keccak256("RETURNER_ROLE");
+    bytes32 public constant UNFREEZER_ROLE = keccak256("UNFREEZER_ROLE");
 
     uint256 public constant MIN_UNBONDING_PERIOD = 1;
     uint256 public constant MAX_UNBONDING_PERIOD = 365 days;
@@ -158,13 +159,6 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
 
     /* HOOKS */
 
-    /// @inheritdoc IStakeManager
-    function slash(address provider, uint256 amount, address escrow) external onlyRole(SLASHER_ROLE) nonReentrant {
-        if (amount == 0) revert ZeroAmount();
-        if (escrow == address(0)) revert ZeroAddress();
-        _slash(provider, amount, escrow);
-    }
-
     function _slash(address provider, uint256 amount, address escrow) private {
         Pool storage pool = _pools[provider];
         uint256 poolAssets = pool.assets;
@@ -181,7 +175,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function returnStake(address provider, uint256 amount) external onlyRole(RESTORER_ROLE) nonReentrant {
+    function returnStake(address provider, uint256 amount) external onlyRole(RETURNER_ROLE) nonReentrant {
         if (amount == 0) revert ZeroAmount();
         _registered(provider);
         Pool storage pool = _pools[provider];
@@ -217,15 +211,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function jail(address provider, uint64 until) external onlyRole(SLASHER_ROLE) {
-        Provider storage p = _registered(provider);
-        if (until <= block.timestamp) revert JailNotInFuture(until);
-        if (until > p.jailedUntil) p.jailedUntil = until;
-        emit Jailed(provider, p.jailedUntil);
-    }
-
-    /// @inheritdoc IStakeManager
-    function unjail(address provider) external onlyRole(RESTORER_ROLE) {
+    function unjail(address provider) external onlyRole(SLASHER_ROLE) {
         _registered(provider).jailedUntil = 0;
         emit Unjailed(provider);
     }
@@ -239,15 +225,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function freeze(address provider) external onlyRole(SLASHER_ROLE) {
-        Provider storage p = _registered(provider);
-        uint16 openIncidents = p.openIncidents + 1;
-        p.openIncidents = openIncidents;
-        emit PoolFreezeChanged(provider, openIncidents);
-    }
-
-    /// @inheritdoc IStakeManager
-    function unfreeze(address provider) external onlyRole(RESTORER_ROLE) {
+    function unfreeze(address provider) external onlyRole(UNFREEZER_ROLE) {
         Provider storage p = _registered(provider);
         uint16 openIncidents = p.openIncidents;
         if (openIncidents == 0) revert PoolNotFrozen(provider);

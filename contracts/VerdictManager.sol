@@ -45,6 +45,8 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     uint40 private _capUpdatedAt;
     uint40 private _pausedAt;
     uint40 private _pausedUntil;
+    /// @dev Seconds of every pause before the last one.
+    uint64 private _pausedBefore;
 
     mapping(uint256 violationClass => mapping(uint256 level => PenaltyRow)) private _matrix;
     mapping(bytes32 digest => uint256 bitmap) private _approvals;
@@ -351,7 +353,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         uint256 penalty = _limits.oraclePenalty;
         for (uint256 seat; bitmap != 0; ++seat) {
             if (bitmap & 1 != 0) {
-                penalties += _committee.penalize(_committee.memberAt(verdict.committeeEpoch, seat), provider, penalty);
+                penalties += _committee.penalize(_committee.memberAt(verdict.committeeEpoch, seat), provider, penalty, slashing);
             }
             bitmap >>= 1;
         }
@@ -423,6 +425,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         if (_pausedAt != 0) {
             uint256 allowedFrom = pausedUntil_ + _windows.pauseCooldown;
             if (block.timestamp < allowedFrom) revert PauseCooldown(allowedFrom, block.timestamp);
+            _pausedBefore += uint64(pausedUntil_ - _pausedAt);
         }
         uint256 until = block.timestamp + _windows.maxPause;
         _pausedAt = uint40(block.timestamp);
@@ -480,6 +483,9 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         uint256 window = _slashableWindow(w);
         uint256 unbonding = _stakeManager.unbondingPeriod();
         if (unbonding <= window) revert UnbondingTooShort(unbonding, window);
+        uint256 needed = uint256(w.appealWindow) + w.appealResolution + w.maxPause;
+        uint256 slack = _escrow.lifetimeSlack();
+        if (slack < needed) revert LifetimeTooShort(slack, needed);
         _windows = w;
         emit WindowsSet(w);
     }
@@ -576,6 +582,11 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IVerdictManager
     function pausedUntil() external view returns (uint256) {
         return _pausedUntil;
+    }
+
+    /// @inheritdoc IVerdictManager
+    function pausedTotal() external view returns (uint256) {
+        return _pausedBefore + _pauseOverlap(0);
     }
 
     /// @inheritdoc IVerdictManager

@@ -34,14 +34,12 @@ def cli(ecosystem, network, provider, account, params_path, registry_path):
     registry_path = registry_path or ROOT / "deployments" / f"{name}.json"
     try:
         params = DeployParams.from_file(params_path)
+        steps = plan(params, account.address)  # refuses parameters the governance would not hold
     except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    zero = "0x" + "00" * 20
-    if zero in (params.token, params.guardian, params.arbiter, *params.proposers):
-        raise click.ClickException(f"{params_path}: set the real token, proposer, guardian and arbiter addresses first")
+        raise click.ClickException(f"{params_path}: {exc}") from exc
 
     start_block = chain.blocks.head.number + 1
-    addresses = execute(plan(params, account.address), ApeExecutor(project, account, log=click.echo))
+    addresses = execute(steps, ApeExecutor(project, account, log=click.echo))
     registry = Registry(
         network=f"{ecosystem.name}:{name}", chain_id=chain.chain_id, start_block=start_block,
         contracts=addresses, params=params,

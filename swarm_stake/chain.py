@@ -102,8 +102,10 @@ EXPLANATIONS: dict[str, str] = {
     "see `swarm-stake recovery status INCIDENT`",
     "NotObserving": "the claim is not under observation (not filed, rejected, or every epoch attested); "
     "see `swarm-stake recovery status INCIDENT`",
-    "WrongObservationEpoch": "the attestation is not for the epoch under observation; attest the next epoch that "
-    "`swarm-stake recovery status INCIDENT` shows",
+    "WrongObservationEpoch": "the attestation is for an epoch already attested or missed; attest the epoch that "
+    "ended last, while its attestation grace lasts (`swarm-stake recovery status INCIDENT`)",
+    "EpochMissed": "the observation epoch's attestation grace has passed (lastChance): the epoch is missed, it "
+    "neither vests nor resets; attest the next epoch after it ends",
     "ObservationEpochNotOver": "the observation epoch has not ended yet; submit after endsAt",
     "ObservationOutsideEpoch": "the attestation's observation time is outside its epoch; build it again with "
     "`swarm-stake oracle attest`",
@@ -114,7 +116,11 @@ EXPLANATIONS: dict[str, str] = {
     "EvaluationAlreadyRecorded": "the evaluation report of this incident is already recorded",
     "ChallengeWindowClosed": "the challenge window has closed; the claim can no longer be rejected",
     "AppealPending": "an appeal of this incident is pending; wait for the arbiter's decision",
-    "ReleasesPaused": "releases are paused by the guardian; try again after pausedUntil",
+    "AppealWindowOpen": "the incident can still be appealed (until windowEnd): nothing is released or closed "
+    "before its appeal window ends",
+    "ReleasesPaused": "releases and default closes are paused by the guardian; try again after pausedUntil",
+    "LifetimeTooShort": "the escrow's maximum lifetime would not cover the appeal window, its resolution and a "
+    "pause beyond the recovery path (slack < needed); lengthen maxLifetime first",
     "NotRecoverable": "the slashed stake of this incident is not recoverable",
     "NotClosable": "the escrow cannot be closed yet; try again after closableAt",
     # OracleCommittee

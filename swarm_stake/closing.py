@@ -16,18 +16,16 @@ if TYPE_CHECKING:
     from .deploy import Registry
     from .models import Verdict
 
-#: IRecoveryEscrow.EscrowStatus.Claimed: the maximum lifetime applies, not the claim window.
-_CLAIMED = 2
 _OPEN_STATES = (EscrowState.ESCROWED, EscrowState.OBSERVING, EscrowState.ATTESTED, EscrowState.REJECTED)
 
 
 def closable_at(client: Client, registry: Registry, incident_id: str) -> tuple[EscrowState, int]:
     """The escrow state of ``incident_id`` and the time after which it can be closed."""
-    escrow = client.contract("RecoveryEscrow", registry.address("RecoveryEscrow")).functions
-    _, _, _, status, opened_at, version, _ = escrow.escrowOf(incident_id).call()
-    state = EscrowState(escrow.stateOf(incident_id).call())
-    claim_window, _, _, _, max_lifetime, _ = escrow.recoveryParams(version).call()
-    return state, opened_at + (max_lifetime if status == _CLAIMED else claim_window)
+    from .recovery import RecoveryDesk
+
+    desk = RecoveryDesk(client, registry)
+    state = EscrowState(desk.escrow.functions.stateOf(incident_id).call())
+    return state, int(desk.schedule(incident_id)["closable_at"] or 0)
 
 
 def close(client: Client, registry: Registry, verdict: Verdict) -> TxReceipt:

@@ -187,10 +187,10 @@ class StatusReader:
 
     def _escrow(self, incident_id: str, provider: str, block: int) -> dict[str, Any]:
         fn = self.escrow.functions
-        amount, recoverable_bps, _path, status, opened_at, _version, evaluated = fn.escrowOf(incident_id).call(
+        amount, recoverable_bps, _path, status, opened_at, _version, evaluated, _clock = fn.escrowOf(incident_id).call(
             block_identifier=block
         )
-        filed_at, _last_vested, next_epoch, vested_epochs, released = fn.claimOf(incident_id).call(
+        filed_at, _last_vested, next_epoch, vested_epochs, released, _vested_clock = fn.claimOf(incident_id).call(
             block_identifier=block
         )
         return {

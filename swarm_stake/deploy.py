@@ -85,6 +85,7 @@ class RecoveryParamsModel(BaseModel):
     challenge_window: Duration = 3 * 86400
     max_lifetime: Duration = 90 * 86400
     graduated: bool = True
+    attestation_grace: Duration = 6 * 3600
 
     def as_tuple(self) -> tuple[Any, ...]:
         return tuple(self.model_dump().values())
@@ -249,12 +250,38 @@ def role(name: str) -> bytes:
     return b"\x00" * 32 if name == "DEFAULT_ADMIN_ROLE" else keccak(text=name)
 
 
+_ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def require_governable(params: DeployParams) -> None:
+    """Refuse parameters that would deploy a system the governance does not hold: no guardian or
+    arbiter named (the deployer would keep those roles outside the timelock), or a zero-address
+    placeholder for the token, a proposer, the guardian or the arbiter."""
+    problems = [f"no {name} is named" for name in ("guardian", "arbiter") if getattr(params, name) is None]
+    named = {"token": [params.token], "guardian": [params.guardian], "arbiter": [params.arbiter],
+             "timelock proposer": params.proposers, "timelock executor": params.executors}  # fmt: skip
+    problems += [f"the {name} is the zero address" for name, values in named.items()
+                 if any(v is not None and v.lower() == _ZERO_ADDRESS for v in values)]  # fmt: skip
+    # The executors' zero address means "anyone may execute" only as the whole list.
+    if params.executors == [_ZERO_ADDRESS]:
+        problems.remove("the timelock executor is the zero address")
+    if problems:
+        raise ConfigError(
+            f"refusing to deploy: {'; '.join(problems)}. A deployment without its guardian and arbiter would "
+            "leave their roles with the deployer, and a zero-address placeholder would deploy a system nobody "
+            "can govern: set \"guardian\" and \"arbiter\" (multisigs, say) and the real token and proposer "
+            "addresses in the parameter file"
+        )
+
+
 def plan(params: DeployParams, deployer: str) -> list[Step]:
     """The ordered steps that deploy swarm-stake with ``params`` and hand every admin role to the timelock.
 
     The deployer holds the admin roles only between its own steps; the last steps grant them to the
-    timelock and renounce them.
+    timelock and renounce them. The guardian and the arbiter must be named: a default would leave
+    their roles with the deployer, outside the timelock.
     """
+    require_governable(params)
     proposers = params.proposers or [deployer]
     steps: list[Step] = []
     if params.token is None:
@@ -288,9 +315,10 @@ def plan(params: DeployParams, deployer: str) -> list[Step]:
 
     steps += [
         grant("StakeManager", "SLASHER_ROLE", lambda a: a["VerdictManager"]),
-        grant("StakeManager", "RESTORER_ROLE", lambda a: a["VerdictManager"]),
-        grant("StakeManager", "RESTORER_ROLE", lambda a: a["RecoveryEscrow"]),
-        grant("StakeManager", "RESTORER_ROLE", lambda a: a["OracleCommittee"]),
+        grant("StakeManager", "UNFREEZER_ROLE", lambda a: a["VerdictManager"]),
+        grant("StakeManager", "UNFREEZER_ROLE", lambda a: a["RecoveryEscrow"]),
+        grant("StakeManager", "RETURNER_ROLE", lambda a: a["RecoveryEscrow"]),
+        grant("StakeManager", "RETURNER_ROLE", lambda a: a["OracleCommittee"]),
         CallStep("StakeManager", "StakeManager", "setSlashableWindowSource", lambda a: (a["VerdictManager"],)),
         grant("OracleCommittee", "PENALIZER_ROLE", lambda a: a["VerdictManager"]),
         CallStep("OracleCommittee", "OracleCommittee", "setLockSource", lambda a: (a["VerdictManager"],)),
@@ -298,8 +326,8 @@ def plan(params: DeployParams, deployer: str) -> list[Step]:
         CallStep("RecoveryEscrow", "RecoveryEscrow", "setVerdictManager", lambda a: (a["VerdictManager"],)),
         grant("VerdictManager", "APPEALS_ROLE", lambda a: a["AppealCourt"]),
         grant("VerdictManager", "ESCROW_ROLE", lambda a: a["RecoveryEscrow"]),
-        grant("VerdictManager", "GUARDIAN_ROLE", lambda a: params.guardian or deployer),
-        grant("AppealCourt", "ARBITER_ROLE", lambda a: params.arbiter or deployer),
+        grant("VerdictManager", "GUARDIAN_ROLE", lambda a: params.guardian),
+        grant("AppealCourt", "ARBITER_ROLE", lambda a: params.arbiter),
     ]
     for auditor in params.auditors:
         steps.append(CallStep("RecoveryEscrow", "RecoveryEscrow", "setAuditor", lambda a, who=auditor: (who, True)))

@@ -60,9 +60,13 @@ def devnet_params() -> DeployParams:
         ),
         limits=LimitParams(appeal_bond="100 tokens", oracle_penalty="50 tokens", cap_window=600),
         recovery=RecoveryParamsModel(
-            claim_window=600, epoch_length=5, epochs_required=3, challenge_window=5, max_lifetime=3600
+            claim_window=600, epoch_length=10, epochs_required=3, challenge_window=5, max_lifetime=3600,
+            attestation_grace=8,
         ),
         auditors=[dev_account(AUDITOR_ACCOUNT).address],
+        # On a devnet the deployer also guards and arbitrates, on purpose and by name.
+        guardian=dev_account(0).address,
+        arbiter=dev_account(0).address,
         matrix=matrix,
         timelock_delay=0,
     )  # fmt: skip

@@ -40,7 +40,7 @@ ROLES: dict[str, tuple[str, str]] = {
 }
 #: Role ids shown by name when an operation is described.
 _ROLE_NAMES = {keccak(text=name): name for name in (
-    "ARBITER_ROLE", "GUARDIAN_ROLE", "APPEALS_ROLE", "ESCROW_ROLE", "SLASHER_ROLE", "RESTORER_ROLE",
+    "ARBITER_ROLE", "GUARDIAN_ROLE", "APPEALS_ROLE", "ESCROW_ROLE", "SLASHER_ROLE", "RETURNER_ROLE", "UNFREEZER_ROLE",
     "PENALIZER_ROLE", "VERDICT_ROLE", "PROPOSER_ROLE", "EXECUTOR_ROLE", "CANCELLER_ROLE")} | {
     ZERO32: "DEFAULT_ADMIN_ROLE"}  # fmt: skip
 

@@ -78,7 +78,8 @@ def token(project, admin, accounts):
 def stake_manager(project, admin, token, slasher, restorer, accounts):
     manager = project.StakeManager.deploy(token, admin, UNBONDING, MIN_SELF_STAKE, sender=admin)
     manager.grantRole(manager.SLASHER_ROLE(), slasher, sender=admin)
-    manager.grantRole(manager.RESTORER_ROLE(), restorer, sender=admin)
+    manager.grantRole(manager.RETURNER_ROLE(), restorer, sender=admin)
+    manager.grantRole(manager.UNFREEZER_ROLE(), restorer, sender=admin)
     for account in accounts:
         token.approve(manager, 2**256 - 1, sender=account)
     return manager

@@ -188,3 +188,31 @@ def fund(token, holder, manager, accounts, amount: int) -> None:
     for account in accounts:
         token.transfer(account, amount, sender=holder)
         token.approve(manager, 2**256 - 1, sender=account)
+
+
+def penalize(stake_manager, provider, amount, escrow, slasher, jail_for: int = 3_600):
+    """The response to an executed verdict (StakeManager.penalize): one more open incident, a jail of
+    `jail_for` seconds and a slash of `amount` into `escrow`."""
+    import ape
+
+    now = max(ape.chain.pending_timestamp, ape.chain.blocks.head.timestamp + 1)
+    return stake_manager.penalize(provider, amount, escrow, now + jail_for, sender=slasher)
+
+
+def slash_and_settle(stake_manager, provider, amount, escrow, slasher, restorer):
+    """A slash whose incident has ended: penalize with a one-minute jail, then the pool unfrozen (the
+    escrow's end) and the jail past. What a pool looks like after a forfeited incident."""
+    import ape
+
+    tx = penalize(stake_manager, provider, amount, escrow, slasher, jail_for=60)
+    stake_manager.unfreeze(provider, sender=restorer)
+    ape.chain.mine(timestamp=max(stake_manager.getProvider(provider).jailedUntil, ape.chain.blocks.head.timestamp + 1))
+    return tx
+
+
+def jail(stake_manager, provider, until, escrow, slasher, restorer):
+    """A jail until `until` whose incident has already ended (penalized, then unfrozen): the provider is
+    jailed, its pool is not frozen."""
+    tx = stake_manager.penalize(provider, 0, escrow, until, sender=slasher)
+    stake_manager.unfreeze(provider, sender=restorer)
+    return tx

@@ -400,12 +400,17 @@ class Escrow:
     next_epoch: int = 0
     vested_epochs: int = 0
     released: int = 0
+    #: `opened_at` and `last_vested_at` less the seconds paused before them (the escrow's pause-free clock).
+    opened_clock: int = 0
+    vested_clock: int = 0
 
     def tuple(self) -> tuple:
-        return (self.amount, self.recoverable_bps, self.path, self.status, self.opened_at, self.version, self.evaluated)
+        return (self.amount, self.recoverable_bps, self.path, self.status, self.opened_at, self.version, self.evaluated,
+                self.opened_clock)  # fmt: skip
 
     def claim_tuple(self) -> tuple:
-        return (self.filed_at, self.last_vested_at, self.next_epoch, self.vested_epochs, self.released)
+        return (self.filed_at, self.last_vested_at, self.next_epoch, self.vested_epochs, self.released,
+                self.vested_clock)  # fmt: skip
 
 
 @dataclass
@@ -466,6 +471,7 @@ class RecoveryParams:
     challenge_window: int
     max_lifetime: int
     graduated: bool
+    attestation_grace: int
 
     def tuple(self) -> tuple:
         return tuple(self.__dict__.values())
@@ -491,6 +497,8 @@ class Model:
         self.cap_updated_at = 0
         self.paused_at = 0
         self.paused_until = 0
+        #: Every guardian pause as [start, end] (the end of the running one moves with an unpause).
+        self.pauses: list[list[int]] = []
         self.approvals: dict[bytes, int] = {}
         self.detected: dict[bytes, int] = {}
         self.incidents: dict[bytes, Incident] = {}
@@ -553,6 +561,35 @@ class Model:
 
     def paused(self) -> bool:
         return self.now < self.paused_until
+
+    def paused_between(self, t0: int, t1: int) -> int:
+        """Seconds of guardian pauses inside [t0, t1] (up to now)."""
+        return sum(max(0, min(end, t1, self.now) - max(start, t0)) for start, end in self.pauses)
+
+    def window_passed(self, start: int, window: int) -> bool:
+        """DESIGN "Pauses": a pause extends every deadline it overlaps, so a window opened at `start`
+        has passed once more than `window` unpaused seconds have elapsed."""
+        return self.now - start - self.paused_between(start, self.now) > window
+
+    def extended_deadline(self, start: int, window: int) -> int:
+        """The end of a window opened at `start`, moved by every pause since `start` (as reported)."""
+        return start + window + self.paused_between(start, self.now)
+
+    def clock(self, t: int) -> int:
+        """Time `t` less the seconds paused before it."""
+        return t - self.paused_between(0, t) if t else 0
+
+    def appeal_block(self, iid: bytes) -> Err | None:
+        """DESIGN "Windows are coupled": nothing releases or closes an escrow while its incident can still
+        be appealed (its own copied window) or an appeal is pending."""
+        inc = self.incidents[iid]
+        if inc.appealed_at == 0:
+            window_end = inc.executed_at + inc.appeal_window
+            if self.now <= window_end:
+                return Err("AppealWindowOpen", window_end, self.now)
+        elif not inc.flags & FLAG_APPEAL_RESOLVED:
+            return Err("AppealPending", iid)
+        return None
 
     def appeal_pending(self, iid: bytes) -> bool:
         inc = self.incidents.get(iid)
@@ -815,7 +852,7 @@ class Model:
                 self._move(self.a["StakeManager"], self.a["RecoveryEscrow"], amount)
             self.escrows[v.incident_id] = Escrow(
                 provider=v.provider, amount=amount, recoverable_bps=row.recoverable_bps, path=row.path,
-                status=ST_ESCROWED, opened_at=self.now, version=self.rversion,
+                status=ST_ESCROWED, opened_at=self.now, version=self.rversion, opened_clock=self.clock(self.now),
             )  # fmt: skip
             self.escrowed += amount
         return {"executed": True, "deferred": None, "level": level, "amount": amount, "jailed_until": jailed_until}
@@ -933,7 +970,10 @@ class Model:
                 if taken:
                     bond.amount -= taken
                     bond.pending = min(bond.pending, bond.amount)
-                    self._return_stake(self.a["OracleCommittee"], provider, taken)
+                    if slashing:  # into the pool still frozen by the overturned incident
+                        self._return_stake(self.a["OracleCommittee"], provider, taken)
+                    else:  # a warning froze nothing: to the provider's owner key (DESIGN, "Overturns")
+                        self._move(self.a["OracleCommittee"], provider, taken)
                     penalties += taken
             bitmap >>= 1
             seat += 1
@@ -971,12 +1011,14 @@ class Model:
                 return Err("PauseCooldown", allowed, self.now)
         self.paused_at = self.now
         self.paused_until = self.now + self.windows.max_pause
+        self.pauses.append([self.now, self.paused_until])
         return self.paused_until
 
     def unpause(self) -> Err | None:
         if self.now >= self.paused_until:
             return Err("NotPaused")
         self.paused_until = self.now
+        self.pauses[-1][1] = self.now
         return None
 
     # -- RecoveryEscrow ---------------------------------------------------------------------------
@@ -1017,9 +1059,8 @@ class Model:
         if e.status not in (ST_ESCROWED, ST_REJECTED):
             return Err("ClaimNotAllowed", v.incident_id, e.status)
         rp = self.rparams[e.version]
-        deadline = e.opened_at + rp.claim_window
-        if self.now > deadline:
-            return Err("ClaimDeadlinePassed", deadline, self.now)
+        if self.window_passed(e.opened_at, rp.claim_window):
+            return Err("ClaimDeadlinePassed", self.extended_deadline(e.opened_at, rp.claim_window), self.now)
         if e.path == PATH_NONE or e.recoverable_bps == 0:
             return Err("NotRecoverable", v.incident_id)
         if e.path != PATH_SERVICE:
@@ -1043,9 +1084,11 @@ class Model:
         if e.path == PATH_COMPLIANCE:
             e.vested_epochs = rp.epochs_required
             e.last_vested_at = self.now
+            e.vested_clock = self.clock(self.now)
         else:
             e.vested_epochs = 0
             e.last_vested_at = 0
+            e.vested_clock = 0
         e.status = ST_CLAIMED
         return {"auditor": auditor if e.path != PATH_SERVICE else ZERO_ADDRESS}
 
@@ -1057,14 +1100,17 @@ class Model:
         rp = self.rparams[e.version]
         if e.status != ST_CLAIMED or e.path == PATH_COMPLIANCE or e.vested_epochs >= rp.epochs_required:
             return Err("NotObserving", iid)
-        if e.next_epoch == 255:
-            return Err("NotObserving", iid)
-        if att.observation_epoch != e.next_epoch:
-            return Err("WrongObservationEpoch", att.observation_epoch, e.next_epoch)
-        start = e.filed_at + e.next_epoch * rp.epoch_length
+        # DESIGN "Recovery order": epochs on a fixed grid from the filing time; an epoch without quorum by
+        # its end plus the attestation grace is missed (neither vests nor resets).
+        epoch = att.observation_epoch
+        if epoch < e.next_epoch:
+            return Err("WrongObservationEpoch", epoch, e.next_epoch)
+        start = e.filed_at + epoch * rp.epoch_length
         end = start + rp.epoch_length
         if self.now < end:
-            return Err("ObservationEpochNotOver", e.next_epoch, end, self.now)
+            return Err("ObservationEpochNotOver", epoch, end, self.now)
+        if self.now > end + rp.attestation_grace:
+            return Err("EpochMissed", epoch, end + rp.attestation_grace, self.now)
         if att.observed_at < start or att.observed_at >= end:
             return Err("ObservationOutsideEpoch", att.observed_at)
         if att.committee_epoch != self.epoch:
@@ -1086,13 +1132,15 @@ class Model:
         if popcount(bitmap) < self.threshold:
             return {"applied": False}
         passed = att.healthy and att.data_intact
-        e.next_epoch += 1
+        missed = epoch - e.next_epoch
+        e.next_epoch = epoch + 1
         if passed:
             e.vested_epochs += 1
             e.last_vested_at = self.now
+            e.vested_clock = self.clock(self.now)
         else:
             e.vested_epochs = 0
-        return {"applied": True, "passed": passed, "vested_epochs": e.vested_epochs}
+        return {"applied": True, "passed": passed, "vested_epochs": e.vested_epochs, "missed": missed}
 
     def _decide(self, key: tuple, sender: str) -> Err | bool:
         seat = self.seat(self.epoch, sender)
@@ -1114,10 +1162,8 @@ class Model:
         if e is None or e.status != ST_CLAIMED:
             return Err("NotObserving", v.incident_id)
         rp = self.rparams[e.version]
-        if e.vested_epochs >= rp.epochs_required:
-            window_end = e.last_vested_at + rp.challenge_window
-            if self.now > window_end:
-                return Err("ChallengeWindowClosed", window_end, self.now)
+        if e.vested_epochs >= rp.epochs_required and self.window_passed(e.last_vested_at, rp.challenge_window):
+            return Err("ChallengeWindowClosed", self.extended_deadline(e.last_vested_at, rp.challenge_window), self.now)
         done = self._decide(("reject", v.incident_id, e.filed_at, evidence), sender)
         if done is True:
             e.status = ST_REJECTED
@@ -1145,14 +1191,16 @@ class Model:
             return Err("EscrowNotOpen", v.incident_id)
         if self.now < self.paused_until:
             return Err("ReleasesPaused", self.paused_until)
-        if self.appeal_pending(v.incident_id):
-            return Err("AppealPending", v.incident_id)
+        blocked = self.appeal_block(v.incident_id)
+        if blocked:
+            return blocked
         rp = self.rparams[e.version]
         recoverable = e.amount * e.recoverable_bps // BPS
         vested = self._vested(e) if e.status == ST_CLAIMED else 0
-        payable_from = e.last_vested_at + rp.challenge_window
-        if vested <= e.released or self.now < payable_from:
-            return Err("NothingToRelease", vested, e.released, payable_from)
+        # The challenge window counts unpaused time from the last vesting (a claim never vested: from 0).
+        waiting = not self.window_passed(e.last_vested_at, rp.challenge_window - 1)
+        if vested <= e.released or waiting:
+            return Err("NothingToRelease", vested, e.released, self.extended_deadline(e.last_vested_at, rp.challenge_window))
         complete = vested == recoverable and e.vested_epochs >= rp.epochs_required
         if complete and not e.evaluated:
             return Err("EvaluationMissing", v.incident_id)
@@ -1178,12 +1226,15 @@ class Model:
         inc = self.incidents[v.incident_id]
         if inc.flags & FLAG_TOMBSTONE:
             return Err("NotRecoverable", v.incident_id)
+        if self.now < self.paused_until:
+            return Err("ReleasesPaused", self.paused_until)
+        blocked = self.appeal_block(v.incident_id)
+        if blocked:
+            return blocked
         rp = self.rparams[e.version]
-        closable = e.opened_at + (rp.max_lifetime if e.status == ST_CLAIMED else rp.claim_window)
-        if self.now <= closable:
-            return Err("NotClosable", closable, self.now)
-        if self.appeal_pending(v.incident_id):
-            return Err("AppealPending", v.incident_id)
+        window = rp.max_lifetime if e.status == ST_CLAIMED else rp.claim_window
+        if not self.window_passed(e.opened_at, window):
+            return Err("NotClosable", self.extended_deadline(e.opened_at, window), self.now)
         forfeited = self._end(v.incident_id, ST_FORFEITED)
         self.insurance += forfeited
         self._close_incident(v)
@@ -1293,6 +1344,10 @@ class Model:
             return Err("InvalidParameter", "pauseCooldown")
         if self.unbonding <= w.slashable():
             return Err("UnbondingTooShort", self.unbonding, w.slashable())
+        slack = self.lifetime_slack(self.rparams[self.rversion])
+        needed = w.appeal_window + w.appeal_resolution + w.max_pause
+        if slack < needed:
+            return Err("LifetimeTooShort", slack, needed)
         self.windows = w
         return None
 
@@ -1304,12 +1359,21 @@ class Model:
         self.unbonding = period
         return None
 
+    @staticmethod
+    def lifetime_slack(rp: RecoveryParams) -> int:
+        """What the maximum lifetime leaves beyond the longest recovery (negative: too short)."""
+        path = rp.claim_window + rp.epoch_length * rp.epochs_required + rp.attestation_grace + rp.challenge_window
+        return rp.max_lifetime - path
+
     def set_recovery_params(self, rp: RecoveryParams) -> Err | int:
         for name in ("claim_window", "epoch_length", "epochs_required", "challenge_window"):
             if getattr(rp, name) == 0:
                 head, *rest = name.split("_")
                 return Err("InvalidParameter", head + "".join(x.capitalize() for x in rest))
-        if rp.max_lifetime < rp.claim_window + rp.epoch_length * rp.epochs_required + rp.challenge_window:
+        if rp.attestation_grace == 0 or rp.attestation_grace >= rp.epoch_length:
+            return Err("InvalidParameter", "attestationGrace")
+        w = self.windows
+        if self.lifetime_slack(rp) < w.appeal_window + w.appeal_resolution + w.max_pause:
             return Err("InvalidParameter", "maxLifetime")
         self.rversion += 1
         self.rparams[self.rversion] = rp

@@ -40,7 +40,8 @@ REPORT = keccak(text="root-cause analysis v1")
 EVIDENCE = keccak(text="the node still drops chunks")
 #: The proof argument of a claim on the service-improvement path (no audit proof).
 NO_PROOF = (ZERO32, ZERO_ADDRESS, ZERO32, ZERO32, ZERO32, 0, 0)
-#: The system's parameters with a one-hour challenge window (a tranche payable before the appeal window ends).
+GRACE = SYSTEM_RECOVERY.attestation_grace
+#: The system's parameters with a one-hour challenge window.
 HOUR_PARAMS_CHALLENGE = SYSTEM_RECOVERY.model_copy(update={"challenge_window": 3600})
 AUDITED = (RecoveryPath.SECURITY_REVIEW, RecoveryPath.COMPLIANCE_VERIFICATION)
 
@@ -150,6 +151,18 @@ def attest(system, verdict, epoch: int, *, signers=None, epoch_length: int = EPO
     return system.RecoveryEscrow.attest(att.as_tuple(), system.sign_attestation(att, signers), sender=system.outsider)
 
 
+def upcoming_epoch(system, verdict, epoch_length: int = EPOCH) -> int:
+    """The first observation epoch of the current claim, not yet attested, that has not ended before
+    the next block."""
+    claim = system.RecoveryEscrow.claimOf(verdict.incident_id)
+    return max(claim.nextEpoch, -(-(system.chain.pending_timestamp - claim.filedAt) // epoch_length) - 1)
+
+
+def attest_next(system, verdict, **fields):
+    """Attests the upcoming observation epoch at its end (the epochs before it are missed)."""
+    return attest(system, verdict, upcoming_epoch(system, verdict), **fields)
+
+
 def pass_epochs(system, verdict, epochs, epoch_length: int = EPOCH) -> list:
     return [attest(system, verdict, epoch, epoch_length=epoch_length) for epoch in epochs]
 
@@ -171,7 +184,19 @@ def reject(system, verdict, evidence: bytes = EVIDENCE) -> list:
 
 
 def payable_from(system, verdict, challenge: int = CHALLENGE) -> int:
+    """When the last vested tranche becomes payable (no pause in between)."""
     return system.RecoveryEscrow.claimOf(verdict.incident_id).lastVestedAt + challenge
+
+
+def appeal_window_end(system, verdict) -> int:
+    """The last second at which `verdict`'s incident can be appealed (its own copied window)."""
+    incident = system.VerdictManager.getIncident(verdict.incident_id)[0]
+    return incident[1] + incident[6]  # executedAt + the appeal window copied at execution
+
+
+def releasable_from(system, verdict, challenge: int = CHALLENGE) -> int:
+    """When a release can pay the last vested tranche: after its challenge window and the appeal window."""
+    return max(payable_from(system, verdict, challenge), appeal_window_end(system, verdict) + 1)
 
 
 def release(system, verdict):
@@ -185,7 +210,7 @@ def recover(system, verdict):
     if system.RecoveryEscrow.escrowOf(verdict.incident_id).recoveryPath != RecoveryPath.COMPLIANCE_VERIFICATION:
         pass_epochs(system, verdict, range(EPOCHS))
     evaluate(system, verdict)
-    wait_until(system, payable_from(system, verdict))
+    wait_until(system, releasable_from(system, verdict))
     return release(system, verdict)
 
 

@@ -45,7 +45,8 @@ SYSTEM_LIMITS = LimitParams(
     appeal_bond=100 * TOKEN, oracle_penalty=50 * TOKEN, rate_cap_bps=1_000, provider_cap_bps=5_000, cap_window=DAY
 )
 SYSTEM_RECOVERY = RecoveryParamsModel(
-    claim_window=7 * DAY, epoch_length=HOUR, epochs_required=3, challenge_window=DAY, max_lifetime=30 * DAY
+    claim_window=7 * DAY, epoch_length=HOUR, epochs_required=3, challenge_window=DAY, max_lifetime=30 * DAY,
+    attestation_grace=HOUR // 2,
 )
 SYSTEM_UNBONDING = 7 * DAY
 SYSTEM_MIN_SELF_STAKE = 1_000 * TOKEN

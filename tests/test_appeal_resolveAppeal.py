@@ -72,7 +72,7 @@ def test_overturn_events(system, appealed):
         ("EscrowRefunded", {"incidentId": iid(verdict), "provider": a, "amount": slashed})
     ]
     assert emitted(tx, system.OracleCommittee) == [
-        ("BondPenalized", {"member": o[i].address, "provider": a, "amount": ORACLE_PENALTY}) for i in range(3)
+        ("BondPenalized", {"member": o[i].address, "provider": a, "amount": ORACLE_PENALTY, "toPool": True}) for i in range(3)
     ]
     pool = before["pool"]
     assert emitted(tx, system.StakeManager) == [
@@ -222,9 +222,17 @@ def test_overturn_state(system, appealed):
 
 
 def test_overturned_warning_returns_nothing_but_still_penalizes_the_signers(system):
+    """Attack (hole: warning-overturn penalties captured just in time): a warning freezes nothing, so its
+    signers' penalties went into a pool anyone could join; a staker who staked just before the arbiter's
+    decision took most of them. Now they go to the provider's owner key, and the late staker's position
+    is worth what it paid in."""
     verdict, _ = execute_verdict(system, severity=Level.WARNING)
-    pool = system.StakeManager.getPool(system.provider_a).assets
+    manager, token, owner = system.StakeManager, system.SwarmToken, system.provider_a
     appeal(system, verdict)
+    late = system.delegators[0]
+    manager.stake(owner, 50_000 * TOKEN, sender=late)  # just before the decision: the pool is not frozen
+    pool, owner_balance = manager.getPool(owner).assets, token.balanceOf(owner)
+    late_value = manager.convertToAssets(owner, manager.getPosition(owner, late).shares)
 
     tx = resolve(system, verdict, True)
 
@@ -233,7 +241,11 @@ def test_overturned_warning_returns_nothing_but_still_penalizes_the_signers(syst
                               "penalties": 3 * ORACLE_PENALTY})
     ]
     assert emitted(tx, system.RecoveryEscrow) == []
-    assert system.StakeManager.getPool(system.provider_a).assets == pool + 3 * ORACLE_PENALTY
+    assert [args["toPool"] for name, args in emitted(tx, system.OracleCommittee) if name == "BondPenalized"] == [
+        False, False, False]
+    assert manager.getPool(owner).assets == pool
+    assert token.balanceOf(owner) == owner_balance + 3 * ORACLE_PENALTY
+    assert manager.convertToAssets(owner, manager.getPosition(owner, late).shares) == late_value
     assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.OVERTURNED
     assert system.VerdictManager.providerRecord(system.provider_a).lastOffenseAt == 0
     assert_conserved(system)

@@ -109,14 +109,14 @@ def test_appeal_after_the_appeal_window(cli_chain):
 
 
 def test_appeal_after_the_incident_closed(cli_chain, tmp_path):
-    # Compliance verification vests at once: evaluated and released within the appeal window, the incident is
-    # closed and can no longer be appealed (the bond must not even be approved).
+    # Compliance verification vests at once: evaluated and released once the appeal window has passed, the
+    # incident is closed and can no longer be appealed (the bond must not even be approved).
     provider, operator = cli_chain.provider(operator_name="closed-operator")
     verdict = cli_chain.execute_verdict(provider.address, ViolationClass.PROTOCOL_VIOLATION, Level.PENALTY)
     cli_chain.file_claim(verdict, operator, tmp_path)
     for index in COMMITTEE[:2]:
         RecoveryDesk(cli_chain.client(dev_account(index)), cli_chain.registry).approve_evaluation(verdict, "0x" + "aa" * 32)
-    cli_chain.jump(CHALLENGE + 1)
+    cli_chain.jump(max(CHALLENGE, APPEAL_WINDOW) + 1)
     RecoveryDesk(cli_chain.client(dev_account(5)), cli_chain.registry).release(verdict)
     assert cli_chain.phase(verdict.incident_id) == CLOSED
     with sends_nothing(cli_chain, operator.address):

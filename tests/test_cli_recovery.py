@@ -22,16 +22,18 @@ from cli_support import (
 )
 from eth_utils import keccak
 
-from swarm_stake.devnet import dev_account
+from swarm_stake.devnet import dev_account, devnet_params
 from swarm_stake.merkle import MerkleTree
 from swarm_stake.models import Level, ViolationClass
 from swarm_stake.recovery import RecoveryDesk
 from swarm_stake.signed_files import SignedEntry, SignedMessageFile
 
-EPOCH = 5  # devnet: 5 s epochs, 3 of them, then a 5 s challenge window
-EPOCHS = 3
-CHALLENGE = 5
-CLAIM_WINDOW = 600
+_DEVNET_RECOVERY = devnet_params().recovery
+EPOCH = _DEVNET_RECOVERY.epoch_length  # devnet: 10 s epochs, 3 of them, then a 5 s challenge window
+EPOCHS = _DEVNET_RECOVERY.epochs_required
+CHALLENGE = _DEVNET_RECOVERY.challenge_window
+CLAIM_WINDOW = _DEVNET_RECOVERY.claim_window
+APPEAL_WINDOW = devnet_params().windows.appeal_window
 
 
 def breach(cli_chain, operator_name=None):
@@ -70,7 +72,7 @@ def test_recovery_from_prepare_to_release(cli_chain, tmp_path):
     proof_path = tmp_path / "proof.json"
     assert_ok(cli_chain.cli("auditor", "sign", bundle_path, "--out", proof_path, keystore="dev9"))
     result = assert_ok(cli_chain.cli("recovery", "claim", incident, "--proof", proof_path, keystore="rec-operator"))
-    assert "3 observation epochs of 5 s" in result.stdout
+    assert f"3 observation epochs of {EPOCH} s" in result.stdout
     assert cli_chain.escrow_state(incident) == OBSERVING and cli_chain.phase(incident) == RESTORING
     tree = MerkleTree(lines)
     assert cli_chain.escrow.functions.verifyLogLine(incident, lines[2], tree.proof(2)).call()
@@ -80,15 +82,25 @@ def test_recovery_from_prepare_to_release(cli_chain, tmp_path):
     assert status["escrowed"] == escrowed and status["recoverable"] == recoverable
     assert status["vested"] == 0 and status["epochs_required"] == EPOCHS and status["claim_filed_at"] > 0
 
-    # the committee attests every epoch once it is over: one member signs, another co-signs, a third relays
-    for epoch in range(EPOCHS):
-        cli_chain.jump(EPOCH)
-        attestation = tmp_path / f"epoch-{epoch}.json"
-        assert_ok(cli_chain.cli("oracle", "attest", incident, "--epoch", epoch, "--out", attestation, keystore="dev10"))
-        assert_ok(cli_chain.cli("oracle", "cosign", attestation, keystore="dev11"))
-        result = assert_ok(cli_chain.cli("oracle", "submit", attestation, keystore="dev12"))
-        assert "quorum reached and applied" in result.stdout
-        assert cli_chain.escrow.functions.claimOf(incident).call()[3] == epoch + 1  # vested epochs
+    # the committee attests every epoch once it is over (inside its attestation grace): one member signs,
+    # another co-signs, a third relays. Blocks advance one second each meanwhile, so that the time the
+    # commands take on a busy machine does not push an attestation past its grace.
+    rpc = cli_chain.w3.provider.make_request
+    filed_at = cli_chain.escrow.functions.claimOf(incident).call()[0]
+    rpc("anvil_setBlockTimestampInterval", [1])
+    try:
+        for epoch in range(EPOCHS):
+            rpc("evm_setNextBlockTimestamp", [filed_at + (epoch + 1) * EPOCH])
+            rpc("evm_mine", [])
+            attestation = tmp_path / f"epoch-{epoch}.json"
+            assert_ok(cli_chain.cli("oracle", "attest", incident, "--epoch", epoch, "--out", attestation,
+                                    keystore="dev10"))  # fmt: skip
+            assert_ok(cli_chain.cli("oracle", "cosign", attestation, keystore="dev11"))
+            result = assert_ok(cli_chain.cli("oracle", "submit", attestation, keystore="dev12"))
+            assert "quorum reached and applied" in result.stdout
+            assert cli_chain.escrow.functions.claimOf(incident).call()[3] == epoch + 1  # vested epochs
+    finally:
+        rpc("anvil_removeBlockTimestampInterval", [])
     status = json_out(cli_chain.cli("--json", "recovery", "status", incident))
     assert status["state"] == "attested" and status["vested"] == recoverable and status["vested_epochs"] == EPOCHS
     assert cli_chain.escrow_state(incident) == ATTESTED
@@ -103,8 +115,9 @@ def test_recovery_from_prepare_to_release(cli_chain, tmp_path):
     assert cli_chain.escrow.functions.escrowOf(incident).call()[6] is True
     assert cli_chain.phase(incident) == EVALUATED
 
-    # after the challenge window anyone releases: the pool is refilled, the rest goes to insurance
-    cli_chain.jump(CHALLENGE)
+    # after the challenge window and the appeal window anyone releases: the pool is refilled, the rest goes
+    # to insurance
+    cli_chain.jump(max(CHALLENGE, APPEAL_WINDOW))
     pool_before = cli_chain.pool(provider.address)
     insurance_before = cli_chain.escrow.functions.insuranceBalance().call()
     result = assert_ok(cli_chain.cli("recovery", "release", incident, keystore="dev5"))
@@ -248,15 +261,18 @@ def test_attestation_submitted_before_its_epoch_ends(cli_chain, tmp_path):
     assert cli_chain.escrow.functions.claimOf(verdict.incident_id).call()[3] == 0
 
 
-def test_release_before_the_challenge_window_ends(cli_chain, tmp_path):
-    # Compliance verification: the audit proof vests everything at once, payable after the challenge window.
+def test_release_while_the_incident_can_be_appealed(cli_chain, tmp_path):
+    # Compliance verification: the audit proof vests everything at once, payable after the challenge window,
+    # but nothing is released while the provider may still appeal (the devnet's appeal window is longer).
+    assert APPEAL_WINDOW > CHALLENGE
     provider, operator = cli_chain.provider(stake=4_000)
     verdict = cli_chain.execute_verdict(provider.address, ViolationClass.PROTOCOL_VIOLATION, Level.PENALTY)
     cli_chain.file_claim(verdict, operator, tmp_path)
+    cli_chain.jump(CHALLENGE + 1)
     pool = cli_chain.pool(provider.address)
     with sends_nothing(cli_chain, cli_chain.address("dev5")):
         result = cli_chain.cli("recovery", "release", verdict.incident_id, keystore="dev5")
-    assert_error(result, "challenge window has not ended", "recovery status")
+    assert_error(result, "can still be appealed", "windowEnd")
     assert cli_chain.pool(provider.address) == pool
 
 

@@ -30,11 +30,11 @@ def test_penalize_refuses_anyone_but_the_penalizer(system):
     committee = system.OracleCommittee
     for caller in (system.gov, system.outsider, system.arbiter, system.oracles[3], system.provider_a):
         with reverts(committee.AccessControlUnauthorizedAccount, account=caller, neededRole=committee.PENALIZER_ROLE()):
-            committee.penalize(system.oracles[0], caller, 50 * TOKEN, sender=caller)
+            committee.penalize(system.oracles[0], caller, 50 * TOKEN, True, sender=caller)
     for contract in (system.SwarmTimelock, system.AppealCourt):
         with reverts(committee.AccessControlUnauthorizedAccount, account=contract,
                      neededRole=committee.PENALIZER_ROLE()):
-            committee.penalize(system.oracles[0], system.provider_a, 50 * TOKEN, sender=impersonate(system, contract))
+            committee.penalize(system.oracles[0], system.provider_a, 50 * TOKEN, True, sender=impersonate(system, contract))
     assert committee.bondOf(system.oracles[0]).amount == SYSTEM_MIN_BOND
 
 
@@ -43,10 +43,10 @@ def test_penalize_moves_the_bond_into_the_pool(system):
     pool = manager.getPool(system.provider_b).assets
     member = system.oracles[3]
 
-    tx = committee.penalize(member, system.provider_b, 70 * TOKEN, sender=impersonate(system, system.VerdictManager))
+    tx = committee.penalize(member, system.provider_b, 70 * TOKEN, True, sender=impersonate(system, system.VerdictManager))
 
     assert emitted(tx, committee) == [
-        ("BondPenalized", {"member": member.address, "provider": system.provider_b.address, "amount": 70 * TOKEN})
+        ("BondPenalized", {"member": member.address, "provider": system.provider_b.address, "amount": 70 * TOKEN, "toPool": True})
     ]
     assert transfers(tx, system.SwarmToken) == [(committee.address, manager.address, 70 * TOKEN)]
     assert committee.bondOf(member).amount == SYSTEM_MIN_BOND - 70 * TOKEN
@@ -57,9 +57,9 @@ def test_penalize_moves_the_bond_into_the_pool(system):
 def test_penalize_returns_what_it_took_capped_at_the_bond(system):
     committee, vm = system.OracleCommittee, impersonate(system, system.VerdictManager)
     member = system.oracles[3]
-    assert committee.penalize.call(member, system.provider_b, 5_000 * TOKEN, sender=vm) == SYSTEM_MIN_BOND
-    assert committee.penalize.call(member, system.provider_b, 7 * TOKEN, sender=vm) == 7 * TOKEN
-    assert committee.penalize.call(system.outsider, system.provider_b, 7 * TOKEN, sender=vm) == 0
+    assert committee.penalize.call(member, system.provider_b, 5_000 * TOKEN, True, sender=vm) == SYSTEM_MIN_BOND
+    assert committee.penalize.call(member, system.provider_b, 7 * TOKEN, True, sender=vm) == 7 * TOKEN
+    assert committee.penalize.call(system.outsider, system.provider_b, 7 * TOKEN, True, sender=vm) == 0
 
 
 def test_an_overturn_takes_at_most_the_bond(system):
@@ -70,7 +70,7 @@ def test_an_overturn_takes_at_most_the_bond(system):
 
     o, a = system.oracles, system.provider_a.address
     assert emitted(tx, system.OracleCommittee) == [
-        ("BondPenalized", {"member": o[i].address, "provider": a, "amount": SYSTEM_MIN_BOND}) for i in range(3)
+        ("BondPenalized", {"member": o[i].address, "provider": a, "amount": SYSTEM_MIN_BOND, "toPool": True}) for i in range(3)
     ]
     assert emitted(tx, system.AppealCourt)[0][1]["penalties"] == 3 * SYSTEM_MIN_BOND
     assert [system.OracleCommittee.bondOf(m).amount for m in o] == [0, 0, 0, SYSTEM_MIN_BOND, SYSTEM_MIN_BOND]
@@ -126,3 +126,18 @@ def test_a_pending_withdrawal_the_bond_still_covers_is_kept(system):
     overturned(system)
 
     assert tuple(committee.bondOf(member)) == (1_250 * TOKEN, 300 * TOKEN, unlock)
+
+
+def test_penalize_outside_the_pool_pays_the_owner_key(system):
+    """An overturned warning froze nothing: its penalties go to the provider's owner key, not the pool."""
+    committee, manager, token = system.OracleCommittee, system.StakeManager, system.SwarmToken
+    owner, member = system.provider_b, system.oracles[3]
+    pool, balance = manager.getPool(owner).assets, token.balanceOf(owner)
+
+    tx = committee.penalize(member, owner, 70 * TOKEN, False, sender=impersonate(system, system.VerdictManager))
+
+    assert emitted(tx, committee) == [
+        ("BondPenalized", {"member": member.address, "provider": owner.address, "amount": 70 * TOKEN, "toPool": False})
+    ]
+    assert transfers(tx, token) == [(committee.address, owner.address, 70 * TOKEN)]
+    assert (manager.getPool(owner).assets, token.balanceOf(owner)) == (pool, balance + 70 * TOKEN)

@@ -182,10 +182,10 @@ def check_against_chain(scene: Scene, status: dict[str, Any]) -> None:
     for step in incident["phases"]:
         assert step["time"] == scene.w3.eth.get_block(step["block"])["timestamp"]
 
-    amount, _bps, _path, state, _opened, _version, _evaluated = escrow.functions.escrowOf(scene.incident).call(
+    amount, _bps, _path, state, _opened, _version, _evaluated, _clock = escrow.functions.escrowOf(scene.incident).call(
         block_identifier=block
     )
-    filed_at, _last, _next, vested_epochs, released = escrow.functions.claimOf(scene.incident).call(
+    filed_at, _last, _next, vested_epochs, released, _vested_clock = escrow.functions.claimOf(scene.incident).call(
         block_identifier=block
     )
     [row] = status["escrows"]

@@ -5,7 +5,7 @@ import pytest
 from eth_utils import keccak
 from helpers import DEFAULT_ADMIN_ROLE, ZERO_ADDRESS, emitted, reverts
 from system_checks import SLASHABLE_WINDOW, appeal, execute_verdict, governed_revert, incident, resolve
-from system_fixtures import SYSTEM_LIMITS, SYSTEM_UNBONDING, SYSTEM_WINDOWS, TOKEN
+from system_fixtures import SYSTEM_LIMITS, SYSTEM_RECOVERY, SYSTEM_UNBONDING, SYSTEM_WINDOWS, TOKEN
 
 from swarm_stake.deploy import GOVERNED_CONTRACTS, PenaltyRowParams
 from swarm_stake.models import Level, Phase, ViolationClass
@@ -14,7 +14,7 @@ from system_checks import conserved_after_each_test  # noqa: F401 (autouse: cons
 pytestmark = pytest.mark.integration
 
 ROLES = {
-    "StakeManager": ["SLASHER_ROLE", "RESTORER_ROLE"],
+    "StakeManager": ["SLASHER_ROLE", "RETURNER_ROLE", "UNFREEZER_ROLE"],
     "OracleCommittee": ["PENALIZER_ROLE"],
     "RecoveryEscrow": ["VERDICT_ROLE"],
     "VerdictManager": ["APPEALS_ROLE", "GUARDIAN_ROLE", "ESCROW_ROLE"],
@@ -277,4 +277,18 @@ def test_a_window_change_does_not_rewrite_an_executed_incident(system, chain):
 
     assert system.AppealCourt.deadlineOf(verdict.incident_id) == (
         chain.blocks.head.timestamp + SYSTEM_WINDOWS.appeal_resolution
+    )
+
+
+def test_windows_whose_appeals_outlast_the_escrow_lifetime(system):
+    """The escrow's maximum lifetime must cover the appeal window, its resolution and one pause beyond
+    the recovery path: a longer appeal window would let an escrow be closed while appealable."""
+    escrow, w = system.RecoveryEscrow, SYSTEM_WINDOWS
+    needed = w.appeal_window + w.appeal_resolution + w.max_pause
+    shortest = SYSTEM_RECOVERY.max_lifetime - escrow.lifetimeSlack() + needed
+    system.govern(escrow, "setRecoveryParams", SYSTEM_RECOVERY.model_copy(update={"max_lifetime": shortest}).as_tuple())
+    assert escrow.lifetimeSlack() == needed
+    governed_revert(
+        system, system.VerdictManager, "setWindows", (windows(appeal_window=w.appeal_window + 1),), "LifetimeTooShort",
+        slack=needed, needed=needed + 1,
     )

@@ -209,6 +209,18 @@ class SwarmMachine(RuleBasedStateMachine):
     def mine(self) -> None:
         self.rpc.request("evm_mine", [self.m.now])
 
+    def appeal_end(self, iid: bytes) -> int:
+        inc = self.m.incidents[iid]
+        return inc.executed_at + inc.appeal_window
+
+    def releasable_at(self, iid: bytes) -> int:
+        """When the last vested tranche of `iid` is payable: its challenge window (moved by pauses so far)
+        and the incident's appeal window both over."""
+        m = self.m
+        e = m.escrows[iid]
+        challenge_end = m.extended_deadline(e.last_vested_at, m.rparams[e.version].challenge_window)
+        return max(challenge_end, self.appeal_end(iid) + 1)
+
     def jump_to(self, t: int) -> None:
         if t > self.m.now:
             self.m.now = t
@@ -662,10 +674,18 @@ class SwarmMachine(RuleBasedStateMachine):
         iid = inc.verdict.incident_id
         e = m.escrows[iid]
         rp = m.rparams[e.version]
-        epoch = e.next_epoch
+        # The first epoch still attestable now (its grace not over), never one before the next to attest.
+        upcoming = max(0, -(-(m.now - rp.attestation_grace - e.filed_at) // rp.epoch_length) - 1)
+        epoch = max(e.next_epoch, upcoming)
+        if kind == "skip":
+            epoch += 1  # the one before it is missed
+        elif kind == "late":
+            epoch = e.next_epoch
         start = e.filed_at + epoch * rp.epoch_length
         end = start + rp.epoch_length
-        if wait and kind != "early":
+        if kind == "late":
+            self.jump_to(end + rp.attestation_grace + 1)
+        elif wait and kind != "early":
             self.jump_to(end)
         observed = start + (end - start) // 2
         committee_epoch = m.epoch
@@ -677,8 +697,8 @@ class SwarmMachine(RuleBasedStateMachine):
             signers = [*signers[:-1], OUTSIDER]
         elif kind == "stale":
             committee_epoch = m.epoch - 1
-        elif kind == "wrong_epoch":
-            epoch += 1
+        elif kind == "wrong_epoch" and e.next_epoch > 0:
+            epoch = e.next_epoch - 1
         elif kind == "outside":
             observed = end
         elif kind == "duplicate":
@@ -693,7 +713,7 @@ class SwarmMachine(RuleBasedStateMachine):
     @precondition(lambda self: any(e.status == ST_CLAIMED for e in self.m.escrows.values()))
     @rule(j=st.integers(0, 50), passing=st.sampled_from([True] * 3 + [False]),
           kind=st.sampled_from(["good"] * 4 + ["partial", "outsider", "stale", "wrong_epoch", "outside", "early",
-                                               "duplicate"]),
+                                               "duplicate", "skip", "late"]),
           wait=st.sampled_from([True] * 3 + [False]), healthy_only=st.booleans())  # fmt: skip
     def attest(self, j, passing, kind, wait, healthy_only):
         self.attestation(self.pick(self.open_escrows((ST_CLAIMED,)), j), passing, kind, wait, healthy_only)
@@ -725,7 +745,7 @@ class SwarmMachine(RuleBasedStateMachine):
         v = self.pick((targeted and self.open_escrows((ST_CLAIMED,))) or self.with_escrow(), j).verdict
         e = m.escrows[v.incident_id]
         if wait and e.status in OPEN_STATUSES:
-            self.jump_to(e.last_vested_at + m.rparams[e.version].challenge_window)
+            self.jump_to(self.releasable_at(v.incident_id))
         paused = m.paused()
         predicted, _ = self.run("release", lambda: m.release(v), self.addr(OUTSIDER), "RecoveryEscrow", "release",
                                 v.tuple())  # fmt: skip
@@ -739,7 +759,8 @@ class SwarmMachine(RuleBasedStateMachine):
         e = m.escrows.get(v.incident_id)
         if wait and e is not None:
             rp = m.rparams[e.version]
-            self.jump_to(e.opened_at + (rp.max_lifetime if e.status == ST_CLAIMED else rp.claim_window) + 1)
+            window = rp.max_lifetime if e.status == ST_CLAIMED else rp.claim_window
+            self.jump_to(max(m.extended_deadline(e.opened_at, window), self.appeal_end(v.incident_id)) + 1)
         self.run("close", lambda: m.close(v), self.addr(OUTSIDER), "RecoveryEscrow", "close", v.tuple())
 
     @precondition(lambda self: any(e.status in OPEN_STATUSES for e in self.m.escrows.values()))
@@ -767,7 +788,7 @@ class SwarmMachine(RuleBasedStateMachine):
                 for who in self.members()[: m.threshold]:
                     self.decide("evaluate", m.approve_evaluation, inc, who, REPORTS[0])
             else:
-                self.jump_to(e.last_vested_at + rp.challenge_window)
+                self.jump_to(self.releasable_at(iid))
                 predicted, _ = self.run("release", lambda: m.release(inc.verdict), self.addr(OUTSIDER),
                                         "RecoveryEscrow", "release", inc.verdict.tuple())  # fmt: skip
                 if isinstance(predicted, Err):
@@ -859,8 +880,11 @@ class SwarmMachine(RuleBasedStateMachine):
         elif kind == "recovery":
             claim, epoch = draw(st.sampled_from([HOUR, 7 * DAY])), draw(st.sampled_from([HOUR, 2 * HOUR]))
             epochs, challenge = draw(st.sampled_from([1, 3])), draw(st.sampled_from([HOUR, DAY]))
-            life = claim + epoch * epochs + challenge - (1 if draw(st.booleans()) else 0)
-            rp = RecoveryParams(claim, epoch, epochs, challenge, life, draw(st.booleans()))
+            grace = draw(st.sampled_from([0, 60, HOUR // 2, epoch]))  # 0 and a whole epoch are refused
+            w = m.windows
+            life = claim + epoch * epochs + grace + challenge + w.appeal_window + w.appeal_resolution + w.max_pause
+            life -= draw(st.sampled_from([0, 0, 1, w.appeal_window]))  # too short to cover the appeal path
+            rp = RecoveryParams(claim, epoch, epochs, challenge, life, draw(st.booleans()), grace)
             self.govern("setRecoveryParams", lambda: m.set_recovery_params(rp), "RecoveryEscrow",
                         "setRecoveryParams", rp.tuple())  # fmt: skip
         elif kind == "auditor":
@@ -909,6 +933,7 @@ class SwarmMachine(RuleBasedStateMachine):
         total_escrowed = call("RecoveryEscrow", "totalEscrowed")
         insurance = call("RecoveryEscrow", "insuranceBalance")
         paused_until = call("VerdictManager", "pausedUntil")
+        paused_total = call("VerdictManager", "pausedTotal")
         cap_available = call("VerdictManager", "capAvailable")
         config = call("OracleCommittee", "config")
         reads = {}
@@ -1013,6 +1038,7 @@ class SwarmMachine(RuleBasedStateMachine):
 
         # 7. the model equals the chain
         assert r[paused_until] == m.paused_until
+        assert r[paused_total] == m.paused_between(0, m.now)
         assert r[config] == (m.epoch, len(self.members()), m.threshold)
         assert r[insurance] == m.insurance and r[total_escrowed] == m.escrowed and r[total_stake] == m.total_stake
         lim = m.limits

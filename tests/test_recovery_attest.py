@@ -1,12 +1,14 @@
 """RecoveryEscrow.attest: k-of-n signatures of the current committee epoch's members, one attestation per
-observation epoch, in order, after the epoch ended, observed inside it; a failing epoch resets the
-vesting."""
+observation epoch on a fixed grid from the filing time, between the epoch's end and the end of its
+attestation grace, observed inside it; a failing epoch resets the vesting, a missed one (no quorum
+within its grace) neither vests nor resets."""
 
 import pytest
 from helpers import emitted, reverts
 from recovery_support import (
     EPOCH,
     EPOCHS,
+    GRACE,
     Status,
     assert_conserved,
     attest,
@@ -205,14 +207,55 @@ def test_no_attestation_after_a_rejection(system):
     assert escrow.escrowOf(verdict.incident_id).status == Status.REJECTED
 
 
-def test_skipping_an_epoch(system):
+def test_an_epoch_past_its_grace_is_missed(system, chain):
     escrow = system.RecoveryEscrow
     verdict = claimed(system)
-    with reverts(escrow.WrongObservationEpoch, given=1, expected=0):
-        attest(system, verdict, 1)
+    _, end = epoch_bounds(system, verdict, 0)
+    att = attestation(system, verdict, 0)
+    chain.pending_timestamp = end + GRACE
+    snapshot = chain.snapshot()
+    assert relay(system, att, system.sign_attestation(att)).timestamp == end + GRACE  # the last second of its grace
+    chain.restore(snapshot)
+    chain.pending_timestamp = end + GRACE + 1
+    with reverts(escrow.EpochMissed, epoch=0, lastChance=end + GRACE, nowTime=end + GRACE + 1):
+        relay(system, att, system.sign_attestation(att))
+
+
+def test_a_missed_epoch_stalls_nothing(system):
+    """Attack (hole: a missed epoch stalled a claim forever): the committee is down at the end of
+    epoch 0, so epoch 0 never reaches quorum. Before, the escrow accepted epochs only in order, each
+    only inside its window, and the claim stayed in observation until forfeited at its maximum
+    lifetime. Now epoch 1 is attested on its own grid slot and epoch 0 is recorded as missed."""
+    escrow = system.RecoveryEscrow
+    verdict = claimed(system)
+    tx = attest(system, verdict, 1)
+    assert emitted(tx, escrow) == [
+        ("EpochsMissed", {"incidentId": iid(verdict), "firstMissed": 0, "count": 1}),
+        ("EpochAttested", {"incidentId": iid(verdict), "epoch": 1, "passed": True, "vestedEpochs": 1}),
+    ]
+    claim = escrow.claimOf(verdict.incident_id)
+    assert (claim.nextEpoch, claim.vestedEpochs) == (2, 1)
+    pass_epochs(system, verdict, range(2, EPOCHS + 1))
+    assert escrow.stateOf(verdict.incident_id) == EscrowState.ATTESTED
+
+
+def test_a_missed_epoch_neither_vests_nor_resets(system):
+    escrow = system.RecoveryEscrow
+    verdict = claimed(system)
     attest(system, verdict, 0)
-    with reverts(escrow.WrongObservationEpoch, given=2, expected=1):
-        attest(system, verdict, 2)
+    attest(system, verdict, 2)  # epoch 1 missed
+    claim = escrow.claimOf(verdict.incident_id)
+    assert (claim.nextEpoch, claim.vestedEpochs) == (3, 2)
+    attest(system, verdict, 5, healthy=False)  # epochs 3 and 4 missed, then a failing epoch resets
+    assert escrow.claimOf(verdict.incident_id).vestedEpochs == 0
+
+
+def test_an_epoch_before_the_next_is_refused(system):
+    escrow = system.RecoveryEscrow
+    verdict = claimed(system)
+    attest(system, verdict, 1)
+    with reverts(escrow.WrongObservationEpoch, given=0, expected=2):
+        relay(system, attestation(system, verdict, 0), system.sign_attestation(attestation(system, verdict, 0)))
 
 
 def test_repeating_an_epoch(system):

@@ -10,9 +10,12 @@ from recovery_support import (
     EPOCHS,
     MAX_LIFETIME,
     Status,
+    appeal_window_end,
     assert_conserved,
     attest,
+    attest_next,
     conserved,  # noqa: F401 (autouse: the conservation check after each test)
+    evaluate,
     file_claim,
     iid,
     pass_epochs,
@@ -23,6 +26,8 @@ from recovery_support import (
     slash,
     wait_until,
 )
+from system_fixtures import SYSTEM_RECOVERY
+
 from swarm_stake.models import EscrowState, Level, Phase, ProviderStatus, ViolationClass
 
 pytestmark = pytest.mark.integration
@@ -84,8 +89,8 @@ def test_a_claimed_escrow_is_closable_only_after_its_maximum_lifetime(system, ch
     attest(system, verdict, 0)
     wait_until(system, payable_from(system, verdict))
     release(system, verdict)
-    attest(system, verdict, 1, healthy=False)
-    attest(system, verdict, 2)  # vested again, never paid
+    attest_next(system, verdict, healthy=False)  # the epochs during the challenge window were missed
+    attest_next(system, verdict)  # vested again, never paid
 
     chain.pending_timestamp = e.openedAt + CLAIM_WINDOW + 1
     with reverts(escrow.NotClosable, closableAt=e.openedAt + MAX_LIFETIME, nowTime=e.openedAt + CLAIM_WINDOW + 1):
@@ -189,3 +194,68 @@ def test_close_of_a_tampered_verdict(system, chain):
     with reverts(escrow.VerdictMismatch, incidentId=iid(verdict)):
         close(system, tampered)
     assert escrow.escrowOf(verdict.incident_id).status == Status.ESCROWED
+
+
+def test_a_pause_cannot_forfeit_vested_stake(system, chain):
+    """Attack (hole: a pause could forfeit vested stake): releases were paused but the default close at
+    the maximum lifetime was not, and no deadline grew with a pause, so a pause over the end of an
+    incident's life let anyone forfeit a fully attested, evaluated escrow. Now the close waits out the
+    pause and the lifetime grows by it; the provider releases first."""
+    escrow, vm = system.RecoveryEscrow, system.VerdictManager
+    verdict = slash(system)
+    e = escrow.escrowOf(verdict.incident_id)
+    file_claim(system, verdict)
+    pass_epochs(system, verdict, range(EPOCHS))
+    evaluate(system, verdict)
+    end_of_life = e.openedAt + MAX_LIFETIME
+    chain.pending_timestamp = end_of_life - 10
+    paused_at = vm.pause(sender=system.guardian).timestamp
+    until = vm.pausedUntil()
+    chain.pending_timestamp = end_of_life + 1
+    with reverts(escrow.ReleasesPaused, pausedUntil=until):
+        close(system, verdict)
+    with reverts(escrow.ReleasesPaused, pausedUntil=until):
+        release(system, verdict)
+
+    # After the pause the lifetime has grown by its length: the release comes first.
+    pause_length = until - paused_at
+    chain.pending_timestamp = until
+    with reverts(escrow.NotClosable, closableAt=end_of_life + pause_length, nowTime=until):
+        close(system, verdict)
+    tx = release(system, verdict)
+    assert [name for name, _ in emitted(tx, escrow)] == ["TrancheReleased", "RecoveryCompleted"]
+    assert escrow.stateOf(verdict.incident_id) == EscrowState.RELEASED
+
+
+def test_an_unclaimed_escrow_closes_after_a_pause_extended_claim_window(system, chain):
+    escrow, vm = system.RecoveryEscrow, system.VerdictManager
+    verdict = slash(system)
+    e = escrow.escrowOf(verdict.incident_id)
+    started = vm.pause(sender=system.guardian).timestamp
+    chain.pending_timestamp = started + 600
+    vm.unpause(sender=system.guardian)
+    deadline = e.openedAt + CLAIM_WINDOW + 600
+    chain.pending_timestamp = deadline
+    with reverts(escrow.NotClosable, closableAt=deadline, nowTime=deadline):
+        close(system, verdict)
+    chain.pending_timestamp = deadline + 1
+    close(system, verdict)
+    assert escrow.stateOf(verdict.incident_id) == EscrowState.FORFEITED
+
+
+def test_no_default_close_while_the_incident_can_be_appealed(system, chain):
+    """Attack (hole: windows uncoupled): with a claim window shorter than the appeal window, a third party
+    closed an unclaimed escrow (forfeiting it and closing the incident) while the provider could still
+    appeal. Now the close waits for the incident's own copied appeal window."""
+    escrow = system.RecoveryEscrow
+    short = SYSTEM_RECOVERY.model_copy(update={"claim_window": 3600})
+    system.govern(escrow, "setRecoveryParams", short.as_tuple())
+    verdict = slash(system)
+    window_end = appeal_window_end(system, verdict)
+    opened = escrow.escrowOf(verdict.incident_id).openedAt
+    assert opened + 3600 < window_end
+    chain.pending_timestamp = opened + 3601
+    with reverts(escrow.AppealWindowOpen, windowEnd=window_end, nowTime=opened + 3601):
+        close(system, verdict)
+    system.AppealCourt.appeal(verdict.as_tuple(), sender=system.operator_a)  # still appealable, and appealed
+    assert system.VerdictManager.appealPending(verdict.incident_id)

@@ -124,6 +124,30 @@ def test_a_claim_after_the_claim_deadline(system, chain):
     assert escrow.escrowOf(verdict.incident_id).status == Status.ESCROWED
 
 
+def test_a_pause_extends_the_claim_window(system, chain):
+    """A guardian pause inside the claim window moves the deadline by its length (the window counts
+    unpaused time only); a pause that starts after the deadline gives nothing back."""
+    escrow, vm = system.RecoveryEscrow, system.VerdictManager
+    verdict = slash(system, SECURITY)
+    deadline = escrow.escrowOf(verdict.incident_id).openedAt + CLAIM_WINDOW
+    started = vm.pause(sender=system.guardian).timestamp
+    chain.pending_timestamp = started + 300
+    vm.unpause(sender=system.guardian)
+    proof = audit_proof(system, verdict, expiry=deadline + DAY)
+    snapshot = chain.snapshot()
+    chain.pending_timestamp = deadline + 300
+    assert file_claim(system, verdict, proof).timestamp == deadline + 300
+    chain.restore(snapshot)
+    chain.pending_timestamp = deadline + 301
+    with reverts(escrow.ClaimDeadlinePassed, deadline=deadline + 300, nowTime=deadline + 301):
+        file_claim(system, verdict, proof)
+    # A pause after the deadline: the pause-free clock stops, it does not run back.
+    chain.pending_timestamp = deadline + 301 + SYSTEM_WINDOWS.pause_cooldown
+    vm.pause(sender=system.guardian)
+    with reverts(escrow.ClaimDeadlinePassed):
+        file_claim(system, verdict, proof)
+
+
 def test_the_tombstone_row_is_not_recoverable(system, chain):
     """A severe security breach escrows 30% with nothing recoverable (no recovery path): a claim is
     refused with NotRecoverable; once the tombstone is final the escrow is forfeited."""

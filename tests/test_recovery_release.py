@@ -12,7 +12,9 @@ from recovery_support import (
     HOUR_PARAMS_CHALLENGE,
     Status,
     assert_conserved,
+    appeal_window_end,
     attest,
+    attest_next,
     audit_proof,
     b32,
     conserved,  # noqa: F401 (autouse: the conservation check after each test)
@@ -23,6 +25,7 @@ from recovery_support import (
     mine_at,
     pass_epochs,
     payable_from,
+    upcoming_epoch,
     recover,
     release,
     slash,
@@ -153,6 +156,7 @@ def test_compliance_verification_path_end_to_end(system, chain):
     e = escrow.escrowOf(verdict.incident_id)
     assert (e.amount, e.recoverableBps, e.recoveryPath) == (amount, 7_500, RecoveryPath.COMPLIANCE_VERIFICATION)
 
+    chain.pending_timestamp += 3600  # the challenge window then ends after the appeal window
     tx = file_claim(system, verdict)
     # The audit proof is the whole evidence: everything recoverable vests at filing.
     claim = escrow.claimOf(verdict.incident_id)
@@ -251,10 +255,13 @@ def test_graduated_vesting_reset_and_final_tranche(system, chain):
     assert manager.getProvider(a).openIncidents == 1  # still frozen until the recovery completes
     assert_conserved(system)
 
-    # A failing epoch resets the vesting; the tranche already paid stays paid.
-    tx1 = attest(system, verdict, 1, healthy=False)
+    # A failing epoch resets the vesting; the tranche already paid stays paid. The epochs that ended
+    # during the challenge window, unattested, were missed.
+    e1 = upcoming_epoch(system, verdict)
+    tx1 = attest(system, verdict, e1, healthy=False)
     assert emitted(tx1, escrow) == [
-        ("EpochAttested", {"incidentId": iid(verdict), "epoch": 1, "passed": False, "vestedEpochs": 0})
+        ("EpochsMissed", {"incidentId": iid(verdict), "firstMissed": 1, "count": e1 - 1}),
+        ("EpochAttested", {"incidentId": iid(verdict), "epoch": e1, "passed": False, "vestedEpochs": 0}),
     ]
     assert escrow.claimOf(verdict.incident_id).vestedEpochs == 0
     assert escrow.vestedOf(verdict.incident_id) == 0
@@ -264,15 +271,15 @@ def test_graduated_vesting_reset_and_final_tranche(system, chain):
         release(system, verdict)
 
     # Passing again: one epoch vests what was already paid, nothing more.
-    tx2 = attest(system, verdict, 2)
+    tx2 = attest(system, verdict, e1 + 1)
     with reverts(escrow.NothingToRelease, vested=third, released=third, payableFrom=tx2.timestamp + CHALLENGE):
         release(system, verdict)
     # A failed data-integrity challenge resets it again.
-    tx3 = attest(system, verdict, 3, data_intact=False)
+    tx3 = attest(system, verdict, e1 + 2, data_intact=False)
     assert emitted(tx3, escrow) == [
-        ("EpochAttested", {"incidentId": iid(verdict), "epoch": 3, "passed": False, "vestedEpochs": 0})
+        ("EpochAttested", {"incidentId": iid(verdict), "epoch": e1 + 2, "passed": False, "vestedEpochs": 0})
     ]
-    txs = pass_epochs(system, verdict, range(4, 4 + EPOCHS))
+    txs = pass_epochs(system, verdict, range(e1 + 3, e1 + 3 + EPOCHS))
     assert [emitted(t, escrow)[0][1]["vestedEpochs"] for t in txs] == [1, 2, 3]
     assert escrow.stateOf(verdict.incident_id) == EscrowState.ATTESTED
     assert escrow.vestedOf(verdict.incident_id) == recoverable
@@ -296,7 +303,7 @@ def test_a_second_tranche_pays_only_the_newly_vested_part(system):
     attest(system, verdict, 0)
     wait_until(system, payable_from(system, verdict))
     release(system, verdict)
-    attest(system, verdict, 1)
+    attest_next(system, verdict)
     wait_until(system, payable_from(system, verdict))
     tx = release(system, verdict)
     two_thirds = recoverable * 2 // EPOCHS
@@ -340,6 +347,7 @@ def test_a_double_release(system):
 def test_release_without_a_claim(system):
     escrow = system.RecoveryEscrow
     verdict = slash(system)
+    wait_until(system, appeal_window_end(system, verdict) + 1)
     with reverts(escrow.NothingToRelease, vested=0, released=0, payableFrom=CHALLENGE):
         release(system, verdict)
 
@@ -462,26 +470,34 @@ def test_an_overturn_during_a_claim_refunds_everything(system):
     assert_conserved(system)
 
 
-def test_an_overturn_after_a_paid_tranche_refunds_the_rest(system):
-    """With a one-hour challenge window (a new parameter version) a tranche is paid before the appeal;
-    the overturn refunds what the escrow still holds, so the pool gets back the whole slash."""
+def test_no_tranche_is_paid_while_the_incident_can_be_appealed(system):
+    """Attack (hole: windows uncoupled): with a challenge window shorter than the appeal window, anyone
+    released a vested tranche while the provider could still appeal, so an overturn could no longer
+    refund the whole slash. Now nothing is released before the incident's own copied appeal window
+    ends, nor while an appeal is pending; the overturn refunds everything."""
     escrow, manager, a = system.RecoveryEscrow, system.StakeManager, system.provider_a
     system.govern(escrow, "setRecoveryParams", HOUR_PARAMS_CHALLENGE.as_tuple())
     pre_assets = manager.getPool(a).assets
     verdict = slash(system)
     amount = escrow.escrowOf(verdict.incident_id).amount
-    third = amount // EPOCHS
+    window_end = appeal_window_end(system, verdict)
     file_claim(system, verdict)
     attest(system, verdict, 0)
-    wait_until(system, payable_from(system, verdict, HOUR_PARAMS_CHALLENGE.challenge_window))
-    release(system, verdict)
+    ready = payable_from(system, verdict, HOUR_PARAMS_CHALLENGE.challenge_window)
+    assert ready < window_end
+    wait_until(system, ready)
+    with reverts(escrow.AppealWindowOpen, windowEnd=window_end, nowTime=ready):
+        release(system, verdict)
     system.AppealCourt.appeal(verdict.as_tuple(), sender=system.operator_a)
     attest(system, verdict, 1)  # observation goes on while the appeal is pending
+    wait_until(system, window_end + 1)
+    with reverts(escrow.AppealPending, incidentId=iid(verdict)):
+        release(system, verdict)
 
     tx = overturn(system, verdict)
 
     assert emitted(tx, escrow) == [("EscrowRefunded", {"incidentId": iid(verdict), "provider": a.address,
-                                                      "amount": amount - third})]
+                                                      "amount": amount})]
     (penalties,) = [args["oraclePenalties"] for name, args in emitted(tx, system.VerdictManager)
                     if name == "VerdictOverturned"]
     assert manager.getPool(a).assets == pre_assets + penalties
@@ -514,3 +530,24 @@ def test_two_escrows_of_one_provider_unfreeze_one_at_a_time(system):
     assert escrow.insuranceBalance() == amount1 - recoverable1 + amount2 - recoverable2
     assert manager.getPool(a).assets == pre_assets - amount1 - amount2 + recoverable1 + recoverable2
     assert_conserved(system)
+
+
+def test_a_pause_extends_the_challenge_window(system, chain):
+    """Releases stop during a pause, and the challenge window counts unpaused time only: the committee
+    keeps the whole window to reject the claim."""
+    escrow, vm = system.RecoveryEscrow, system.VerdictManager
+    verdict = slash(system)
+    amount = escrow.escrowOf(verdict.incident_id).amount
+    file_claim(system, verdict)
+    pass_epochs(system, verdict, range(EPOCHS))
+    evaluate(system, verdict)
+    started = vm.pause(sender=system.guardian).timestamp
+    chain.pending_timestamp = started + 900
+    vm.unpause(sender=system.guardian)
+    ready = payable_from(system, verdict) + 900
+    chain.pending_timestamp = ready - 1
+    with reverts(escrow.NothingToRelease, vested=amount, released=0, payableFrom=ready):
+        release(system, verdict)
+    chain.pending_timestamp = ready
+    assert release(system, verdict).timestamp == ready
+    assert escrow.stateOf(verdict.incident_id) == EscrowState.RELEASED

@@ -8,6 +8,7 @@ from recovery_support import (
     EPOCHS,
     assert_conserved,
     attest,
+    attest_next,
     conserved,  # noqa: F401 (autouse: the conservation check after each test)
     evaluate,
     file_claim,
@@ -17,18 +18,22 @@ from recovery_support import (
     release,
     slash,
 )
-from system_fixtures import DAY, HOUR, SYSTEM_RECOVERY
+from system_fixtures import DAY, HOUR, SYSTEM_RECOVERY, SYSTEM_WINDOWS
 
 from swarm_stake.deploy import RecoveryParamsModel
 from swarm_stake.models import EscrowState, Phase
 
 pytestmark = pytest.mark.integration
 
-LONGEST = (
+#: The recovery path: a claim at the deadline, every epoch attested at the end of its grace, the challenge window.
+RECOVERY_PATH = (
     SYSTEM_RECOVERY.claim_window
     + SYSTEM_RECOVERY.epoch_length * SYSTEM_RECOVERY.epochs_required
+    + SYSTEM_RECOVERY.attestation_grace
     + SYSTEM_RECOVERY.challenge_window
 )
+#: ... after the verdict contract's appeal window and resolution, with one pause.
+LONGEST = RECOVERY_PATH + SYSTEM_WINDOWS.appeal_window + SYSTEM_WINDOWS.appeal_resolution + SYSTEM_WINDOWS.max_pause
 
 
 def params(**changes) -> RecoveryParamsModel:
@@ -42,7 +47,11 @@ def params(**changes) -> RecoveryParamsModel:
         ("epochLength", {"epoch_length": 0}),
         ("epochsRequired", {"epochs_required": 0}),
         ("challengeWindow", {"challenge_window": 0}),
+        ("attestationGrace", {"attestation_grace": 0}),
+        ("attestationGrace", {"attestation_grace": SYSTEM_RECOVERY.epoch_length}),
         ("maxLifetime", {"max_lifetime": LONGEST - 1}),
+        # The escrow must outlast the appeal window, its resolution and a pause, not the recovery alone.
+        ("maxLifetime", {"max_lifetime": RECOVERY_PATH}),
         ("maxLifetime", {"max_lifetime": 0}),
         # A longer claim window, epoch or challenge window needs a longer lifetime.
         ("maxLifetime", {"claim_window": SYSTEM_RECOVERY.max_lifetime}),
@@ -65,7 +74,7 @@ def test_new_parameters_are_a_new_version(system):
     assert escrow.currentParamsVersion() == 2
     assert tuple(escrow.recoveryParams(2)) == new.as_tuple()
     assert tuple(escrow.recoveryParams(1)) == SYSTEM_RECOVERY.as_tuple()
-    assert tuple(escrow.recoveryParams(3)) == (0, 0, 0, 0, 0, False)
+    assert tuple(escrow.recoveryParams(3)) == (0, 0, 0, 0, 0, False, 0)
 
 
 def test_only_governance_sets_the_parameters(system):
@@ -95,10 +104,11 @@ def test_an_open_escrow_keeps_its_version(system):
         attest(system, new, 0, epoch_length=EPOCH)
     # nowTime depends on when the block lands; the epoch and its end do not.
     assert (info.value.inputs["epoch"], info.value.inputs["endsAt"]) == (0, filed_b + 2 * HOUR)
+    attest(system, new, 0, epoch_length=2 * HOUR)
     pass_epochs(system, old, range(1, EPOCHS))
     assert escrow.stateOf(old.incident_id) == EscrowState.ATTESTED
     assert escrow.vestedOf(old.incident_id) == escrow.escrowOf(old.incident_id).amount
-    for epoch in range(4):
+    for epoch in range(1, 4):
         attest(system, new, epoch, epoch_length=2 * HOUR)
         assert escrow.vestedOf(new.incident_id) == 0
     assert escrow.stateOf(new.incident_id) == EscrowState.OBSERVING
@@ -126,5 +136,5 @@ def test_an_ungraduated_version_vests_everything_with_the_last_epoch(system):
     system.chain.pending_timestamp = payable_from(system, verdict)
     with reverts(escrow.NothingToRelease, vested=0, released=0, payableFrom=payable_from(system, verdict)):
         release(system, verdict)
-    attest(system, verdict, EPOCHS - 1)
+    attest_next(system, verdict)  # the third passing epoch (those in between were missed: no reset)
     assert escrow.vestedOf(verdict.incident_id) == escrow.escrowOf(verdict.incident_id).amount

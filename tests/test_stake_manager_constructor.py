@@ -25,7 +25,7 @@ def test_constructor_sets_parameters_and_grants_admin_only(project, token, admin
     assert manager.hasRole(DEFAULT_ADMIN_ROLE, stranger)
     # The deployer gets nothing, and nobody holds the hook roles until governance grants them.
     assert not manager.hasRole(DEFAULT_ADMIN_ROLE, admin)
-    for role in (manager.SLASHER_ROLE(), manager.RESTORER_ROLE()):
+    for role in (manager.SLASHER_ROLE(), manager.RETURNER_ROLE(), manager.UNFREEZER_ROLE()):
         assert not manager.hasRole(role, stranger)
         assert not manager.hasRole(role, admin)
     assert (manager.MIN_UNBONDING_PERIOD(), manager.MAX_UNBONDING_PERIOD()) == (1, MAX_PERIOD)
@@ -33,11 +33,13 @@ def test_constructor_sets_parameters_and_grants_admin_only(project, token, admin
 
 def test_constructor_roles_of_the_session_deployment(stake_manager, admin, slasher, restorer):
     assert stake_manager.hasRole(stake_manager.SLASHER_ROLE(), slasher)
-    assert stake_manager.hasRole(stake_manager.RESTORER_ROLE(), restorer)
+    assert stake_manager.hasRole(stake_manager.RETURNER_ROLE(), restorer)
+    assert stake_manager.hasRole(stake_manager.UNFREEZER_ROLE(), restorer)
     assert not stake_manager.hasRole(stake_manager.SLASHER_ROLE(), restorer)
-    assert not stake_manager.hasRole(stake_manager.RESTORER_ROLE(), slasher)
-    assert stake_manager.getRoleAdmin(stake_manager.SLASHER_ROLE()) == DEFAULT_ADMIN_ROLE
-    assert stake_manager.getRoleAdmin(stake_manager.RESTORER_ROLE()) == DEFAULT_ADMIN_ROLE
+    assert not stake_manager.hasRole(stake_manager.RETURNER_ROLE(), slasher)
+    assert not stake_manager.hasRole(stake_manager.UNFREEZER_ROLE(), slasher)
+    for role in (stake_manager.SLASHER_ROLE(), stake_manager.RETURNER_ROLE(), stake_manager.UNFREEZER_ROLE()):
+        assert stake_manager.getRoleAdmin(role) == DEFAULT_ADMIN_ROLE
     assert stake_manager.hasRole(DEFAULT_ADMIN_ROLE, admin)
 
 

@@ -93,3 +93,40 @@ def test_penalize_reverts_access_control_unauthorized_account(
         stake_manager.AccessControlUnauthorizedAccount, account=addr(account), neededRole=stake_manager.SLASHER_ROLE()
     ):
         stake_manager.penalize(registered, TOKEN, escrow, chain.pending_timestamp + 600, sender=account)
+
+
+def test_penalize_blocks_stake_and_withdraw_not_unstake_requests(stake_manager, registered, delegators, slasher, escrow,
+                                                                chain):  # fmt: skip
+    stake_manager.stake(registered, 10 * TOKEN, sender=delegators[0])
+    request = stake_manager.requestUnstake(registered, 1_000, sender=delegators[0])
+    end = request.timestamp + stake_manager.unbondingPeriod()
+
+    stake_manager.penalize(registered, 0, escrow, chain.pending_timestamp + 60, sender=slasher)
+
+    chain.pending_timestamp = end
+    with reverts(stake_manager.PoolFrozen, provider=registered, openIncidents=1):
+        stake_manager.withdraw(registered, sender=delegators[0])
+    with reverts(stake_manager.PoolFrozen, provider=registered, openIncidents=1):
+        stake_manager.stake(registered, TOKEN, sender=delegators[1])
+    stake_manager.requestUnstake(registered, 1_000, sender=delegators[0])
+    assert stake_manager.getPosition(registered, delegators[0]).unbondingShares == 2_000
+
+
+def test_a_penalty_jail_ends_by_time(stake_manager, registered, slasher, escrow, chain):
+    until = chain.pending_timestamp + 3_600
+    stake_manager.penalize(registered, 0, escrow, until, sender=slasher)
+
+    chain.mine(timestamp=until - 1)
+    assert stake_manager.statusOf(registered) == ProviderStatus.JAILED
+    chain.mine(timestamp=until)
+    assert stake_manager.statusOf(registered) == ProviderStatus.ACTIVE
+    # The record stays; only the time has passed.
+    assert stake_manager.getProvider(registered).jailedUntil == until
+
+
+def test_no_hook_bypasses_penalize(stake_manager):
+    """The slasher has no slash, jail or freeze apart from penalize: a verdict's response is one call, so
+    no role holder can slash without freezing and jailing, nor freeze a pool on its own."""
+    names = {abi.name for abi in stake_manager.contract_type.abi if abi.type == "function"}
+    assert {"penalize", "tombstone", "unjail", "unfreeze", "returnStake"} <= names
+    assert not names & {"slash", "jail", "freeze"}

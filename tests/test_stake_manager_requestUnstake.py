@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import MIN_SELF_STAKE, TOKEN, UNBONDING, ProviderStatus
-from helpers import build_pool, emitted, pool, position, reverts, to_assets, transfers
+from helpers import build_pool, emitted, penalize, pool, position, reverts, slash_and_settle, to_assets, transfers
 
 pytestmark = pytest.mark.integration
 
@@ -81,9 +81,9 @@ def test_request_unstake_whole_delegation(stake_manager, registered, delegators)
     assert position(stake_manager, registered, delegators[2]) == (0, bonded, tx.timestamp + UNBONDING)
 
 
-def test_request_unstake_works_while_pool_frozen(stake_manager, registered, delegators, slasher):
+def test_request_unstake_works_while_pool_frozen(stake_manager, registered, delegators, slasher, escrow):
     build_pool(stake_manager, registered, delegators)
-    stake_manager.freeze(registered, sender=slasher)
+    penalize(stake_manager, registered, 0, escrow, slasher)
 
     tx = stake_manager.requestUnstake(registered, 500, sender=delegators[0])
 
@@ -93,15 +93,15 @@ def test_request_unstake_works_while_pool_frozen(stake_manager, registered, dele
 
 @pytest.mark.parametrize("state", ["jailed", "tombstoned", "below_minimum"])
 def test_request_unstake_delegator_may_leave_an_inactive_provider(
-    stake_manager, registered, delegators, slasher, escrow, chain, state
+    stake_manager, registered, delegators, slasher, escrow, chain, state, restorer
 ):
     build_pool(stake_manager, registered, delegators)
     if state == "jailed":
-        stake_manager.jail(registered, chain.pending_timestamp + 3_600, sender=slasher)
+        stake_manager.penalize(registered, 0, escrow, chain.pending_timestamp + 3_600, sender=slasher)
     elif state == "tombstoned":
         stake_manager.tombstone(registered, sender=slasher)
     else:
-        stake_manager.slash(registered, 8_000 * TOKEN, escrow, sender=slasher)
+        slash_and_settle(stake_manager, registered, 8_000 * TOKEN, escrow, slasher, restorer)
         assert stake_manager.statusOf(registered) == ProviderStatus.BELOW_MINIMUM
     bonded = stake_manager.getPosition(registered, delegators[0]).shares
 
@@ -155,9 +155,9 @@ def test_request_unstake_provider_may_leave_entirely(stake_manager, registered, 
 
 
 def test_request_unstake_provider_below_minimum_after_slash_may_only_leave_entirely(
-    stake_manager, registered, slasher, escrow
+    stake_manager, registered, slasher, escrow, restorer
 ):
-    stake_manager.slash(registered, 100 * TOKEN, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, 100 * TOKEN, escrow, slasher, restorer)
     bonded = stake_manager.getPosition(registered, registered).shares
     left = to_assets(bonded // 2, MIN_SELF_STAKE - 100 * TOKEN, bonded)
 

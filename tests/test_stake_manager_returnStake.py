@@ -4,7 +4,20 @@ from fractions import Fraction
 
 import pytest
 from conftest import MIN_SELF_STAKE, TOKEN
-from helpers import addr, build_pool, deploy_manager, emitted, fund, pool, reverts, to_assets, to_shares, transfers
+from helpers import (
+    addr,
+    build_pool,
+    deploy_manager,
+    emitted,
+    fund,
+    penalize,
+    pool,
+    reverts,
+    slash_and_settle,
+    to_assets,
+    to_shares,
+    transfers,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +54,7 @@ def test_return_stake_raises_every_position_pro_rata(stake_manager, registered, 
     model.request_unstake(delegators[0], unbonding)
     stakers = [registered, *delegators]
     original = {s.address: model.value(s) for s in stakers}
-    stake_manager.slash(registered, 4_000 * TOKEN, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, 4_000 * TOKEN, escrow, slasher, restorer)
     model.slash(4_000 * TOKEN)
     slashed = {s.address: model.value(s) for s in stakers}
     assets_slashed = model.assets
@@ -69,7 +82,7 @@ def test_return_stake_raises_every_position_pro_rata(stake_manager, registered, 
 def test_return_stake_revives_a_depleted_pool(stake_manager, registered, delegators, slasher, restorer, escrow):
     model = build_pool(stake_manager, registered, delegators)
     original = {s.address: model.value(s) for s in [registered, *delegators]}
-    stake_manager.slash(registered, model.assets, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, model.assets, escrow, slasher, restorer)
     with reverts(stake_manager.PoolDepleted, provider=registered):
         stake_manager.stake(registered, TOKEN, sender=registered)
 
@@ -84,9 +97,9 @@ def test_return_stake_revives_a_depleted_pool(stake_manager, registered, delegat
 
 
 def test_return_stake_works_while_frozen_and_for_a_tombstoned_provider(
-    stake_manager, registered, slasher, restorer
+    stake_manager, registered, slasher, restorer, escrow
 ):
-    stake_manager.freeze(registered, sender=slasher)
+    penalize(stake_manager, registered, 0, escrow, slasher)
     stake_manager.tombstone(registered, sender=slasher)
 
     tx = stake_manager.returnStake(registered, TOKEN, sender=restorer)
@@ -111,7 +124,7 @@ def test_return_stake_reverts_access_control_unauthorized_account(stake_manager,
     with reverts(
         stake_manager.AccessControlUnauthorizedAccount,
         account=addr(account),
-        neededRole=stake_manager.RESTORER_ROLE(),
+        neededRole=stake_manager.RETURNER_ROLE(),
     ):
         stake_manager.returnStake(registered, TOKEN, sender=account)
 
@@ -130,12 +143,10 @@ def test_return_stake_reverts_erc20_insufficient_balance(stake_manager, token, r
         stake_manager.returnStake(registered, balance + 1, sender=restorer)
 
 
-def test_return_stake_reverts_transfer_amount_mismatch_on_fee_token(
-    project, admin, provider, operator, restorer
-):
+def test_return_stake_reverts_transfer_amount_mismatch_on_fee_token(project, admin, provider, operator, restorer):
     fee_token = project.FeeOnTransferToken.deploy(admin, 10**6 * TOKEN, sender=admin)
     manager = deploy_manager(project, fee_token, admin, min_self_stake=99)
-    manager.grantRole(manager.RESTORER_ROLE(), restorer, sender=admin)
+    manager.grantRole(manager.RETURNER_ROLE(), restorer, sender=admin)
     fund(fee_token, admin, manager, [provider, restorer], 10_000 * TOKEN)
     manager.registerProvider(operator, 99, "http://fee/health", sender=provider)
 

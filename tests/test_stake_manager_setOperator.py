@@ -19,10 +19,9 @@ def test_set_operator_changes_the_operator_key(stake_manager, registered, operat
         stake_manager.setMetadataURI(registered, "http://old/health", sender=operator)
 
 
-def test_set_operator_keeps_the_rest_of_the_registration(stake_manager, registered, stranger, slasher, chain):
+def test_set_operator_keeps_the_rest_of_the_registration(stake_manager, registered, stranger, slasher, chain, escrow):
     until = chain.pending_timestamp + 1_000
-    stake_manager.jail(registered, until, sender=slasher)
-    stake_manager.freeze(registered, sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, until, sender=slasher)
 
     stake_manager.setOperator(stranger, sender=registered)
 

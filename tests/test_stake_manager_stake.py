@@ -3,14 +3,17 @@
 import pytest
 from conftest import MIN_SELF_STAKE, TOKEN, ProviderStatus
 from helpers import (
+    jail,
     DELEGATIONS,
     build_pool,
     deploy_manager,
     emitted,
     fund,
+    penalize,
     pool,
     position,
     reverts,
+    slash_and_settle,
     to_assets,
     to_shares,
     transfers,
@@ -66,7 +69,7 @@ def test_stake_at_a_price_changed_by_slash_and_return_uses_current_pool(
     stake_manager, registered, delegators, slasher, restorer, escrow
 ):
     model = build_pool(stake_manager, registered, delegators)
-    stake_manager.slash(registered, 1_234 * TOKEN + 17, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, 1_234 * TOKEN + 17, escrow, slasher, restorer)
     model.slash(1_234 * TOKEN + 17)
     stake_manager.returnStake(registered, 200 * TOKEN + 5, sender=restorer)
     model.return_stake(200 * TOKEN + 5)
@@ -82,10 +85,10 @@ def test_stake_at_a_price_changed_by_slash_and_return_uses_current_pool(
 
 
 @pytest.mark.parametrize("amount", [1, 3, 10**9 + 7, 333 * TOKEN + 1, 50_000 * TOKEN - 1])
-def test_stake_rounds_in_the_pools_favour(stake_manager, registered, delegators, slasher, escrow, amount):
+def test_stake_rounds_in_the_pools_favour(stake_manager, registered, delegators, slasher, escrow, amount, restorer):
     """Minted shares are never worth more than the deposit, at an awkward (slashed) price."""
     model = build_pool(stake_manager, registered, delegators)
-    stake_manager.slash(registered, 1_000 * TOKEN + 1, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, 1_000 * TOKEN + 1, escrow, slasher, restorer)
     model.slash(1_000 * TOKEN + 1)
 
     stake_manager.stake(registered, amount, sender=delegators[2])
@@ -135,8 +138,8 @@ def test_stake_first_depositor_cannot_inflate_the_price_by_donation(
     assert stake_manager.totalStake() == total + 1_000 * TOKEN + 1
 
 
-def test_stake_provider_may_top_up_while_jailed(stake_manager, registered, slasher, chain):
-    stake_manager.jail(registered, chain.pending_timestamp + 3_600, sender=slasher)
+def test_stake_provider_may_top_up_while_jailed(stake_manager, registered, slasher, chain, escrow, restorer):
+    jail(stake_manager, registered, chain.pending_timestamp + 3_600, escrow, slasher, restorer)
 
     tx = stake_manager.stake(registered, 10 * TOKEN, sender=registered)
 
@@ -145,16 +148,18 @@ def test_stake_provider_may_top_up_while_jailed(stake_manager, registered, slash
     assert stake_manager.statusOf(registered) == ProviderStatus.JAILED
 
 
-def test_stake_reverts_provider_not_active_when_jailed(stake_manager, registered, delegators, slasher, chain):
-    stake_manager.jail(registered, chain.pending_timestamp + 3_600, sender=slasher)
+def test_stake_reverts_provider_not_active_when_jailed(stake_manager, registered, delegators, slasher, chain, escrow, restorer):
+    jail(stake_manager, registered, chain.pending_timestamp + 3_600, escrow, slasher, restorer)
 
     with reverts(stake_manager.ProviderNotActive, provider=registered):
         stake_manager.stake(registered, 10 * TOKEN, sender=delegators[0])
 
 
-def test_stake_delegation_accepted_once_jail_ends_by_time(stake_manager, registered, delegators, slasher, chain):
+def test_stake_delegation_accepted_once_jail_ends_by_time(
+    stake_manager, registered, delegators, slasher, chain, escrow, restorer
+):
     until = chain.pending_timestamp + 3_600
-    stake_manager.jail(registered, until, sender=slasher)
+    jail(stake_manager, registered, until, escrow, slasher, restorer)
     chain.pending_timestamp = until - 1
     with reverts(stake_manager.ProviderNotActive, provider=registered):
         stake_manager.stake(registered, 10 * TOKEN, sender=delegators[0])
@@ -167,9 +172,9 @@ def test_stake_delegation_accepted_once_jail_ends_by_time(stake_manager, registe
 
 
 def test_stake_reverts_provider_not_active_below_minimum_until_top_up(
-    stake_manager, registered, delegators, slasher, escrow
+    stake_manager, registered, delegators, slasher, escrow, restorer
 ):
-    stake_manager.slash(registered, 1, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, 1, escrow, slasher, restorer)
     assert stake_manager.statusOf(registered) == ProviderStatus.BELOW_MINIMUM
 
     with reverts(stake_manager.ProviderNotActive, provider=registered):
@@ -200,9 +205,9 @@ def test_stake_reverts_provider_tombstoned(stake_manager, registered, delegators
 
 
 @pytest.mark.parametrize("staker", ["provider", "delegator"])
-def test_stake_reverts_pool_frozen(stake_manager, registered, delegators, slasher, staker):
-    stake_manager.freeze(registered, sender=slasher)
-    stake_manager.freeze(registered, sender=slasher)
+def test_stake_reverts_pool_frozen(stake_manager, registered, delegators, slasher, staker, escrow):
+    penalize(stake_manager, registered, 0, escrow, slasher)
+    penalize(stake_manager, registered, 0, escrow, slasher)
     sender = registered if staker == "provider" else delegators[0]
 
     with reverts(stake_manager.PoolFrozen, provider=registered, openIncidents=2):
@@ -240,11 +245,11 @@ def test_stake_reverts_zero_shares_when_a_share_costs_more_than_the_deposit(
     assert pool(stake_manager, stranger) == (assets + smallest, shares + 1)
 
 
-def test_stake_after_heavy_slash_mints_many_cheap_shares_never_zero(stake_manager, registered, slasher, escrow):
+def test_stake_after_heavy_slash_mints_many_cheap_shares_never_zero(stake_manager, registered, slasher, escrow, restorer):
     """The other side of the rounding: after a slash the share price falls (10**12 shares per wei here,
     just above the depletion threshold) and 1 wei still buys shares, worth no more than the wei paid."""
     assets_left = MIN_SELF_STAKE * 1_000 // 10**9  # the threshold is 10**9 shares per wei
-    stake_manager.slash(registered, MIN_SELF_STAKE - assets_left, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, MIN_SELF_STAKE - assets_left, escrow, slasher, restorer)
     assert pool(stake_manager, registered) == (assets_left, MIN_SELF_STAKE * 1_000)
 
     stake_manager.stake(registered, 1, sender=registered)
@@ -255,18 +260,18 @@ def test_stake_after_heavy_slash_mints_many_cheap_shares_never_zero(stake_manage
     assert stake_manager.convertToAssets(registered, minted) <= 1
 
 
-def test_stake_reverts_pool_depleted_when_slashed_to_dust(stake_manager, registered, slasher, escrow):
+def test_stake_reverts_pool_depleted_when_slashed_to_dust(stake_manager, registered, slasher, escrow, restorer):
     """1 wei left behind 10**24 shares: a deposit would mint a share count that overflows; refused."""
-    stake_manager.slash(registered, MIN_SELF_STAKE - 1, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, MIN_SELF_STAKE - 1, escrow, slasher, restorer)
     assert pool(stake_manager, registered) == (1, MIN_SELF_STAKE * 1_000)
     with reverts(stake_manager.PoolDepleted, provider=registered):
         stake_manager.stake(registered, 1_000 * TOKEN, sender=registered)
     assert stake_manager.previewStake(registered, 1_000 * TOKEN) == 0
 
 
-def test_stake_reverts_pool_depleted(stake_manager, registered, delegators, slasher, escrow):
+def test_stake_reverts_pool_depleted(stake_manager, registered, delegators, slasher, escrow, restorer):
     model = build_pool(stake_manager, registered, delegators)
-    stake_manager.slash(registered, model.assets, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, model.assets, escrow, slasher, restorer)
     assert pool(stake_manager, registered) == (0, model.shares)
 
     with reverts(stake_manager.PoolDepleted, provider=registered):

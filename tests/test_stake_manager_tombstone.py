@@ -17,8 +17,8 @@ def test_tombstone_excludes_the_provider(stake_manager, registered, slasher):
     assert stake_manager.selfStakeOf(registered) == MIN_SELF_STAKE
 
 
-def test_tombstone_outranks_jail_in_status(stake_manager, registered, slasher, chain):
-    stake_manager.jail(registered, chain.pending_timestamp + 86_400, sender=slasher)
+def test_tombstone_outranks_jail_in_status(stake_manager, registered, slasher, chain, escrow):
+    stake_manager.penalize(registered, 0, escrow, chain.pending_timestamp + 86_400, sender=slasher)
 
     stake_manager.tombstone(registered, sender=slasher)
 

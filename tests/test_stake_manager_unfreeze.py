@@ -2,16 +2,16 @@
 
 import pytest
 from conftest import TOKEN
-from helpers import addr, emitted, reverts
+from helpers import addr, emitted, penalize, reverts
 
 pytestmark = pytest.mark.integration
 
 
-def test_unfreeze_restores_stake_and_withdraw(stake_manager, registered, delegators, slasher, restorer, chain):
+def test_unfreeze_restores_stake_and_withdraw(stake_manager, registered, delegators, slasher, restorer, chain, escrow):
     stake_manager.stake(registered, TOKEN, sender=delegators[0])
     request = stake_manager.requestUnstake(registered, 10**6, sender=delegators[0])
     end = request.timestamp + stake_manager.unbondingPeriod()
-    stake_manager.freeze(registered, sender=slasher)
+    penalize(stake_manager, registered, 0, escrow, slasher)
 
     tx = stake_manager.unfreeze(registered, sender=restorer)
 
@@ -19,14 +19,16 @@ def test_unfreeze_restores_stake_and_withdraw(stake_manager, registered, delegat
         ("PoolFreezeChanged", {"provider": registered.address, "openIncidents": 0})
     ]
     assert stake_manager.getProvider(registered).openIncidents == 0
-    stake_manager.stake(registered, TOKEN, sender=delegators[1])
+    stake_manager.stake(registered, TOKEN, sender=registered)  # a jailed provider may top up, once unfrozen
     chain.pending_timestamp = end
     assert emitted(stake_manager.withdraw(registered, sender=delegators[0]), stake_manager)[0][0] == "Withdrawn"
 
 
-def test_unfreeze_one_of_two_incidents_keeps_the_pool_frozen(stake_manager, registered, delegators, slasher, restorer):
-    stake_manager.freeze(registered, sender=slasher)
-    stake_manager.freeze(registered, sender=slasher)
+def test_unfreeze_one_of_two_incidents_keeps_the_pool_frozen(
+    stake_manager, registered, delegators, slasher, restorer, escrow
+):
+    penalize(stake_manager, registered, 0, escrow, slasher)
+    penalize(stake_manager, registered, 0, escrow, slasher)
 
     tx = stake_manager.unfreeze(registered, sender=restorer)
 
@@ -34,9 +36,9 @@ def test_unfreeze_one_of_two_incidents_keeps_the_pool_frozen(stake_manager, regi
         ("PoolFreezeChanged", {"provider": registered.address, "openIncidents": 1})
     ]
     with reverts(stake_manager.PoolFrozen, provider=registered, openIncidents=1):
-        stake_manager.stake(registered, TOKEN, sender=delegators[0])
+        stake_manager.stake(registered, TOKEN, sender=registered)
     stake_manager.unfreeze(registered, sender=restorer)
-    stake_manager.stake(registered, TOKEN, sender=delegators[0])
+    stake_manager.stake(registered, TOKEN, sender=registered)
 
 
 def test_unfreeze_reverts_pool_not_frozen(stake_manager, registered, restorer):
@@ -44,8 +46,8 @@ def test_unfreeze_reverts_pool_not_frozen(stake_manager, registered, restorer):
         stake_manager.unfreeze(registered, sender=restorer)
 
 
-def test_unfreeze_reverts_pool_not_frozen_once_thawed(stake_manager, registered, slasher, restorer):
-    stake_manager.freeze(registered, sender=slasher)
+def test_unfreeze_reverts_pool_not_frozen_once_thawed(stake_manager, registered, slasher, restorer, escrow):
+    penalize(stake_manager, registered, 0, escrow, slasher)
     stake_manager.unfreeze(registered, sender=restorer)
 
     with reverts(stake_manager.PoolNotFrozen, provider=registered):
@@ -58,12 +60,14 @@ def test_unfreeze_reverts_provider_not_registered(stake_manager, stranger, resto
 
 
 @pytest.mark.parametrize("caller", ["admin", "slasher", "provider", "stranger"])
-def test_unfreeze_reverts_access_control_unauthorized_account(stake_manager, registered, slasher, caller, request):
-    stake_manager.freeze(registered, sender=slasher)
+def test_unfreeze_reverts_access_control_unauthorized_account(
+    stake_manager, registered, slasher, caller, request, escrow
+):
+    penalize(stake_manager, registered, 0, escrow, slasher)
     account = request.getfixturevalue(caller)
 
     with reverts(
-        stake_manager.AccessControlUnauthorizedAccount, account=addr(account), neededRole=stake_manager.RESTORER_ROLE()
+        stake_manager.AccessControlUnauthorizedAccount, account=addr(account), neededRole=stake_manager.UNFREEZER_ROLE()
     ):
         stake_manager.unfreeze(registered, sender=account)
     assert stake_manager.getProvider(registered).openIncidents == 1

@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import MIN_SELF_STAKE, TOKEN, UNBONDING, ProviderStatus
-from helpers import build_pool, pool, position, to_assets, to_shares
+from helpers import build_pool, penalize, pool, position, slash_and_settle, to_assets, to_shares
 
 pytestmark = pytest.mark.integration
 
@@ -19,23 +19,22 @@ def test_views_status_of_through_its_transitions(stake_manager, registered, slas
 
     assert status() == ProviderStatus.ACTIVE
 
-    stake_manager.slash(registered, TOKEN, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, TOKEN, escrow, slasher, restorer)
     assert status() == ProviderStatus.BELOW_MINIMUM
     stake_manager.stake(registered, TOKEN, sender=registered)
     assert status() == ProviderStatus.ACTIVE
 
     until = chain.pending_timestamp + 600
-    stake_manager.jail(registered, until, sender=slasher)
-    assert status() == ProviderStatus.JAILED
-    stake_manager.slash(registered, TOKEN, escrow, sender=slasher)
+    stake_manager.penalize(registered, TOKEN, escrow, until, sender=slasher)
+    stake_manager.unfreeze(registered, sender=restorer)
     assert status() == ProviderStatus.JAILED  # a jail outranks a shortfall
     chain.mine(timestamp=until)
     assert status() == ProviderStatus.BELOW_MINIMUM
     stake_manager.returnStake(registered, TOKEN, sender=restorer)
     assert status() == ProviderStatus.ACTIVE
 
-    stake_manager.jail(registered, chain.pending_timestamp + 600, sender=slasher)
-    stake_manager.unjail(registered, sender=restorer)
+    stake_manager.penalize(registered, 0, escrow, chain.pending_timestamp + 600, sender=slasher)
+    stake_manager.unjail(registered, sender=slasher)
     assert status() == ProviderStatus.ACTIVE
     stake_manager.setMinSelfStake(MIN_SELF_STAKE + 1, sender=admin)
     assert status() == ProviderStatus.BELOW_MINIMUM
@@ -44,7 +43,7 @@ def test_views_status_of_through_its_transitions(stake_manager, registered, slas
 
     stake_manager.tombstone(registered, sender=slasher)
     assert status() == ProviderStatus.TOMBSTONED
-    stake_manager.unjail(registered, sender=restorer)
+    stake_manager.unjail(registered, sender=slasher)
     assert status() == ProviderStatus.TOMBSTONED
 
 
@@ -60,9 +59,9 @@ def test_views_self_stake_of_counts_bonded_shares_only(stake_manager, registered
     assert stake_manager.selfStakeOf(registered) < MIN_SELF_STAKE + 500 * TOKEN
 
 
-def test_views_conversions_follow_shares_math(stake_manager, registered, delegators, slasher, escrow):
+def test_views_conversions_follow_shares_math(stake_manager, registered, delegators, slasher, escrow, restorer):
     model = build_pool(stake_manager, registered, delegators)
-    stake_manager.slash(registered, 3 * TOKEN + 7, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, 3 * TOKEN + 7, escrow, slasher, restorer)
     model.slash(3 * TOKEN + 7)
 
     for amount in (0, 1, 999, 10**18, 123_456 * TOKEN + 1):
@@ -92,12 +91,12 @@ def test_views_positions_and_pools(stake_manager, registered, delegators, strang
 
 
 def test_views_total_stake_sums_every_pool(
-    stake_manager, token, registered, operator, stranger, delegators, slasher, escrow
+    stake_manager, token, registered, operator, stranger, delegators, slasher, escrow, restorer
 ):
     stake_manager.registerProvider(operator, 2_000 * TOKEN, "http://two/health", sender=stranger)
     stake_manager.stake(stranger, 300 * TOKEN, sender=delegators[0])
     stake_manager.stake(registered, 400 * TOKEN, sender=delegators[1])
-    stake_manager.slash(stranger, 50 * TOKEN, escrow, sender=slasher)
+    slash_and_settle(stake_manager, stranger, 50 * TOKEN, escrow, slasher, restorer)
 
     total = stake_manager.getPool(registered).assets + stake_manager.getPool(stranger).assets
     assert total == MIN_SELF_STAKE + 400 * TOKEN + 2_250 * TOKEN

@@ -8,9 +8,11 @@ from helpers import (
     deploy_manager,
     emitted,
     fund,
+    penalize,
     pool,
     position,
     reverts,
+    slash_and_settle,
     to_assets,
     transfers,
 )
@@ -103,7 +105,7 @@ def test_withdraw_adding_to_a_request_restarts_the_clock(stake_manager, register
 
 
 def test_withdraw_pays_less_after_a_slash_during_unbonding(
-    stake_manager, token, registered, delegators, slasher, escrow, chain
+    stake_manager, token, registered, delegators, slasher, escrow, chain, restorer
 ):
     model = build_pool(stake_manager, registered, delegators)
     delegator = delegators[0]
@@ -113,7 +115,7 @@ def test_withdraw_pays_less_after_a_slash_during_unbonding(
     value_before = stake_manager.convertToAssets(registered, shares)
     cut = model.assets // 4 + 12_345
 
-    stake_manager.slash(registered, cut, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, cut, escrow, slasher, restorer)
     model.slash(cut)
     chain.pending_timestamp = end
     balance = token.balanceOf(delegator)
@@ -155,7 +157,7 @@ def test_withdraw_deposit_then_full_exit_never_returns_more(
 ):
     model = build_pool(stake_manager, registered, delegators)
     if price != "fresh":
-        stake_manager.slash(registered, 3_333 * TOKEN + 1, escrow, sender=slasher)
+        slash_and_settle(stake_manager, registered, 3_333 * TOKEN + 1, escrow, slasher, restorer)
         model.slash(3_333 * TOKEN + 1)
     if price == "recovered":
         stake_manager.returnStake(registered, 9_999 * TOKEN + 7, sender=restorer)
@@ -177,10 +179,10 @@ def test_withdraw_deposit_then_full_exit_never_returns_more(
 
 
 def test_withdraw_everyone_leaves_pool_holds_only_rounding_dust(
-    stake_manager, token, registered, delegators, slasher, escrow, chain
+    stake_manager, token, registered, delegators, slasher, escrow, chain, restorer
 ):
     model = build_pool(stake_manager, registered, delegators)
-    stake_manager.slash(registered, 777 * TOKEN + 3, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, 777 * TOKEN + 3, escrow, slasher, restorer)
     model.slash(777 * TOKEN + 3)
     stakers = [registered, *delegators]
     for staker in stakers:
@@ -199,11 +201,13 @@ def test_withdraw_everyone_leaves_pool_holds_only_rounding_dust(
     assert token.balanceOf(stake_manager) == stake_manager.totalStake() == model.assets
 
 
-def test_withdraw_reverts_pool_frozen_until_unfrozen(stake_manager, registered, delegators, slasher, restorer, chain):
+def test_withdraw_reverts_pool_frozen_until_unfrozen(
+    stake_manager, registered, delegators, slasher, restorer, chain, escrow
+):
     model = build_pool(stake_manager, registered, delegators)
     end = _request(stake_manager, registered, delegators[0], 10**9)
     model.request_unstake(delegators[0], 10**9)
-    stake_manager.freeze(registered, sender=slasher)
+    penalize(stake_manager, registered, 0, escrow, slasher)
     chain.pending_timestamp = end
 
     with reverts(stake_manager.PoolFrozen, provider=registered, openIncidents=1):
@@ -215,10 +219,10 @@ def test_withdraw_reverts_pool_frozen_until_unfrozen(stake_manager, registered, 
 
 
 def test_withdraw_request_made_while_frozen_completes_after_unfreeze(
-    stake_manager, registered, delegators, slasher, restorer, chain
+    stake_manager, registered, delegators, slasher, restorer, chain, escrow
 ):
     build_pool(stake_manager, registered, delegators)
-    stake_manager.freeze(registered, sender=slasher)
+    penalize(stake_manager, registered, 0, escrow, slasher)
     end = _request(stake_manager, registered, delegators[1], 10**9)
     chain.pending_timestamp = end
     with reverts(stake_manager.PoolFrozen, provider=registered, openIncidents=1):
@@ -244,12 +248,12 @@ def test_withdraw_from_a_tombstoned_provider(stake_manager, registered, delegato
 
 
 def test_withdraw_from_a_depleted_pool_burns_shares_and_pays_nothing(
-    stake_manager, token, registered, delegators, slasher, escrow, chain
+    stake_manager, token, registered, delegators, slasher, escrow, chain, restorer
 ):
     model = build_pool(stake_manager, registered, delegators)
     shares = model.bonded[delegators[0].address]
     end = _request(stake_manager, registered, delegators[0], shares)
-    stake_manager.slash(registered, model.assets, escrow, sender=slasher)
+    slash_and_settle(stake_manager, registered, model.assets, escrow, slasher, restorer)
     chain.pending_timestamp = end
 
     tx = stake_manager.withdraw(registered, sender=delegators[0])
@@ -277,7 +281,7 @@ def test_withdraw_reverts_nothing_to_withdraw_twice(stake_manager, registered, d
         stake_manager.withdraw(registered, sender=delegators[0])
 
 
-def test_withdraw_reverts_provider_not_registered(stake_manager, stranger):
+def test_withdraw_reverts_provider_not_registered(stake_manager, stranger, chain):
     with reverts(stake_manager.ProviderNotRegistered, provider=stranger):
         stake_manager.withdraw(stranger, sender=stranger)
 

@@ -110,3 +110,19 @@ def test_pause_does_not_stop_approvals(system):
     assert emitted(tx, vm) == [approved(system, v, o[0], 1), approved(system, v, o[1], 2)]
     assert emitted(own, vm)[0] == approved(system, v, o[3], 3)
     assert vm.approvalsOf(digest_of(system, v)) == 0b1011
+
+
+def test_paused_total_counts_every_pause_to_the_second(system, chain):
+    """pausedTotal: the running pause counts up to now; an early unpause counts what elapsed; pauses add up."""
+    vm = system.VerdictManager
+    assert vm.pausedTotal() == 0
+    first = vm.pause(sender=system.guardian).timestamp
+    chain.mine(timestamp=first + 100)
+    assert vm.pausedTotal() == 100
+    chain.pending_timestamp = first + 250
+    vm.unpause(sender=system.guardian)  # 250 s of pause
+    chain.mine(timestamp=first + 250 + COOLDOWN)
+    assert vm.pausedTotal() == 250
+    second = vm.pause(sender=system.guardian).timestamp
+    chain.mine(timestamp=second + MAX_PAUSE + 500)  # expired by itself after MAX_PAUSE
+    assert vm.pausedTotal() == 250 + MAX_PAUSE

@@ -66,8 +66,9 @@ interface IOracleCommittee {
     event BondWithdrawalRequested(address indexed member, uint256 pending, uint256 withdrawableAt);
     /// @notice `member` withdrew `amount` tokens of its bond.
     event BondWithdrawn(address indexed member, uint256 amount);
-    /// @notice `amount` of the bond of `member` went to the pool of `provider`.
-    event BondPenalized(address indexed member, address indexed provider, uint256 amount);
+    /// @notice `amount` of the bond of `member` went to the pool of `provider` (`toPool`) or to the
+    /// provider's owner key.
+    event BondPenalized(address indexed member, address indexed provider, uint256 amount, bool toPool);
     /// @notice The minimum bond of a member is now `amount`.
     event MinBondSet(uint256 amount);
     /// @notice Bond withdrawals are now locked for as long as `source` says.
@@ -114,9 +115,12 @@ interface IOracleCommittee {
     /// @notice Pays out the caller's pending withdrawal once unlocked.
     function withdrawBond() external returns (uint256 amount);
 
-    /// @notice Moves up to `amount` of the bond of `member` into the pool of `provider`.
-    /// Only `PENALIZER_ROLE`. Returns what was taken (the bond may hold less).
-    function penalize(address member, address provider, uint256 amount) external returns (uint256 taken);
+    /// @notice Moves up to `amount` of the bond of `member` to the wronged provider: into its pool when
+    /// `toPool` (an overturned slash: the pool is still frozen by that incident, so exactly the stakers
+    /// it wronged share), else to its owner key (an overturned warning froze nothing, and a staker who
+    /// joined after the verdict must not share). Only `PENALIZER_ROLE`. Returns what was taken (the
+    /// bond may hold less).
+    function penalize(address member, address provider, uint256 amount, bool toPool) external returns (uint256 taken);
 
     /// @notice The bond of `member`.
     function bondOf(address member) external view returns (Bond memory);

@@ -68,8 +68,15 @@ interface IRecoveryEscrow {
     error StaleCommitteeEpoch(uint64 given, uint64 current);
     /// @notice No claim is being observed for `incidentId` (not filed, rejected or fully attested).
     error NotObserving(bytes32 incidentId);
-    /// @notice The attestation is for observation epoch `given`; the next to attest is `expected`.
+    /// @notice The attestation is for observation epoch `given`; every epoch before `expected` is
+    /// already attested or missed.
     error WrongObservationEpoch(uint256 given, uint256 expected);
+    /// @notice Observation epoch `epoch` could be attested until `lastChance` (its end plus the
+    /// attestation grace); it is `nowTime`. The epoch is missed: it neither vests nor resets.
+    error EpochMissed(uint256 epoch, uint256 lastChance, uint256 nowTime);
+    /// @notice The incident can still be appealed until `windowEnd` (its own copied appeal window);
+    /// nothing releases or closes its escrow before then.
+    error AppealWindowOpen(uint256 windowEnd, uint256 nowTime);
     /// @notice Observation epoch `epoch` ends at `endsAt`; it is `nowTime`.
     error ObservationEpochNotOver(uint256 epoch, uint256 endsAt, uint256 nowTime);
     /// @notice The attestation's observation time `observedAt` lies outside its epoch.
@@ -84,7 +91,7 @@ interface IRecoveryEscrow {
     error EvaluationAlreadyRecorded(bytes32 incidentId);
     /// @notice Releases wait while an appeal of `incidentId` is pending.
     error AppealPending(bytes32 incidentId);
-    /// @notice Releases are paused by the guardian until `pausedUntil`.
+    /// @notice Releases and default closes are paused by the guardian until `pausedUntil`.
     error ReleasesPaused(uint256 pausedUntil);
     /// @notice The escrow cannot be closed before `closableAt`; it is `nowTime`.
     error NotClosable(uint256 closableAt, uint256 nowTime);
@@ -141,6 +148,9 @@ interface IRecoveryEscrow {
         uint32 maxLifetime;
         /// True: a tranche vests per passing epoch. False: everything vests with the last epoch.
         bool graduated;
+        /// Time after an observation epoch's end during which its attestation is accepted; after it
+        /// the epoch is missed (neither vests nor resets). Shorter than an epoch.
+        uint32 attestationGrace;
     }
 
     /// @notice One incident's escrow, packed into one slot. The provider is named by the verdict, which
@@ -160,6 +170,9 @@ interface IRecoveryEscrow {
         uint16 paramsVersion;
         /// Whether the evaluation report (root-cause analysis) is recorded.
         bool evaluated;
+        /// The pause-free clock (`block.timestamp - IVerdictManager.pausedTotal()`) at opening: the
+        /// claim window and the maximum lifetime run on it, so a guardian pause extends them.
+        uint40 openedClock;
     }
 
     /// @notice Progress of the claim on one escrow, packed into one slot (written from the claim on).
@@ -168,12 +181,14 @@ interface IRecoveryEscrow {
         uint40 filedAt;
         /// Time the last passing epoch was attested (the challenge window of its tranche starts then).
         uint40 lastVestedAt;
-        /// Next observation epoch to attest.
-        uint8 nextEpoch;
+        /// The first observation epoch not yet attested or missed.
+        uint32 nextEpoch;
         /// Passing epochs in a row (a failing epoch resets it to zero).
         uint8 vestedEpochs;
         /// Tokens already paid back to the pool.
         uint96 released;
+        /// The pause-free clock when the last passing epoch was attested: the challenge window runs on it.
+        uint40 vestedClock;
     }
 
     /// @notice An auditor's signed statement that a provider remediated an incident (EIP-712).
@@ -226,6 +241,9 @@ interface IRecoveryEscrow {
     event AuditorSet(address indexed auditor, bool registered);
     /// @notice The verdict contract `verdicts` is connected.
     event VerdictManagerSet(address indexed verdicts);
+    /// @notice Observation epochs `firstMissed` to `firstMissed + count - 1` of `incidentId` passed
+    /// without a quorum of attestations: they neither vested nor reset the vesting.
+    event EpochsMissed(bytes32 indexed incidentId, uint256 firstMissed, uint256 count);
     /// @notice Recovery parameters `version` are in force for escrows opened from now on.
     event RecoveryParamsSet(uint16 indexed version, RecoveryParams params);
     /// @notice The operator of `provider` filed a claim for `incidentId`; observation epochs start now.
@@ -364,4 +382,9 @@ interface IRecoveryEscrow {
 
     /// @notice Tokens in escrows not yet ended.
     function totalEscrowed() external view returns (uint256);
+
+    /// @notice Seconds the current maximum lifetime leaves beyond the recovery path (claim window,
+    /// required epochs, attestation grace, challenge window): the verdict contract's appeal window,
+    /// appeal resolution and maximum pause must fit in it.
+    function lifetimeSlack() external view returns (uint256);
 }

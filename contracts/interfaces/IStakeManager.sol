@@ -7,10 +7,13 @@ pragma solidity ^0.8.28;
 /// @dev Roles and their powers:
 /// - `DEFAULT_ADMIN_ROLE` (the governance timelock) sets the unbonding period and the minimum
 ///   self-stake, and grants the other roles. It cannot move stake.
-/// - `SLASHER_ROLE` (the verdict contract) can slash a pool into an escrow address, jail and
-///   tombstone a provider and freeze a pool. It cannot unjail, unfreeze or return stake.
-/// - `RESTORER_ROLE` (the recovery escrow) can return stake to a pool, unfreeze a pool and lift a
-///   jail. It cannot slash.
+/// - `SLASHER_ROLE` (the verdict contract) can penalize (freeze a pool, jail a provider and slash
+///   its pool into an escrow address in one call), tombstone a provider and lift a jail (an
+///   overturned verdict). It cannot return stake.
+/// - `RETURNER_ROLE` (the recovery escrow, the oracle committee) can return stake to a pool: tokens
+///   it pays in itself. It cannot take stake, jail, unjail or unfreeze.
+/// - `UNFREEZER_ROLE` (the recovery escrow, the verdict contract) can count one open incident of a
+///   pool as ended. It cannot move stake or jail.
 /// Stake that is unbonding stays in the pool as shares: it keeps being slashable and keeps its
 /// share of any recovery until it is withdrawn.
 interface IStakeManager {
@@ -191,32 +194,23 @@ interface IStakeManager {
 
     /* HOOKS */
 
-    /// @notice Moves `amount` of the pool of `provider` to `escrow`. Only `SLASHER_ROLE`.
-    /// Every staker of the pool, unbonding ones included, loses the same fraction.
-    function slash(address provider, uint256 amount, address escrow) external;
-
     /// @notice Pulls `amount` tokens from the caller back into the pool of `provider`, to the benefit of
-    /// every share holder pro rata (the provider's own position when nobody holds shares). Only `RESTORER_ROLE`.
+    /// every share holder pro rata (the provider's own position when nobody holds shares). Only `RETURNER_ROLE`.
     function returnStake(address provider, uint256 amount) external;
 
     /// @notice The response to an executed verdict in one call: counts one more open incident (pool
     /// frozen), jails `provider` until `jailUntil` (a later jail wins) and moves `amount` (may be 0) of
-    /// its pool to `escrow`. Only `SLASHER_ROLE`.
+    /// its pool to `escrow`. Only `SLASHER_ROLE`. Every staker of the pool, unbonding ones included, loses
+    /// the same fraction.
     function penalize(address provider, uint256 amount, address escrow, uint64 jailUntil) external;
 
-    /// @notice Jails `provider` until `until` (a later jail wins). Only `SLASHER_ROLE`.
-    function jail(address provider, uint64 until) external;
-
-    /// @notice Lifts the jail of `provider` (an overturned verdict). Only `RESTORER_ROLE`.
+    /// @notice Lifts the jail of `provider` (an overturned verdict). Only `SLASHER_ROLE`.
     function unjail(address provider) external;
 
     /// @notice Excludes `provider` for good. Only `SLASHER_ROLE`.
     function tombstone(address provider) external;
 
-    /// @notice Counts one more open incident of the pool of `provider`. Only `SLASHER_ROLE`.
-    function freeze(address provider) external;
-
-    /// @notice Counts one open incident of the pool of `provider` as ended. Only `RESTORER_ROLE`.
+    /// @notice Counts one open incident of the pool of `provider` as ended. Only `UNFREEZER_ROLE`.
     function unfreeze(address provider) external;
 
     /* GOVERNANCE */

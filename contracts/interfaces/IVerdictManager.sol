@@ -74,6 +74,9 @@ interface IVerdictManager {
     error PauseCooldown(uint256 allowedFrom, uint256 nowTime);
     /// @notice The parameters would leave `window` seconds of slashability against an unbonding period of `unbonding`.
     error UnbondingTooShort(uint256 unbonding, uint256 window);
+    /// @notice The escrow's maximum lifetime leaves `slack` seconds beyond the recovery path; the appeal
+    /// window, its resolution and one pause need `needed`.
+    error LifetimeTooShort(uint256 slack, uint256 needed);
     /// @notice A parameter is out of its allowed range.
     error InvalidParameter(string name);
 
@@ -372,6 +375,11 @@ interface IVerdictManager {
 
     /// @notice Until when verdict execution is paused (0 or a past time: not paused).
     function pausedUntil() external view returns (uint256);
+
+    /// @notice Seconds spent paused since deployment, the running pause included. Deadlines that a
+    /// pause extends (escrow claim, challenge and lifetime windows) count only unpaused time:
+    /// `block.timestamp - pausedTotal()` is the clock they run on.
+    function pausedTotal() external view returns (uint256);
 
     /// @notice Slashing still allowed system-wide in the rolling window.
     function capAvailable() external view returns (uint256);

@@ -84,22 +84,21 @@ def recovery_status(rt: Runtime, incident_id: str) -> None:
 
     desk = RecoveryDesk(rt.client(), rt.registry)
     escrow = desk.escrow.functions
-    amount, recoverable_bps, path, _, opened_at, _, evaluated = escrow.escrowOf(incident_id).call()
+    amount, recoverable_bps, path, _, _, _, evaluated, _ = escrow.escrowOf(incident_id).call()
     state = EscrowState(escrow.stateOf(incident_id).call())
     if state == EscrowState.NONE:
         from ..errors import ConfigError
 
         raise ConfigError(f"no escrow for incident {incident_id} (a warning, or not executed); check the id")
-    filed_at, last_vested_at, next_epoch, vested_epochs, released = escrow.claimOf(incident_id).call()
+    filed_at, _, next_epoch, vested_epochs, released, _ = escrow.claimOf(incident_id).call()
     params = desk.params(incident_id)
+    schedule = desk.schedule(incident_id)
     data = {
         "incident_id": incident_id, "state": state.name.lower(), "recovery_path": RecoveryPath(path).name.lower(),
         "escrowed": amount, "recoverable": amount * recoverable_bps // 10_000, "vested": escrow.vestedOf(incident_id).call(),
         "released": released, "claim_filed_at": filed_at, "next_epoch": next_epoch, "vested_epochs": vested_epochs,
         "epochs_required": params["epochs_required"], "evaluated": evaluated,
-        "claim_deadline": opened_at + params["claim_window"],
-        "payable_from": last_vested_at + params["challenge_window"] if last_vested_at else None,
-        "closable_at": opened_at + params["max_lifetime"],
+        **schedule,
     }  # fmt: skip
 
     def human() -> None:

@@ -41,6 +41,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Transaction
 from ..chain import decode_revert
 from ..evidence import canonical_json
 from ..models import Level, RestorationAttestation, Verdict, ViolationClass, incident_id
+from ..recovery import attestable_epoch
 from ..signing import digest as eip712_digest
 from ..signing import sign
 from .chainwatch import ChainEvent, ChainWatcher
@@ -966,29 +967,31 @@ class OracleDaemon:
         for claim in self.store.claims("observing"):
             incident = claim["incident_id"]
             escrow = self.escrow.functions.escrowOf(incident).call()
-            filed_at, _, next_epoch, vested, _ = self.escrow.functions.claimOf(incident).call()
+            filed_at, _, next_epoch, vested = self.escrow.functions.claimOf(incident).call()[:4]
             params = self.escrow.functions.recoveryParams(escrow[5]).call()
-            epoch_length, epochs_required = params[1], params[2]
+            epoch_length, epochs_required, grace = params[1], params[2], params[6]
             if self.escrow.functions.stateOf(incident).call() != 2:  # no longer observing
                 self.store.set_claim(incident, claim["provider"], claim["block"], status="settled")
                 continue
-            start = filed_at + next_epoch * epoch_length
-            end = start + epoch_length
-            if chain_now < end or vested >= epochs_required:
+            # The last epoch that ended, while its attestation grace lasts; earlier ones are attested or missed.
+            epoch = attestable_epoch(filed_at, next_epoch, epoch_length, grace, chain_now)
+            if epoch is None or vested >= epochs_required:
                 continue
-            conflict_key = f"attest:{incident}:{filed_at}:{next_epoch}"
+            start = filed_at + epoch * epoch_length
+            end = start + epoch_length
+            conflict_key = f"attest:{incident}:{filed_at}:{epoch}"
             if self.store.db.execute("SELECT 1 FROM signatures WHERE conflict_key = ?", (conflict_key,)).fetchone():
                 continue
             result = self.meter.judge(claim["provider"], start - self.offset, end - self.offset)
             if result.samples < self.config.min_epoch_samples:
                 continue  # too few own measurements in the epoch (e.g. the chain's clock jumped): abstain
             attestation = RestorationAttestation(
-                incident_id=incident, observation_epoch=next_epoch, committee_epoch=self.committee_epoch,
+                incident_id=incident, observation_epoch=epoch, committee_epoch=self.committee_epoch,
                 healthy=result.healthy, data_intact=result.data_intact, observed_at=end - 1,
             )  # fmt: skip
             role = "passed" if result.healthy and result.data_intact else "failed"
             if self.sign_and_send(attestation, conflict_key, role, 0, "attesting an observation epoch", {
-                "incident": incident, "epoch": next_epoch, "healthy": result.healthy,
+                "incident": incident, "epoch": epoch, "healthy": result.healthy,
                 "data_intact": result.data_intact, "samples": result.samples,
             }):  # fmt: skip
                 return True
