@@ -1,6 +1,7 @@
 """The probe engine against real loopback servers: the node simulator, and a farm of many nodes
 (each on its own port) that answer fast, slowly, hugely, wrongly or not at all."""
 
+import asyncio
 import logging
 import re
 import threading
@@ -288,3 +289,26 @@ def test_a_worker_dying_mid_cycle_costs_only_its_providers_samples_and_no_waitin
     assert took < 3  # not the slow nodes' 5 s deadline, nor the worker's budget
     assert {s.provider for s in samples} == {address(i) for i in range(60) if i not in slow}
     assert "probe worker gave no answer" in caplog.text
+
+
+def test_running_out_of_time_while_the_oracle_itself_stalls_is_not_held_against_the_node():
+    from swarm_stake.oracle.probe import OracleFault, _Deadlines
+
+    async def scenario():
+        deadlines = _Deadlines(0.4)
+        sweeper = asyncio.ensure_future(deadlines.sweep())
+
+        async def stall():
+            await asyncio.sleep(0.05)
+            time.sleep(0.6)  # the oracle's loop is blocked (overloaded, paused): nobody's answer can arrive
+
+        during_stall = await asyncio.gather(deadlines.within(asyncio.sleep(5)), stall(), return_exceptions=True)
+        plain = await asyncio.gather(deadlines.within(asyncio.sleep(5)), return_exceptions=True)
+        answered = await asyncio.gather(deadlines.within(asyncio.sleep(0.1, "answer")))
+        sweeper.cancel()
+        return during_stall[0], plain[0], answered[0]
+
+    during_stall, plain, answered = asyncio.run(scenario())
+    assert isinstance(during_stall, OracleFault)
+    assert isinstance(plain, TimeoutError) and not isinstance(plain, OracleFault)
+    assert answered == "answer"

@@ -36,6 +36,7 @@ import resource
 import threading
 import time
 import zlib
+from collections import deque
 from collections.abc import Awaitable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -289,35 +290,46 @@ class _Deadlines:
     """A deadline per request, enforced by one sweep every ``tick`` seconds rather than a timer per
     request (a timer per request costs about a quarter of the probing): a request that overruns
     its deadline is cancelled at the next sweep, so at most one tick late, and raises TimeoutError.
+
+    The sweeps also watch the oracle's own event loop: when it stalled (a sweep came late by more
+    than a quarter of the timeout: an overloaded or paused oracle) while a request was in flight,
+    that request's running out of time is the oracle's fault, not the node's (OracleFault).
     """
 
     def __init__(self, timeout: float):
         self.timeout = timeout
         self.tick = max(0.005, min(0.025, timeout / 20))
-        self.inflight: dict[asyncio.Task[Any], float] = {}
-        self.expired: set[asyncio.Task[Any]] = set()
+        self.inflight: dict[asyncio.Task[Any], tuple[float, float]] = {}  # task -> (started, deadline)
+        self.expired: dict[asyncio.Task[Any], float] = {}  # task -> longest stall while it was in flight
+        self.stalls: deque[tuple[float, float]] = deque(maxlen=math.ceil(timeout / self.tick) + 8)
 
     async def sweep(self) -> None:
+        last = time.monotonic()
         while True:
             await asyncio.sleep(self.tick)
             now = time.monotonic()
-            for task, deadline in list(self.inflight.items()):
+            self.stalls.append((now, now - last - self.tick))
+            last = now
+            for task, (started, deadline) in list(self.inflight.items()):
                 if deadline <= now:
                     del self.inflight[task]
-                    self.expired.add(task)
+                    self.expired[task] = max((lag for at, lag in self.stalls if at >= started), default=0.0)
                     task.cancel()
 
     async def within(self, request: Awaitable[T]) -> T:
         task = asyncio.current_task()
         assert task is not None
-        self.inflight[task] = time.monotonic() + self.timeout
+        now = time.monotonic()
+        self.inflight[task] = (now, now + self.timeout)
         try:
             return await request
         except asyncio.CancelledError:
-            if task not in self.expired:
+            stalled = self.expired.pop(task, None)
+            if stalled is None:
                 raise  # cancelled from outside: not ours to turn into a timeout
-            self.expired.discard(task)
             task.uncancel()
+            if stalled > self.timeout / 4:
+                raise OracleFault(f"the oracle's own event loop stalled {stalled:.2f} s during the request") from None
             raise TimeoutError(f"no complete answer within {self.timeout} s") from None
         finally:
             self.inflight.pop(task, None)
