@@ -47,6 +47,8 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     uint40 private _pausedUntil;
     /// @dev Seconds of every pause before the last one.
     uint64 private _pausedBefore;
+    /// @dev Until when a verdict signed under windows since replaced can still be overturned.
+    uint40 private _lockFloor;
 
     mapping(uint256 violationClass => mapping(uint256 level => PenaltyRow)) private _matrix;
     mapping(bytes32 digest => uint256 bitmap) private _approvals;
@@ -486,6 +488,11 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         uint256 needed = uint256(w.appealWindow) + w.appealResolution + w.maxPause;
         uint256 slack = _escrow.lifetimeSlack();
         if (slack < needed) revert LifetimeTooShort(slack, needed);
+        // A verdict signed under the windows being replaced keeps the bond lock those windows owed.
+        if (_windows.appealWindow != 0) {
+            uint256 owed = block.timestamp + _bondLock(_windows);
+            if (owed > _lockFloor) _lockFloor = uint40(owed);
+        }
         _windows = w;
         emit WindowsSet(w);
     }
@@ -532,25 +539,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IVerdictManager
     function getIncident(bytes32 incidentId) external view returns (Incident memory incident, bytes32 digest) {
         return (_incidents[incidentId], _executedDigests[incidentId]);
-    }
-
-    /// @inheritdoc IVerdictManager
-    function stateOf(bytes32 incidentId) external view returns (Phase) {
-        Incident memory incident = _incidents[incidentId];
-        if (incident.detectedAt == 0) return Phase.None;
-        if (incident.executedAt == 0) return Phase.Detected;
-        if (incident.flags & FLAG_OVERTURNED != 0) return Phase.Overturned;
-        if (incident.flags & FLAG_CLOSED != 0) return Phase.Closed;
-        if (incident.appealedAt != 0 && incident.flags & FLAG_APPEAL_RESOLVED == 0) return Phase.Appealed;
-        if (incident.level == uint8(Level.Warning)) {
-            return block.timestamp > uint256(incident.executedAt) + incident.appealWindow ? Phase.Closed : Phase.Responded;
-        }
-        if (_escrow.escrowOf(incidentId).evaluated) return Phase.Evaluated;
-        IRecoveryEscrow.EscrowState escrowState = _escrow.stateOf(incidentId);
-        if (escrowState == IRecoveryEscrow.EscrowState.Observing || escrowState == IRecoveryEscrow.EscrowState.Attested) {
-            return Phase.Restoring;
-        }
-        return Phase.Responded;
     }
 
     /// @inheritdoc IVerdictManager
@@ -603,7 +591,9 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
 
     /// @inheritdoc IVerdictManager
     function bondLockPeriod() external view returns (uint256) {
-        return _slashableWindow(_windows) + _windows.appealResolution;
+        uint256 period = _bondLock(_windows);
+        uint256 floor = _lockFloor;
+        return floor > block.timestamp + period ? floor - block.timestamp : period;
     }
 
     /* INTERNAL */
@@ -624,6 +614,11 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// failure its verdict can still take stake (see {IStakeManager-setUnbondingPeriod}).
     function _slashableWindow(Windows memory w) private pure returns (uint256) {
         return uint256(w.maxVerdictAge) + w.executionGrace + w.maxPause + w.appealWindow;
+    }
+
+    /// @dev Observation to the last moment an appeal of the verdict can be resolved.
+    function _bondLock(Windows memory w) private pure returns (uint256) {
+        return _slashableWindow(w) + w.appealResolution;
     }
 
     /// @dev `used` decayed linearly to zero over `window` seconds since `updatedAt`.

@@ -20,6 +20,7 @@ SHIPPED_CONTRACTS = (
     "RecoveryEscrow",
     "VerdictManager",
     "AppealCourt",
+    "SwarmLens",
 )
 
 

@@ -246,6 +246,7 @@ def _response_story(actors: Actors, swarm: Any, timeline: Timeline, daemons: lis
     escrow = reader.contract("RecoveryEscrow", addresses["RecoveryEscrow"])
     committee = reader.contract("OracleCommittee", addresses["OracleCommittee"])
     verdicts = reader.contract("VerdictManager", addresses["VerdictManager"])
+    lens = reader.contract("SwarmLens", addresses["SwarmLens"])
     desk = {name: VerdictDesk(actors.client(name), registry) for name in ("oracle-1", "oracle-2", "oracle-3")}
     provider_a, provider_b = actors.address("provider-a"), actors.address("provider-b")
     oracle_names = {actors.address(n): n for n in ("oracle-1", "oracle-2", "oracle-3")}
@@ -306,7 +307,7 @@ def _response_story(actors: Actors, swarm: Any, timeline: Timeline, daemons: lis
     operator_b.send(operator_token.functions.approve(court_address, bond))
     court = operator_b.contract("AppealCourt", court_address)
     receipt = operator_b.send(court.functions.appeal(verdict_b.as_tuple()))
-    timeline.check(verdicts.functions.stateOf(verdict_b.incident_id).call() == Phase.APPEALED, "B's appeal not recorded")
+    timeline.check(lens.functions.stateOf(verdict_b.incident_id).call() == Phase.APPEALED, "B's appeal not recorded")
     timeline.record("operator-b appeals", receipt, f"bond {format_amount(bond, places=2)} SWARM")
 
     bonds_before = [committee.functions.bondOf(actors.address(n)).call()[0] for n in ("oracle-1", "oracle-3")]
@@ -317,7 +318,7 @@ def _response_story(actors: Actors, swarm: Any, timeline: Timeline, daemons: lis
     timeline.check(pool_b_after == pool_b_before + 2 * penalty, f"B's pool is {pool_b_after} after the overturn")
     timeline.check(manager.functions.statusOf(provider_b).call() == 1, "provider B is not active again")
     timeline.check(
-        verdicts.functions.stateOf(verdict_b.incident_id).call() == Phase.OVERTURNED, "B's incident is not overturned"
+        lens.functions.stateOf(verdict_b.incident_id).call() == Phase.OVERTURNED, "B's incident is not overturned"
     )
     for name, before in zip(("oracle-1", "oracle-3"), bonds_before, strict=True):
         timeline.check(committee.functions.bondOf(actors.address(name)).call()[0] == before - penalty, f"{name} not penalized")
@@ -343,6 +344,7 @@ def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Ver
     manager = reader.contract("StakeManager", addresses["StakeManager"])
     escrow = reader.contract("RecoveryEscrow", addresses["RecoveryEscrow"])
     verdicts = reader.contract("VerdictManager", addresses["VerdictManager"])
+    lens = reader.contract("SwarmLens", addresses["SwarmLens"])
     provider = verdict.provider
     incident = verdict.incident_id
 
@@ -373,7 +375,7 @@ def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Ver
                    "epoch the committee attests healthy vests a tranche")
     receipt = operator.file_claim(verdict, proof, signature)
     timeline.check(escrow.functions.stateOf(incident).call() == EscrowState.OBSERVING, "A's claim is not observing")
-    timeline.check(verdicts.functions.stateOf(incident).call() == Phase.RESTORING, "A's incident is not RESTORING")
+    timeline.check(lens.functions.stateOf(incident).call() == Phase.RESTORING, "A's incident is not RESTORING")
     timeline.check(
         escrow.functions.verifyLogLine(incident, logs[1], tree.proof(1)).call(), "a log line fails its Merkle proof"
     )
@@ -395,7 +397,7 @@ def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Ver
     report = evidence_hash({"root_cause": "unsigned image deployed", "actions": ["signed images only"]})
     for name in ("oracle-1", "oracle-2"):  # fresh clients: the daemons send from these keys too
         receipt = RecoveryDesk(actors.devnet.client(actors.names[name]), registry).approve_evaluation(verdict, report)
-    timeline.check(verdicts.functions.stateOf(incident).call() == Phase.EVALUATED, "A's incident is not EVALUATED")
+    timeline.check(lens.functions.stateOf(incident).call() == Phase.EVALUATED, "A's incident is not EVALUATED")
     timeline.record("evaluation report recorded", receipt, f"root-cause analysis {report[:10]}…")
 
     timeline.phase("Restoration", "full recovery verified: the escrow pays back, the incident closes, the provider "
@@ -413,7 +415,7 @@ def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Ver
         escrow.functions.insuranceBalance().call() == insurance_before + amount - recoverable, "insurance not credited"
     )
     timeline.check(manager.functions.getProvider(provider).call()[2] == 0, "pool A is still frozen")
-    timeline.check(verdicts.functions.stateOf(incident).call() == Phase.CLOSED, "A's incident is not closed")
+    timeline.check(lens.functions.stateOf(incident).call() == Phase.CLOSED, "A's incident is not closed")
     timeline.record(
         "escrow released after challenge", receipt,
         f"{format_amount(recoverable, places=2)} back to pool A pro rata, "
@@ -438,6 +440,7 @@ def _recovery_story(actors: Actors, swarm: Any, timeline: Timeline, verdict: Ver
 def _print_incidents(console: Console, actors: Actors, addresses: dict[str, str], incidents: list[tuple[str, Verdict]]) -> None:
     reader = actors.client("admin")
     verdicts = reader.contract("VerdictManager", addresses["VerdictManager"])
+    lens = reader.contract("SwarmLens", addresses["SwarmLens"])
     escrow = reader.contract("RecoveryEscrow", addresses["RecoveryEscrow"])
     table = Table(title="Incidents")
     for column in ("incident", "provider", "class", "level", "slashed (SWARM)", "phase"):
@@ -451,7 +454,7 @@ def _print_incidents(console: Console, actors: Actors, addresses: dict[str, str]
             verdict.violation_class.name.lower().replace("_", " "),
             Level(stored[3]).name.lower(),
             format_amount(amount, places=2),
-            Phase(verdicts.functions.stateOf(verdict.incident_id).call()).name.lower(),
+            Phase(lens.functions.stateOf(verdict.incident_id).call()).name.lower(),
         )
     console.print(table)
     console.print(f"insurance pool: {format_amount(escrow.functions.insuranceBalance().call(), places=2)} SWARM")

@@ -308,6 +308,7 @@ def plan(params: DeployParams, deployer: str) -> list[Step]:
         DeployStep("AppealCourt", "AppealCourt", lambda a: (
             token_of(a), a["StakeManager"], a["VerdictManager"], a["RecoveryEscrow"], deployer,
         )),
+        DeployStep("SwarmLens", "SwarmLens", lambda a: (a["VerdictManager"], a["RecoveryEscrow"])),
     ]  # fmt: skip
 
     def grant(key: str, role_name: str, grantee: Callable[[Addresses], str]) -> CallStep:

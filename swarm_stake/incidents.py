@@ -68,6 +68,7 @@ class Incidents:
         self.client = client
         self.registry = registry
         self.verdicts = client.contract("VerdictManager", registry.address("VerdictManager"))
+        self.lens = client.contract("SwarmLens", registry.address("SwarmLens"))
         self.escrow = client.contract("RecoveryEscrow", registry.address("RecoveryEscrow"))
         self.court = client.contract("AppealCourt", registry.address("AppealCourt"))
 
@@ -109,7 +110,7 @@ class Incidents:
             jailed_until=args["jailedUntil"],
             evidence_hash=verdict.evidence_hash,
             digest="0x" + bytes(args["digest"]).hex(),
-            phase=Phase(self.verdicts.functions.stateOf(verdict.incident_id).call()),
+            phase=Phase(self.lens.functions.stateOf(verdict.incident_id).call()),
             escrow_state=EscrowState(self.escrow.functions.stateOf(verdict.incident_id).call()),
             executed_block=log["blockNumber"],
             verdict=verdict,
@@ -121,7 +122,7 @@ class Incidents:
     def get(self, incident_id: str) -> IncidentView:
         logs = self._executed_logs(incident_id=incident_id)
         if not logs:
-            phase = Phase(self.verdicts.functions.stateOf(incident_id).call())
+            phase = Phase(self.lens.functions.stateOf(incident_id).call())
             hint = " (it has approvals but has not executed)" if phase == Phase.DETECTED else ""
             raise ConfigError(f"no executed incident {incident_id} in this deployment{hint}; check the id")
         return self._view(logs[-1])

@@ -194,7 +194,7 @@ class CliChain:
         return self.manager.functions.getPool(provider).call()[0]
 
     def phase(self, incident: str) -> int:
-        return self.verdicts.functions.stateOf(incident).call()
+        return self.contract("SwarmLens").functions.stateOf(incident).call()
 
     def escrow_state(self, incident: str) -> int:
         return self.escrow.functions.stateOf(incident).call()

@@ -499,6 +499,8 @@ class Model:
         self.paused_until = 0
         #: Every guardian pause as [start, end] (the end of the running one moves with an unpause).
         self.pauses: list[list[int]] = []
+        #: Until when verdicts signed under replaced windows can still be overturned.
+        self.lock_floor = 0
         self.approvals: dict[bytes, int] = {}
         self.detected: dict[bytes, int] = {}
         self.incidents: dict[bytes, Incident] = {}
@@ -596,7 +598,10 @@ class Model:
         return inc is not None and inc.appealed_at != 0 and not inc.flags & FLAG_APPEAL_RESOLVED
 
     def bond_lock(self) -> int:
-        return self.windows.slashable() + self.windows.appeal_resolution
+        """DESIGN "Windows are coupled": a bond stays locked until every verdict its member signed is past
+        the windows it was signed under; a later change of windows never shortens a lock already owed."""
+        period = self.windows.slashable() + self.windows.appeal_resolution
+        return max(period, self.lock_floor - self.now)
 
     # -- StakeManager ---------------------------------------------------------------------------
 
@@ -1348,6 +1353,8 @@ class Model:
         needed = w.appeal_window + w.appeal_resolution + w.max_pause
         if slack < needed:
             return Err("LifetimeTooShort", slack, needed)
+        old = self.windows
+        self.lock_floor = max(self.lock_floor, self.now + old.slashable() + old.appeal_resolution)
         self.windows = w
         return None
 

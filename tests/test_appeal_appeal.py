@@ -41,7 +41,7 @@ def test_operator_appeals_with_the_bond(system, chain):
     assert token.balanceOf(court) == APPEAL_BOND
     assert tuple(court.appealOf(verdict.incident_id)) == (operator.address, APPEAL_BOND)
     assert court.deadlineOf(verdict.incident_id) == deadline
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.APPEALED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.APPEALED
     assert system.VerdictManager.appealPending(verdict.incident_id)
     assert incident(system, verdict).appealedAt == now
     assert_conserved(system)
@@ -53,7 +53,7 @@ def test_appeal_in_the_last_second_of_the_window(system, chain):
 
     appeal(system, verdict)
 
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.APPEALED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.APPEALED
 
 
 def test_appeal_after_the_window(system, chain):
@@ -129,7 +129,7 @@ def test_a_warning_is_appealed_without_a_bond(system, chain):
     assert transfers(tx, token) == []
     assert token.balanceOf(system.operator_a) == balance
     assert token.balanceOf(court) == 0
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.APPEALED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.APPEALED
     assert_conserved(system)
 
 

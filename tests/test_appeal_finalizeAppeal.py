@@ -56,7 +56,7 @@ def test_an_expired_appeal_is_upheld_with_the_bond_returned(system, chain, appea
     assert token.balanceOf(operator) == balance + APPEAL_BOND
     assert system.RecoveryEscrow.insuranceBalance() == 0
     vm = system.VerdictManager
-    assert vm.stateOf(verdict.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
     assert not vm.appealPending(verdict.incident_id)
     # Nothing is lifted: the jail (one day, over by now) keeps its end and the pool stays frozen.
     executed_at = incident(system, verdict).executedAt
@@ -104,5 +104,5 @@ def test_an_expired_warning_appeal_returns_no_bond(system, chain):
 
     assert emitted(tx, system.AppealCourt) == [("AppealExpired", {"incidentId": iid(verdict), "bondReturned": 0})]
     assert transfers(tx, system.SwarmToken) == []
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.CLOSED  # a warning past its window
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED  # a warning past its window
     assert_conserved(system)

@@ -51,7 +51,7 @@ def test_a_severe_verdict_jails_at_once_but_does_not_tombstone(system, chain):
     assert system.StakeManager.statusOf(b) == ProviderStatus.JAILED
     assert not system.StakeManager.getProvider(b).tombstoned
     assert incident(system, verdict).flags == FLAG_TOMBSTONE
-    assert vm.stateOf(verdict.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
     assert system.RecoveryEscrow.totalEscrowed() == SLASHED
     assert system.RecoveryEscrow.insuranceBalance() == 0
     assert_conserved(system)
@@ -116,7 +116,7 @@ def test_after_the_window_the_provider_is_tombstoned_and_the_escrow_forfeited(sy
     assert (escrow.totalEscrowed(), escrow.insuranceBalance()) == (0, SLASHED)
     assert system.StakeManager.statusOf(b) == ProviderStatus.TOMBSTONED
     assert system.StakeManager.getProvider(b).openIncidents == 0
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert system.VerdictManager.providerRecord(b).openClasses == 0
     assert_conserved(system)
 
@@ -175,7 +175,7 @@ def test_an_overturned_severe_verdict_restores_everything(system, chain):
     assert manager.getProvider(b).openIncidents == 0
     escrow = system.RecoveryEscrow
     assert (escrow.totalEscrowed(), escrow.insuranceBalance()) == (0, 0)
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.OVERTURNED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.OVERTURNED
     # No tombstone ever: not after the window either.
     chain.pending_timestamp = appeal_window_end(system, verdict) + 1
     with reverts(system.VerdictManager.NotFinalizable, incidentId=iid(verdict)):
@@ -208,7 +208,7 @@ def test_an_upheld_appeal_of_a_severe_verdict_tombstones_at_once(system):
     ]
     assert system.RecoveryEscrow.insuranceBalance() == SLASHED + APPEAL_BOND
     assert system.StakeManager.statusOf(b) == ProviderStatus.TOMBSTONED
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert_conserved(system)
 
 
@@ -224,7 +224,7 @@ def test_an_expired_appeal_of_a_severe_verdict_tombstones_and_returns_the_bond(s
     assert system.SwarmToken.balanceOf(system.operator_b) == balance + APPEAL_BOND
     assert system.RecoveryEscrow.insuranceBalance() == SLASHED
     assert system.StakeManager.statusOf(b) == ProviderStatus.TOMBSTONED
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert_conserved(system)
 
 
@@ -250,6 +250,6 @@ def test_a_second_tombstoning_incident_still_ends(system, chain):
         ("EscrowForfeited", {"incidentId": iid(second), "provider": b, "amount": escrowed})
     ]
     assert system.RecoveryEscrow.totalEscrowed() == 0
-    assert system.VerdictManager.stateOf(second.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(second.incident_id) == Phase.CLOSED
     assert system.StakeManager.statusOf(b) == ProviderStatus.TOMBSTONED
     assert_conserved(system)

@@ -216,7 +216,7 @@ def test_overturn_state(system, appealed):
     resolve(system, verdict, True)
 
     vm = system.VerdictManager
-    assert vm.stateOf(verdict.incident_id) == Phase.OVERTURNED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.OVERTURNED
     assert not vm.appealPending(verdict.incident_id)
     assert vm.getIncident(verdict.incident_id)[0][5] & 3 == 3  # FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED
 
@@ -246,7 +246,7 @@ def test_overturned_warning_returns_nothing_but_still_penalizes_the_signers(syst
     assert manager.getPool(owner).assets == pool
     assert token.balanceOf(owner) == owner_balance + 3 * ORACLE_PENALTY
     assert manager.convertToAssets(owner, manager.getPosition(owner, late).shares) == late_value
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.OVERTURNED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.OVERTURNED
     assert system.VerdictManager.providerRecord(system.provider_a).lastOffenseAt == 0
     assert_conserved(system)
 
@@ -278,7 +278,7 @@ def test_uphold_leaves_the_response_in_place(system, appealed):
     resolve(system, verdict, False)
 
     vm, manager = system.VerdictManager, system.StakeManager
-    assert vm.stateOf(verdict.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
     assert not vm.appealPending(verdict.incident_id)
     assert system.RecoveryEscrow.escrowOf(verdict.incident_id).status == ESCROWED
     assert system.RecoveryEscrow.totalEscrowed() == before["slashed"]
@@ -304,7 +304,7 @@ def test_resolve_exactly_at_the_deadline(system, chain, appealed):
 
     resolve(system, verdict, True)
 
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.OVERTURNED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.OVERTURNED
 
 
 def test_resolve_after_the_deadline(system, chain, appealed):

@@ -71,7 +71,7 @@ def test_close_incident_refuses_anyone_but_the_escrow(system):
             vm.closeIncident(verdict.incident_id, system.provider_a, sender=caller)
     with reverts(vm.AccessControlUnauthorizedAccount, account=system.AppealCourt, neededRole=vm.ESCROW_ROLE()):
         vm.closeIncident(verdict.incident_id, system.provider_a, sender=impersonate(system, system.AppealCourt))
-    assert vm.stateOf(verdict.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
 
 
 def test_the_escrow_closes_an_incident(system):
@@ -81,7 +81,7 @@ def test_the_escrow_closes_an_incident(system):
     tx = vm.closeIncident(verdict.incident_id, system.provider_a, sender=impersonate(system, system.RecoveryEscrow))
 
     assert emitted(tx, vm) == [("IncidentClosed", {"incidentId": iid(verdict), "provider": system.provider_a.address})]
-    assert vm.stateOf(verdict.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert vm.providerRecord(system.provider_a).openClasses & (1 << ViolationClass.POOR_PERFORMANCE) == 0
     assert_conserved(system)
 

@@ -2,8 +2,16 @@
 
 import pytest
 from helpers import emitted, reverts
-from system_checks import BOND_LOCK, assert_conserved
-from system_fixtures import SYSTEM_MIN_BOND, TOKEN
+from system_checks import (
+    BOND_LOCK,
+    appeal,
+    appeal_window_end,
+    assert_conserved,
+    execute_verdict,
+    incident,
+    resolve,
+)
+from system_fixtures import HOUR, SYSTEM_LIMITS, SYSTEM_MIN_BOND, SYSTEM_WINDOWS, TOKEN
 from system_checks import conserved_after_each_test  # noqa: F401 (autouse: conservation after every test)
 
 pytestmark = pytest.mark.integration
@@ -101,3 +109,29 @@ def test_request_without_any_bond(system):
 def test_request_zero(system):
     with reverts(system.OracleCommittee.ZeroAmount):
         system.OracleCommittee.requestBondWithdrawal(0, sender=system.oracles[0])
+
+
+def test_shorter_windows_do_not_shorten_a_lock_already_owed(system, chain):
+    """Attack (hole: the bond lock shrank): the lock was computed from the windows in force at the request,
+    so after governance shortened them a member withdrew before an older incident (which keeps the
+    windows it copied) could be overturned, and escaped its penalty. Now a change of windows keeps the
+    lock the replaced windows owed."""
+    committee, vm, member = system.OracleCommittee, system.VerdictManager, system.oracles[0]
+    committee.postBond(500 * TOKEN, sender=member)
+    verdict, _ = execute_verdict(system)  # signed by the first three oracles, member included
+    copied = incident(system, verdict)
+    change = system.govern(vm, "setWindows", SYSTEM_WINDOWS.model_copy(update={"appeal_window": HOUR}).as_tuple())
+    owed = change.timestamp + BOND_LOCK  # what the replaced windows owed a verdict signed before the change
+    assert owed >= copied.executedAt + copied.appealWindow + copied.appealResolution
+
+    chain.pending_timestamp += 2 * HOUR  # past the new, shorter window; the incident keeps its own
+    tx = committee.requestBondWithdrawal(500 * TOKEN, sender=member)
+    assert committee.bondOf(member).withdrawableAt == owed
+    assert committee.bondLockPeriod() == owed - tx.timestamp > BOND_LOCK - 3 * HOUR
+
+    appeal(system, verdict)
+    chain.pending_timestamp = appeal_window_end(system, verdict) + HOUR
+    with reverts(committee.BondLocked, withdrawableAt=owed, nowTime=chain.pending_timestamp):
+        committee.withdrawBond(sender=member)
+    resolve(system, verdict, True)  # overturned: the member pays its penalty from the bond it tried to take
+    assert committee.bondOf(member).amount == SYSTEM_MIN_BOND + 500 * TOKEN - SYSTEM_LIMITS.oracle_penalty

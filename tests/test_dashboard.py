@@ -175,7 +175,7 @@ def check_against_chain(scene: Scene, status: dict[str, Any]) -> None:
     assert incident["provider"] == args["provider"] == scene.swarm.address("provider-a")
     assert incident["violation_class"] == "security breach" and incident["level"] == "penalty"
     assert int(incident["amount"]) == args["amount"] > 0
-    assert incident["phase"] == name(Phase(verdicts.functions.stateOf(scene.incident).call()))
+    assert incident["phase"] == name(Phase(scene.contract("SwarmLens").functions.stateOf(scene.incident).call()))
     assert incident["executed_block"] == executed["blockNumber"]
     phases = [(step["phase"], step["block"]) for step in incident["phases"]]
     assert phases == expected_phases(scene)
@@ -354,7 +354,7 @@ def test_chromium_renders_the_jailed_provider_the_incident_phase_and_the_insuran
     assert not dom.find_all(lambda e: e.tag == "img" or has_class(e, "injected"))
 
     # The incident, its current phase (as the chain derives it) and its phase timeline.
-    phase = name(Phase(scene.contract("VerdictManager").functions.stateOf(scene.incident).call()))
+    phase = name(Phase(scene.contract("SwarmLens").functions.stateOf(scene.incident).call()))
     incident = dom.one(lambda e: e.tag == "tr" and e.attrs.get("data-incident") == scene.incident)
     assert incident.attrs["data-phase"] == phase
     assert incident.one(lambda e: has_class(e, "phase")).text == phase

@@ -86,7 +86,7 @@ def test_the_walkthrough_runs_as_written_to_a_recovered_incident(devnet_up, tmp_
     assert slashed == 6_000 * TOKEN * row.slash_bps // 10_000  # of the 5,000 + 1,000 staked
     recovered = slashed * row.recoverable_bps // 10_000
 
-    assert verdicts.functions.stateOf(incident).call() == Phase.CLOSED
+    assert contract("SwarmLens").functions.stateOf(incident).call() == Phase.CLOSED
     assert escrow.functions.stateOf(incident).call() == EscrowState.RELEASED
     assert manager.functions.getPool(me).call()[0] == 6_000 * TOKEN - slashed + recovered
     assert escrow.functions.insuranceBalance().call() == slashed - recovered

@@ -140,7 +140,7 @@ def test_the_timelock_appoints_and_removes_arbiters(system):
         resolve(system, verdict, True)
     resolve(system, verdict, True, sender=new_arbiter)
 
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.OVERTURNED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.OVERTURNED
 
 
 def test_windows_that_reach_the_unbonding_period(system):

@@ -22,16 +22,16 @@ pytestmark = pytest.mark.integration
 def test_phases_follow_the_recovery_from_responded_to_closed(system):
     vm = system.VerdictManager
     verdict = slash(system)
-    assert vm.stateOf(verdict.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
     file_claim(system, verdict)
-    assert vm.stateOf(verdict.incident_id) == Phase.RESTORING
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESTORING
     pass_epochs(system, verdict, range(EPOCHS))
-    assert vm.stateOf(verdict.incident_id) == Phase.RESTORING
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESTORING
     evaluate(system, verdict)
-    assert vm.stateOf(verdict.incident_id) == Phase.EVALUATED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.EVALUATED
     wait_until(system, payable_from(system, verdict))
     release(system, verdict)
-    assert vm.stateOf(verdict.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert_conserved(system)
 
 
@@ -49,7 +49,7 @@ def test_deferred_second_incident_executes_once_the_open_one_is_overturned(syste
     tx = vm.execute(second.as_tuple(), sender=system.outsider)
 
     assert [name for name, _ in emitted(tx, vm)] == ["VerdictExecuted"]
-    assert vm.stateOf(second.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(second.incident_id) == Phase.RESPONDED
     assert system.StakeManager.getProvider(system.provider_a).openIncidents == 1
     assert_conserved(system)
 
@@ -81,7 +81,7 @@ def test_close_waits_for_a_pending_appeal(system):
 def test_warning_phase_closes_after_its_appeal_window(system):
     vm = system.VerdictManager
     verdict = slash(system, ViolationClass.POOR_PERFORMANCE, Level.WARNING)
-    assert vm.stateOf(verdict.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
     system.chain.mine(deltatime=SYSTEM_WINDOWS.appeal_window + 1)
-    assert vm.stateOf(verdict.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
 

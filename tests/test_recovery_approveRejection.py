@@ -66,7 +66,7 @@ def test_the_committee_rejects_a_claim_in_its_challenge_window(system):
         release(system, verdict)
     # Still frozen and open: the claim may be re-filed.
     assert system.StakeManager.getProvider(verdict.provider).openIncidents == 1
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
     assert_conserved(system)
 
 
@@ -139,7 +139,7 @@ def test_refiling_with_a_new_audit_proof_restarts_the_epochs(system, chain):
     recoverable = amount // 2
     assert [name for name, _ in emitted(tx, escrow)] == ["TrancheReleased", "RecoveryCompleted"]
     assert escrow.insuranceBalance() == amount - recoverable
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert_conserved(system)
 
 

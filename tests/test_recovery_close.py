@@ -46,7 +46,7 @@ def assert_forfeited(system, verdict, pool_assets: int, insurance: int) -> None:
     assert manager.getPool(verdict.provider).assets == pool_assets
     assert manager.getProvider(verdict.provider).openIncidents == 0
     assert system.VerdictManager.providerRecord(verdict.provider).openClasses == 0
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert_conserved(system)
 
 

@@ -50,7 +50,7 @@ def assert_recovered(system, verdict, pool_assets: int, insurance: int) -> None:
     assert escrow.escrowOf(verdict.incident_id).status == Status.RELEASED
     assert manager.getProvider(provider).openIncidents == 0
     assert system.VerdictManager.providerRecord(provider).openClasses == 0
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert_conserved(system)
 
 
@@ -457,7 +457,7 @@ def test_an_overturn_during_a_claim_refunds_everything(system):
                     if name == "VerdictOverturned"]
     assert manager.getPool(a).assets == pre_assets + penalties
     assert escrow.stateOf(verdict.incident_id) == EscrowState.REFUNDED
-    assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.OVERTURNED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.OVERTURNED
     assert manager.getProvider(a).openIncidents == 0
     assert manager.statusOf(a) == ProviderStatus.ACTIVE
     assert (escrow.totalEscrowed(), escrow.insuranceBalance()) == (0, 0)
@@ -521,7 +521,7 @@ def test_two_escrows_of_one_provider_unfreeze_one_at_a_time(system):
 
     recover(system, first)
     assert manager.getProvider(a).openIncidents == 1
-    assert system.VerdictManager.stateOf(second.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(second.incident_id) == Phase.RESPONDED
     assert escrow.totalEscrowed() == amount2
     recover(system, second)
 

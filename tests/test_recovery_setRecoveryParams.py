@@ -121,7 +121,7 @@ def test_an_open_escrow_keeps_its_version(system):
     for verdict in (old, new):
         system.chain.pending_timestamp = max(system.chain.pending_timestamp, payable_from(system, verdict))
         release(system, verdict)
-        assert system.VerdictManager.stateOf(verdict.incident_id) == Phase.CLOSED
+        assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert escrow.totalEscrowed() == 0
     assert_conserved(system)
 

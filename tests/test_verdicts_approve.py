@@ -33,7 +33,7 @@ def test_members_approving_themselves_reach_quorum_across_three_transactions(sys
         assert emitted(tx, vm) == [approved(system, v, member, count)]
         assert emitted(tx, system.StakeManager) == []
     assert vm.approvalsOf(digest_of(system, v)) == 0b11
-    assert vm.stateOf(v.incident_id) == Phase.DETECTED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.DETECTED
     amount = slash_amount(system, a, v.violation_class, Level.PENALTY)
 
     tx = _approve(system, v, o[2])
@@ -44,7 +44,7 @@ def test_members_approving_themselves_reach_quorum_across_three_transactions(sys
         executed(system, v, Level.PENALTY, amount, tx.timestamp + DAY),
     ]
     assert system.StakeManager.getProvider(a).openIncidents == 1
-    assert vm.stateOf(v.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
     assert_conserved(system)
 
 

@@ -106,7 +106,7 @@ def test_quorum_reached_while_paused_is_deferred(system):
     ]
     assert emitted(tx, sm) == [] and emitted(tx, system.RecoveryEscrow) == []
     assert vm.approvalsOf(digest_of(system, v)) == 0b111  # the approvals are kept
-    assert vm.stateOf(v.incident_id) == Phase.DETECTED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.DETECTED
     assert sm.getPool(system.provider_a).assets == pool
     with reverts(vm.ExecutionPaused, pausedUntil=until):
         _execute(system, v)
@@ -125,7 +125,7 @@ def test_deferred_verdict_executes_after_unpause(system):
     assert emitted(tx, vm) == [executed(system, v, Level.PENALTY, amount, tx.timestamp + DAY)]
     assert system.RecoveryEscrow.escrowOf(v.incident_id).amount == amount
     assert sm.getProvider(a).openIncidents == 1
-    assert vm.stateOf(v.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
     assert_conserved(system)
 
 

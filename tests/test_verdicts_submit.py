@@ -179,7 +179,7 @@ def test_execution_response_follows_the_matrix_row(system, violation_class, leve
         "digest": digest_of(system, v),
     }
     assert not provider.tombstoned
-    assert vm.stateOf(v.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
     record = vm.providerRecord(a)
     assert (record.lastOffenseAt, record.lastLevel, record.openClasses, record.capUsed) == (
         tx.timestamp,
@@ -204,7 +204,7 @@ def test_submit_below_quorum_records_approvals_only(system):
     assert vm.approvalsOf(digest_of(system, v)) == 0b11
     stored = incident(system, v.incident_id)
     assert (stored["detectedAt"], stored["executedAt"]) == (tx.timestamp, 0)
-    assert vm.stateOf(v.incident_id) == Phase.DETECTED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.DETECTED
     assert sm.getPool(system.provider_a).assets == pool
     assert sm.getProvider(system.provider_a).openIncidents == 0
 
@@ -247,7 +247,7 @@ def test_submit_without_signatures_records_nothing(system):
 
     assert tx.return_value is False
     assert emitted(tx, vm) == []
-    assert vm.stateOf(v.incident_id) == Phase.NONE
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.NONE
     assert incident(system, v.incident_id)["detectedAt"] == 0
 
 
@@ -486,7 +486,7 @@ def test_new_incident_of_a_class_with_an_open_incident_is_deferred_not_lost(syst
     with reverts(vm.IncidentAlreadyOpen, provider=a, violationClass=PP):
         vm.execute(second.as_tuple(), sender=system.outsider)
     assert system.StakeManager.getProvider(a).openIncidents == 1
-    assert vm.stateOf(second.incident_id) == Phase.DETECTED
+    assert system.SwarmLens.stateOf(second.incident_id) == Phase.DETECTED
 
 
 def test_incident_of_another_class_executes_while_one_is_open(system):
@@ -723,7 +723,7 @@ def test_warning_records_only(system):
     assert escrow_record(system, v.incident_id)[3] == 0  # no escrow (status None)
     record = vm.providerRecord(a)
     assert (record.lastOffenseAt, record.lastLevel, record.openClasses, record.capUsed) == (tx.timestamp, W, 0, 0)
-    assert vm.stateOf(v.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
     assert_conserved(system)
 
 

@@ -70,16 +70,16 @@ def test_stateOf_phases_of_a_warning(system):
     """None -> Detected (one approval) -> Responded (executed) -> Closed once its appeal window passed."""
     vm, o = system.VerdictManager, system.oracles
     v = system.verdict(severity=Level.WARNING)
-    assert vm.stateOf(v.incident_id) == Phase.NONE
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.NONE
     system.submit(v, [o[0]])
-    assert vm.stateOf(v.incident_id) == Phase.DETECTED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.DETECTED
     tx = system.submit(v, o[1:3])
-    assert vm.stateOf(v.incident_id) == Phase.RESPONDED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
     end = tx.timestamp + SYSTEM_WINDOWS.appeal_window
     system.chain.mine(timestamp=end)
-    assert vm.stateOf(v.incident_id) == Phase.RESPONDED  # the last second of the appeal window
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED  # the last second of the appeal window
     system.chain.mine(timestamp=end + 1)
-    assert vm.stateOf(v.incident_id) == Phase.CLOSED
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.CLOSED
 
 
 def test_stateOf_slashing_verdict_stays_responded_after_its_appeal_window(system):
@@ -87,7 +87,7 @@ def test_stateOf_slashing_verdict_stays_responded_after_its_appeal_window(system
     v = system.verdict()
     tx = system.submit(v)
     system.chain.mine(timestamp=tx.timestamp + SYSTEM_WINDOWS.appeal_window + 1)
-    assert vm.stateOf(v.incident_id) == Phase.RESPONDED  # its escrow has not ended
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED  # its escrow has not ended
 
 
 def test_approvalsOf_sets_the_bit_of_each_signers_seat(system):

@@ -108,7 +108,7 @@ interface IVerdictManager {
         ComplianceVerification
     }
 
-    /// @notice Derived phase of an incident.
+    /// @notice Phase of an incident, derived by `ISwarmLens.stateOf`.
     enum Phase {
         /// Nothing recorded.
         None,
@@ -355,9 +355,6 @@ interface IVerdictManager {
     /// @notice The stored incident and the digest of its executed verdict.
     function getIncident(bytes32 incidentId) external view returns (Incident memory incident, bytes32 digest);
 
-    /// @notice The derived phase of `incidentId`.
-    function stateOf(bytes32 incidentId) external view returns (Phase);
-
     /// @notice Whether `incidentId` has an appeal waiting for the arbiter.
     function appealPending(bytes32 incidentId) external view returns (bool);
 
@@ -388,7 +385,8 @@ interface IVerdictManager {
     /// period must exceed it.
     function slashableWindow() external view returns (uint256);
 
-    /// @notice Seconds an oracle bond withdrawal stays locked: every window in which a verdict signed
-    /// before the request can still be overturned.
+    /// @notice Seconds an oracle bond withdrawal requested now stays locked: every window in which a
+    /// verdict signed before the request can still be overturned, by the windows in force or, if
+    /// longer, by the windows a change replaced (a change never shortens a lock already owed).
     function bondLockPeriod() external view returns (uint256);
 }

@@ -67,7 +67,7 @@ ALREADY_DONE = {
 }  # fmt: skip
 
 
-#: ``VerdictManager.stateOf``: approvals recorded, nothing executed (a verdict may still be added).
+#: ``SwarmLens.stateOf``: approvals recorded, nothing executed (a verdict may still be added).
 PHASE_DETECTED = 1
 #: Why a detection is not proposed, by the status it gets.
 COVERED_NOTES = {
@@ -110,6 +110,7 @@ class OracleDaemon:
         self.chain_id = registry.chain_id
         abi_contract = self._contract
         self.manager = abi_contract("VerdictManager")
+        self.lens = abi_contract("SwarmLens")
         self.escrow = abi_contract("RecoveryEscrow")
         self.committee = abi_contract("OracleCommittee")
         self.stake = abi_contract("StakeManager")
@@ -883,7 +884,7 @@ class OracleDaemon:
                 self.store.set_detection_status(row["id"], "responded", "a lower verdict of this failure is on chain; "
                                                 "the chain refuses an upgrade of it")  # fmt: skip
                 continue
-            if not upgrade and self.manager.functions.stateOf(verdict.incident_id).call() > PHASE_DETECTED:
+            if not upgrade and self.lens.functions.stateOf(verdict.incident_id).call() > PHASE_DETECTED:
                 self.store.set_detection_status(row["id"], "duplicate", "the incident is already on chain")
                 continue
             self.store.set_detection_status(row["id"], "proposed", verdict.incident_id)
