@@ -209,7 +209,8 @@ def cli_figures() -> dict[str, float]:
     return figures
 
 
-def measure() -> dict[str, int]:
+def gas_figures() -> dict[str, int]:
+    """Gas of the staking and verdict operations (`--gas-only`)."""
     with Devnet(accounts=40) as devnet:
         registry = devnet.deploy()
         figures = staking_figures(devnet, registry)
@@ -218,6 +219,11 @@ def measure() -> dict[str, int]:
     with Devnet(accounts=40) as devnet:
         registry = devnet.deploy(params, committee=ORACLE_ACCOUNTS, threshold=3)
         figures |= verdict_figures(devnet, registry)
+    return figures
+
+
+def measure() -> dict[str, int]:
+    figures = gas_figures()
     figures |= cli_figures()
     figures |= oracle_figures()
     figures |= probe_figures()
@@ -245,7 +251,8 @@ def oracle_figures() -> dict[str, float]:
 
 
 def main() -> None:
-    figures = probe_figures() if "--probe-only" in sys.argv[1:] else measure()
+    args = sys.argv[1:]
+    figures = probe_figures() if "--probe-only" in args else gas_figures() if "--gas-only" in args else measure()
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update(figures)
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
