@@ -286,7 +286,8 @@ class Scenario:
             return
         report = evidence_hash({"root_cause": incident.mode, "incident": incident.incident_id})
         for index in EVALUATORS:
-            RecoveryDesk(self.swarm.devnet.client(index), self.swarm.registry).approve_evaluation(incident.verdict, report)
+            evaluator = RecoveryDesk(self.swarm.devnet.client(index), self.swarm.registry)
+            evaluator.approve_evaluation(incident.verdict, report)
         incident.stage = "evaluated"
         say(f"observation attested, evaluation recorded: {incident.provider}")
 

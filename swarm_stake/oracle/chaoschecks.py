@@ -38,6 +38,7 @@ def check_all(swarm: LocalSwarm, handles: list[DaemonHandle], incidents: list[In
     checks["no reverted daemon transaction but logged lost races"] = reverts(handles, txs, report)
     checks["every observation epoch attested once, none missed"] = epochs(chain, report)
     checks["every recovery claim carried to release"] = releases(chain)
+    checks["every judgement a daemon logged is in its database"] = judgements(handles)
     checks["no traceback in any log"] = tracebacks(handles)
     report.figures["daemon transactions"] = sum(len(v) for v in txs.values())
     return checks
@@ -144,8 +145,9 @@ def nonces(chain: ChainView, handles: list[DaemonHandle], txs: dict[str, list[di
         latest, pending = (chain.w3.eth.get_transaction_count(address, tag) for tag in ("latest", "pending"))
         if latest != pending:
             found.append(f"{name}: stuck nonce: {pending - latest} transaction(s) pending in the node after settling")
-        if [t["nonce"] for t in sent] != list(range(start_nonces[handle.index], latest)):
-            found.append(f"{name}: nonces {[t['nonce'] for t in sent]} do not run from {start_nonces[handle.index]} to {latest - 1}")
+        used, first = [t["nonce"] for t in sent], start_nonces[handle.index]
+        if used != list(range(first, latest)):
+            found.append(f"{name}: nonces {used} do not run from {first} to {latest - 1}")
     return found
 
 
@@ -188,7 +190,8 @@ def epochs(chain: ChainView, report: ChaosReport) -> list[str]:
     found: list[str] = []
     attested = defaultdict(list)
     for event in chain.events(chain.escrow, "EpochAttested"):
-        attested["0x" + bytes(event["args"]["incidentId"]).hex()].append((event["args"]["epoch"], event["args"]["passed"]))
+        args = event["args"]
+        attested["0x" + bytes(args["incidentId"]).hex()].append((args["epoch"], args["passed"]))
     if any(e.get("name") == "EpochsMissed" for e in chain.escrow.abi if e.get("type") == "event"):
         for event in chain.events(chain.escrow, "EpochsMissed"):
             incident, first = "0x" + bytes(event["args"]["incidentId"]).hex(), event["args"]["firstMissed"]
@@ -216,6 +219,26 @@ def releases(chain: ChainView) -> list[str]:
     return found
 
 
+#: Log messages announcing a judgement; each is logged only once the judgement is recorded.
+JUDGEMENTS = ("attesting an observation epoch", "proposing a verdict", "proposing an upgrade",
+              "co-signing a proposed verdict")  # fmt: skip
+
+
+def judgements(handles: list[DaemonHandle]) -> list[str]:
+    """Every proposal, co-signature and attestation a daemon announced, in any of its runs, is recorded."""
+    found = []
+    for handle in handles:
+        announced = {e["digest"] for e in log_entries(handle) if e.get("msg") in JUDGEMENTS and "digest" in e}
+        db = _db(handle)
+        try:
+            recorded = {row[0] for row in db.execute("SELECT digest FROM signatures")}
+        finally:
+            db.close()
+        missing = sorted(announced - recorded)
+        found += [f"oracle-{handle.index + 1}: announced {digest}, not in its database" for digest in missing]
+    return found
+
+
 def tracebacks(handles: list[DaemonHandle]) -> list[str]:
     found = []
     for handle in handles:
@@ -235,7 +258,8 @@ def restart_seconds(handles: list[DaemonHandle], spawned: list[tuple[int, float]
         for entry in log_entries(handle):
             if entry.get("msg") == "oracle started":
                 stamp, millis = str(entry["ts"]).rstrip("Z").split(".")
-                started[handle.index].append(calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%S")) + int(millis) / 1000)
+                at = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%S")) + int(millis) / 1000
+                started[handle.index].append(at)
     waits = [min((t - at for t in started[index] if t >= at), default=None) for index, at in spawned]
     known = [w for w in waits if w is not None]
     if not known:
