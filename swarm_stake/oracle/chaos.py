@@ -424,7 +424,11 @@ def main(seed: int | None, min_kills: int, settle: float, json_path: str | None,
     """Kill three oracle daemons at random while failures are injected and recovered; check the outcome."""
     plan = ChaosPlan(seed=seed if seed is not None else random.SystemRandom().randrange(2**31),
                      min_kills=min_kills, settle_seconds=settle, workdir=workdir)  # fmt: skip
-    report = run(plan)
+    try:
+        report = run(plan)
+    except Exception as exc:  # noqa: BLE001 - the swarm could not be set up: say why, no traceback
+        raise click.ClickException(f"the chaos run (seed {plan.seed}) stopped before its checks: "
+                                   f"{type(exc).__name__}: {exc}") from exc  # fmt: skip
     print_report(report)
     if json_path:
         with open(json_path, "w") as handle:
