@@ -26,6 +26,7 @@ help:
 	@echo "make test   run the whole test suite"
 	@echo "make bench  measure gas per operation (writes bench-results.json)"
 	@echo "make fuzz   a long stateful-fuzzing campaign (FUZZ_STEPS=50000, a random seed it prints)"
+	@echo "make chaos  50+ SIGKILLs of three oracle daemons while failures are recovered (CHAOS_SEED=<seed> replays)"
 	@echo "make slither  static analysis of the contracts (part of make test)"
 	@echo "make artifacts  regenerate the ABIs shipped in swarm_stake/artifacts"
 	@echo "make coverage-contracts  function and branch coverage of the contracts (docs/COVERAGE.md)"
@@ -125,6 +126,12 @@ fuzz: setup $(TOOLS)/compile.stamp
 	seed=$${SWARM_STAKE_FUZZ_SEED:-$$RANDOM$$RANDOM}; echo "fuzz: $(FUZZ_STEPS) steps, seed $$seed"; \
 	SWARM_STAKE_FUZZ_SEED=$$seed SWARM_STAKE_FUZZ_STEPS=$(FUZZ_STEPS) ape test tests/test_invariants.py \
 	  --network ethereum:local:foundry -p no:cacheprovider -s --tb=short $(PYTEST_ARGS)
+
+# Three `oracle run` processes killed at random while failures are injected and carried to release;
+# prints its seed first (CHAOS_SEED=<seed> replays its decisions) and exits non-zero on any violation.
+.PHONY: chaos
+chaos: setup
+	python -m swarm_stake.oracle.chaos $(if $(CHAOS_SEED),--seed $(CHAOS_SEED)) $(CHAOS_ARGS)
 
 lock: $(TOOLS)/venv.stamp
 	(echo "# Every Python package of the project's virtualenv, pinned exactly (regenerate: make lock)."; \

@@ -56,6 +56,8 @@ ANCHORS = {
     "oracle.probe_requests_per_s": "requests of those cycles per second of cycle time",
     "oracle.probe_median_cycle_s": "median measure() at providers_per_cycle",
     "oracle.probe_median_cycle_cpu_s": "CPU time of the daemon's process in that cycle (what a busy machine stretches)",
+    "oracle.probe_cpu_share": "share of its core the daemon got in those cycles (other work on the machine takes the rest)",
+    "oracle.providers_per_cpu_second": "largest N tried whose median cycle took at most 1 s of the daemon's CPU",
     "oracle.probe_target_cpu_share": "share of its core the node farm used meanwhile (not the bottleneck)",
     "oracle.probe_target_ceiling_rps": "the farm's ceiling: bare asyncio client, 256 keep-alive connections",
     "oracle.probe_target_ceiling_cpu_share": "share of its core the farm used at that ceiling (below 1: a lower bound)",

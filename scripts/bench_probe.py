@@ -8,11 +8,13 @@ probe, the metrics scrapes and integrity challenges due that cycle (defaults: ev
 daemon's counters, plus the cycle's save of what was measured where the daemon has one. A
 number of providers passes when the median of its measured cycles is at most 1 s, every probe
 was answered correctly and every sample was ingested. The search doubles the number of
-providers, then bisects.
+providers, then bisects; a trial that failed while the daemon got less than 90% of its core
+(other work on the machine) is run again, up to three times.
 
-Beside it, in the same pinning: the farm's own ceiling (a bare asyncio client, keep-alive, one
-request at a time on each of 256 connections, with the farm's CPU share) and a bare aiohttp GET
-loop (256 concurrent requests on kept-alive connections, bodies read, nothing parsed).
+Beside it, in the same pinning (the best of three 2 s runs each): the farm's own ceiling (a bare
+asyncio client, keep-alive, one request at a time on each of 256 connections, with the farm's
+CPU share) and a bare aiohttp GET loop (256 concurrent requests on kept-alive connections,
+bodies read, nothing parsed).
 
 ``python scripts/bench.py --probe-only`` runs only this part.
 """
@@ -34,6 +36,7 @@ from swarm_stake.oracle.probe import raise_file_limit
 HASH = "0x" + "ab" * 32
 FIRST = 1000
 WARMUP, CYCLES = 2, 6
+ATTEMPTS = 3
 
 
 def _address(i: int) -> str:
@@ -112,13 +115,18 @@ def search(farm: FarmProcess, most: int) -> tuple[dict[str, Any] | None, list[di
     trials: list[dict[str, Any]] = []
 
     def run(n: int) -> bool:
-        trials.append(trial(farm, n))
-        last = trials[-1]
-        print(f"  {n:>6} providers: median cycle {last['median_s']:.3f} s ({last['median_cpu_s']:.3f} s of CPU, "
+        for _ in range(ATTEMPTS):  # a trial that failed while other work held the core is run again
+            trials.append(trial(farm, n))
+            report(trials[-1])
+            if trials[-1]["passed"] or trials[-1]["cpu_share"] >= 0.9:
+                break
+        return trials[-1]["passed"]
+
+    def report(last: dict[str, Any]) -> None:
+        print(f"  {last['providers']:>6} providers: median cycle {last['median_s']:.3f} s ({last['median_cpu_s']:.3f} s of CPU, "
               f"{last['cpu_share']:.0%} of the core), {last['requests_per_s']:,.0f} requests/s, answered "
               f"{last['answered']}, target core {last['target_cpu']:.0%}, load {os.getloadavg()[0]:.1f}",
               flush=True)  # fmt: skip
-        return trials[-1]["passed"]
 
     low, high, n = 0, None, FIRST
     while high is None:
@@ -195,6 +203,13 @@ async def _bare_aiohttp(urls: list[str], seconds: float, concurrency: int = 256)
         return count[0] / (time.perf_counter() - started)
 
 
+def _with_farm_cpu(farm: FarmProcess, measure: Any) -> tuple[float, float]:
+    """(what ``measure()`` returns, the share of its core the farm used meanwhile)."""
+    cpu, started = farm.cpu_seconds(), time.perf_counter()
+    value = measure()
+    return value, (farm.cpu_seconds() - cpu) / (time.perf_counter() - started)
+
+
 def probe_figures() -> dict[str, float]:
     cpus = sorted(os.sched_getaffinity(0))
     target_cpu, daemon_cpu = (cpus[0], cpus[1]) if len(cpus) >= 2 else (None, None)
@@ -204,14 +219,13 @@ def probe_figures() -> dict[str, float]:
         if daemon_cpu is not None:
             os.sched_setaffinity(0, {daemon_cpu})
         try:
-            cpu = farm.cpu_seconds()
-            started = time.perf_counter()
-            ceiling = asyncio.run(_ceiling(farm.ports, 3.0))
-            ceiling_cpu = (farm.cpu_seconds() - cpu) / (time.perf_counter() - started)
-            bare = asyncio.run(_bare_aiohttp(farm.urls[:5000], 3.0))
+            # The best of three runs each: the least disturbed by other work on the machine.
+            ceiling, ceiling_cpu = max(_with_farm_cpu(farm, lambda: asyncio.run(_ceiling(farm.ports, 2.0)))
+                                       for _ in range(3))  # fmt: skip
+            bare = max(asyncio.run(_bare_aiohttp(farm.urls[:5000], 2.0)) for _ in range(3))
             print(f"  target ceiling {ceiling:,.0f} requests/s (target core {ceiling_cpu:.0%}); "
                   f"bare aiohttp loop {bare:,.0f} requests/s", flush=True)  # fmt: skip
-            best, _ = search(farm, size)
+            best, trials = search(farm, size)
         finally:
             os.sched_setaffinity(0, original)
     return {
@@ -219,6 +233,9 @@ def probe_figures() -> dict[str, float]:
         "oracle.probe_requests_per_s": round(best["requests_per_s"]) if best else 0,
         "oracle.probe_median_cycle_s": round(best["median_s"], 3) if best else 0.0,
         "oracle.probe_median_cycle_cpu_s": round(best["median_cpu_s"], 3) if best else 0.0,
+        "oracle.probe_cpu_share": round(best["cpu_share"], 2) if best else 0.0,
+        "oracle.providers_per_cpu_second": max((t["providers"] for t in trials if t["median_cpu_s"] <= 1.0
+                                                and t["answered"] and t["ingested"]), default=0),
         "oracle.probe_target_cpu_share": round(best["target_cpu"], 2) if best else 0.0,
         "oracle.probe_target_ceiling_rps": round(ceiling),
         "oracle.probe_target_ceiling_cpu_share": round(ceiling_cpu, 2),

@@ -35,7 +35,7 @@ class DaemonConfig(BaseModel):
     probe_timeout: float = Field(default=0.8, gt=0, le=30, description="seconds a node has to answer one request")
     metrics_every: int = Field(default=5, ge=1, description="a metrics scrape of every provider every N cycles")
     integrity_every: int = Field(default=10, ge=1, description="a data-integrity challenge every N cycles per provider")
-    probe_concurrency: int = Field(default=256, ge=1, le=65536, description="providers probed at once per process")
+    probe_concurrency: int = Field(default=128, ge=1, le=65536, description="providers probed at once per process")
     probe_workers: int = Field(default=1, ge=1, le=256, description="processes the providers are sharded over "
                                "(1: the daemon's own process)")
     software_hash: str | None = Field(default=None, description="the registered build every node must report")

@@ -284,11 +284,29 @@ def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.2
 
 
 def _free_port() -> int:
+    """A free port below the kernel's ephemeral range, where no port-0 bind of another process can
+    take it between this reservation and the daemon binding it (restarts reuse it many times)."""
+    import random
     import socket
 
+    low = _ephemeral_low()
+    for port in random.sample(range(max(1024, low - 8000), low), 200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def _toml(config: DaemonConfig, peers: list[str]) -> str:

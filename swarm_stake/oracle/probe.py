@@ -67,7 +67,7 @@ class ProbeSettings:
     timeout: float = 0.8
     metrics_every: int = 5
     integrity_every: int = 10
-    concurrency: int = 256
+    concurrency: int = 128
     workers: int = 1
     keepalive: float = 30.0
 
