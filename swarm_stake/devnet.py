@@ -102,6 +102,7 @@ def windows_in_force(params: DeployParams) -> list[tuple[str, str]]:
         ("guardian pause (max) / cooldown", f"{show(windows.max_pause)} / {show(windows.pause_cooldown)}"),
         ("recovery claim window", show(recovery.claim_window)),
         ("observation", f"{recovery.epochs_required} epochs of {show(recovery.epoch_length)}"),
+        ("attestation grace", show(recovery.attestation_grace)),
         ("challenge window", show(recovery.challenge_window)),
         ("incident lifetime (max)", show(recovery.max_lifetime)),
         ("timelock delay", show(params.timelock_delay)),

@@ -10,8 +10,10 @@ ended (STATUS as subprocess returncodes are: negative for a signal).
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
+import signal
 import sys
 
 # Everything the commands load lazily, loaded once here so that children start at once.
@@ -33,6 +35,7 @@ def _child(request: dict) -> None:
     """Run one command with its stdio on the request's files; never returns."""
     for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
         os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # a test that gives up on the child sees where it hung
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
     sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the child's own stdio on the new descriptors
     sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115

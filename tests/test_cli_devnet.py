@@ -84,7 +84,7 @@ def test_devnet_up_prints_each_dev_account_with_its_roles(devnet):
 def test_devnet_up_prints_the_windows_in_force(devnet):
     text = "\n".join(devnet.output)
     for name, value in (("unbonding period", "3 min"), ("appeal window", "30 s"), ("appeal resolution", "30 s"),
-                        ("recovery claim window", "10 min"), ("observation", "3 epochs of 5 s"),
+                        ("recovery claim window", "10 min"), ("observation", "3 epochs of 10 s"), ("attestation grace", "8 s"),
                         ("challenge window", "5 s"), ("timelock delay", "0 s")):  # fmt: skip
         assert any(name in line and value in line for line in devnet.output), f"{name} {value}\n{text}"
     registry = Registry.load(devnet.registry_path)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import random
 import re
 import signal
@@ -40,6 +41,7 @@ IN_FLIGHT = re.compile(r"transaction (0x[0-9a-f]{64}) \([^)]*\) (?:was sent|may 
 APPROVE = "095ea7b3"  # the selector of approve(address,uint256)
 AFTER_SENDING_SEEDS = range(24)
 FROM_THE_START_SEEDS = range(100, 108)
+CHILD_TIMEOUT = 150  # s: longer than any wait of the command (a receipt: 120 s; a report's reads: 5 s)
 
 
 class Chain:
@@ -101,20 +103,34 @@ class ForkServer:
         self.tmp = tmp
         self.process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("cli_forkserver.py"))],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
-        self.runs = 0
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
+        self.runs, self.child = 0, 0
 
     def start(self, args: list[str], env: dict[str, str]) -> tuple[int, Path, Path]:
         self.runs += 1
         out, err = self.tmp / f"out{self.runs}", self.tmp / f"err{self.runs}"
         request = {"args": args, "env": env, "cwd": str(self.tmp), "stdout": str(out), "stderr": str(err)}
         self.process.stdin.write(json.dumps(request) + "\n")
-        return int(self._answer("started")), out, err
+        self.child = int(self._answer("started"))
+        return self.child, out, err
 
-    def wait(self) -> int:
-        return int(self._answer("exited"))
+    def wait(self, timeout: float = CHILD_TIMEOUT) -> int:
+        """The command's exit status; a command still running after ``timeout`` s is a failure that shows
+        where it stands (its stack, dumped into its stderr), not a suite that never ends."""
+        try:
+            return int(self._answer("exited", timeout))
+        except queue.Empty:
+            err = self.tmp / f"err{self.runs}"
+            os.kill(self.child, signal.SIGUSR1)  # cli_forkserver.py: faulthandler dumps every thread's stack
+            time.sleep(1)
+            with contextlib.suppress(ProcessLookupError):  # it may end once its stack is dumped
+                os.kill(self.child, signal.SIGKILL)
+            self._answer("exited", 10)
+            pytest.fail(f"the command did not end within {timeout:.0f} s; its stderr:\n{err.read_text()}")
 
-    def _answer(self, word: str) -> str:
-        line = self.process.stdout.readline()
+    def _answer(self, word: str, timeout: float = 60) -> str:
+        line = self.lines.get(timeout=timeout)
         assert line.startswith(word), f"fork server: {line!r}"
         return line.split()[1]
 
@@ -285,3 +301,39 @@ def test_tx_follows_a_reported_transaction(chain, server):
     assert mined["state"] == "succeeded" and mined["block"] > block and mined["confirmations"] >= 1
     human = run_cli("tx", "0x" + "12" * 32, env=env, cwd=chain.home)
     assert human.returncode == 0 and "unknown to the node" in human.stdout
+
+
+def test_a_report_whose_chain_reads_block_still_ends(chain, monkeypatch):
+    """An interruption can leave the HTTP pool's lock held: the report's allowance read then blocks.
+    After REPORT_BUDGET the report says what the approval allowed, from what was sent, and the command ends."""
+    from swarm_stake.chain import SentTransaction
+    from swarm_stake.cli import runtime
+
+    rt = runtime.Runtime(overrides={})
+    rt._registry = chain.devnet.registry
+    client = rt.adopt(Client.connect(chain.devnet.rpc_url, chain.staker))
+    held = threading.Lock()
+    held.acquire()  # as a lock left held by an interrupted request
+    safety = threading.Timer(30, held.release)  # a report that ignores its budget reads the chain after 30 s
+    safety.start()
+    import requests
+
+    real_post = requests.Session.post
+
+    def blocked_post(self, *args, **kwargs):
+        with held:
+            return real_post(self, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "post", blocked_post)
+    monkeypatch.setattr(runtime, "REPORT_BUDGET", 1)
+    manager = chain.devnet.registry.address("StakeManager")
+    record = SentTransaction("0x" + "ab" * 32, "approve", chain.devnet.registry.address("SwarmToken"),
+                             (manager, 7 * TOKEN), state="mined", block=1)
+    try:
+        notes = runtime._allowance_notes(rt, [record])
+    finally:
+        safety.cancel()
+    # read from the chain, the allowance is 0 (the note would be left out); from what was sent, 7 SWARM
+    assert notes == [f"allowance left: the StakeManager ({manager}) may spend 7.0000 SWARM of {chain.staker.address} "
+                     f"(approval {record.hash}) until a stake or bond uses it"]
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL and signal.alarm(0) == 0

@@ -215,8 +215,9 @@ class Runtime:
         click.echo(f"sent {self.describe(record)}: transaction {record.hash}; "
                    f"follow it with `swarm-stake tx {record.hash}`", err=True)  # fmt: skip
 
-    def allowance_note(self, record: SentTransaction) -> str | None:
-        """For an approval this invocation sent, what the spender may still spend of the sender's tokens."""
+    def allowance_note(self, record: SentTransaction, read_chain: bool = True) -> str | None:
+        """For an approval this invocation sent, what the spender may still spend of the sender's tokens
+        (without ``read_chain``, or when the node does not answer, what the approval allowed)."""
         if record.function != "approve" or record.to is None or record.state == "reverted":
             return None
         from ..units import format_amount
@@ -226,12 +227,14 @@ class Runtime:
         name = self.contract_name(spender)
         spender_name = f"the {name} ({spender})" if name != spender else spender
         owner = client.require_account().address
-        token = client.contract("SwarmToken", record.to).functions
-        try:
-            decimals = token.decimals().call()
-            left = amount if record.in_flight else token.allowance(owner, spender).call()
-        except Exception:  # the node is gone: say what the approval allowed
-            decimals, left = 18, amount
+        decimals, left = 18, amount
+        if read_chain:
+            token = client.contract("SwarmToken", record.to).functions
+            try:
+                decimals = token.decimals().call()
+                left = amount if record.in_flight else token.allowance(owner, spender).call()
+            except Exception:  # the node is gone: say what the approval allowed
+                decimals, left = 18, amount
         tokens = f"{format_amount(left, decimals, places=4)} SWARM of {owner}"
         if record.in_flight:
             return f"if the approval {record.hash} is mined, {spender_name} may spend {tokens} until a stake or bond uses it"
@@ -414,13 +417,46 @@ def _stop(ctx: click.Context, reason: str) -> NoReturn:
                  for r in mined[-3:]]  # fmt: skip
         more = f"{len(mined) - 3} earlier transactions and " if len(mined) > 3 else ""
         parts.append(f"already mined: {more}{', '.join(shown)}")
-    parts += [note for note in map(rt.allowance_note, records) if note] if rt is not None else []
+    parts += _allowance_notes(rt, records)
     if interrupted and not records:
         parts.append("nothing was sent")
     elif interrupted and not flying:
         parts.append("nothing else was sent")
     code = EXIT_SENT_UNKNOWN if flying else EXIT_INTERRUPTED if interrupted else EXIT_ERROR
     _fail("; ".join(parts), code)
+
+
+class _ReportTimeout(BaseException):
+    """The chain reads of an error report took longer than REPORT_BUDGET seconds."""
+
+
+REPORT_BUDGET = 5  # seconds the allowance reads of an error report may take
+
+
+def _allowance_notes(rt: Runtime | None, records: list[SentTransaction]) -> list[str]:
+    """The allowance notes of the approvals in ``records``, read from the chain within REPORT_BUDGET seconds.
+
+    An interruption can land anywhere, even while the HTTP connection pool holds its lock; a read that
+    then waits forever (or a node that stops answering) must not keep the report, and the exit, from
+    happening: after the budget (an alarm, which interrupts a blocked lock acquire too), every note says
+    what its approval allowed instead."""
+    if rt is None or not any(r.function == "approve" for r in records):
+        return []
+    import signal
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise _ReportTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(REPORT_BUDGET)
+    try:
+        notes = [rt.allowance_note(r) for r in records]
+    except _ReportTimeout:
+        notes = [rt.allowance_note(r, read_chain=False) for r in records]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    return [note for note in notes if note]
 
 
 def _fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
