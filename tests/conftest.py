@@ -67,6 +67,12 @@ def stranger(accounts):
 
 
 @pytest.fixture(scope="session")
+def appeals(accounts):
+    """Holds the StakeManager's APPEALS_ROLE (tombstone, unjail): the AppealCourt's part in a deployment."""
+    return accounts[10]
+
+
+@pytest.fixture(scope="session")
 def token(project, admin, accounts):
     token = project.SwarmToken.deploy(admin, SUPPLY, sender=admin)
     for account in accounts[1:]:
@@ -75,9 +81,10 @@ def token(project, admin, accounts):
 
 
 @pytest.fixture(scope="session")
-def stake_manager(project, admin, token, slasher, restorer, accounts):
+def stake_manager(project, admin, token, slasher, restorer, appeals, accounts):
     manager = project.StakeManager.deploy(token, admin, UNBONDING, MIN_SELF_STAKE, sender=admin)
     manager.grantRole(manager.SLASHER_ROLE(), slasher, sender=admin)
+    manager.grantRole(manager.APPEALS_ROLE(), appeals, sender=admin)
     manager.grantRole(manager.RETURNER_ROLE(), restorer, sender=admin)
     manager.grantRole(manager.UNFREEZER_ROLE(), restorer, sender=admin)
     for account in accounts:

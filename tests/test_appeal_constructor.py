@@ -1,4 +1,5 @@
-"""AppealCourt constructor: token, StakeManager, VerdictManager, RecoveryEscrow and admin are all required."""
+"""AppealCourt constructor: token, StakeManager, VerdictManager, RecoveryEscrow, OracleCommittee and admin are
+all required."""
 
 import pytest
 from helpers import DEFAULT_ADMIN_ROLE, ZERO_ADDRESS, deploy_reverts
@@ -7,12 +8,12 @@ from system_checks import conserved_after_each_test  # noqa: F401 (autouse: cons
 
 pytestmark = pytest.mark.integration
 
-ARGUMENTS = ("token", "stake_manager", "verdicts", "escrow", "admin")
+ARGUMENTS = ("token", "stake_manager", "verdicts", "escrow", "committee", "admin")
 
 
 def _arguments(system) -> dict:
     return {"token": system.SwarmToken, "stake_manager": system.StakeManager, "verdicts": system.VerdictManager,
-            "escrow": system.RecoveryEscrow, "admin": system.gov}
+            "escrow": system.RecoveryEscrow, "committee": system.OracleCommittee, "admin": system.gov}
 
 
 def test_constructor_with_every_address(project, system):

@@ -1,4 +1,4 @@
-"""OracleCommittee.penalize: only the verdict contract (PENALIZER_ROLE), on an overturn, into the wronged
+"""OracleCommittee.penalize: only the appeal court (PENALIZER_ROLE), on an overturn, into the wronged
 pool; never more than the bond; a pending withdrawal can only pay out what is left."""
 
 import pytest
@@ -17,11 +17,11 @@ def overturned(system, provider=None):
     return verdict, resolve(system, verdict, True)
 
 
-def test_only_the_verdict_manager_holds_the_penalizer_role(system):
+def test_only_the_appeal_court_holds_the_penalizer_role(system):
     committee = system.OracleCommittee
     role = committee.PENALIZER_ROLE()
-    assert committee.hasRole(role, system.VerdictManager)
-    for other in (system.gov, system.SwarmTimelock, system.AppealCourt, system.arbiter, system.oracles[0]):
+    assert committee.hasRole(role, system.AppealCourt)
+    for other in (system.gov, system.SwarmTimelock, system.VerdictManager, system.arbiter, system.oracles[0]):
         assert not committee.hasRole(role, other)
     assert not committee.hasRole(DEFAULT_ADMIN_ROLE, system.gov)
 
@@ -31,7 +31,7 @@ def test_penalize_refuses_anyone_but_the_penalizer(system):
     for caller in (system.gov, system.outsider, system.arbiter, system.oracles[3], system.provider_a):
         with reverts(committee.AccessControlUnauthorizedAccount, account=caller, neededRole=committee.PENALIZER_ROLE()):
             committee.penalize(system.oracles[0], caller, 50 * TOKEN, True, sender=caller)
-    for contract in (system.SwarmTimelock, system.AppealCourt):
+    for contract in (system.SwarmTimelock, system.VerdictManager):
         with reverts(committee.AccessControlUnauthorizedAccount, account=contract,
                      neededRole=committee.PENALIZER_ROLE()):
             committee.penalize(system.oracles[0], system.provider_a, 50 * TOKEN, True, sender=impersonate(system, contract))
@@ -43,7 +43,7 @@ def test_penalize_moves_the_bond_into_the_pool(system):
     pool = manager.getPool(system.provider_b).assets
     member = system.oracles[3]
 
-    tx = committee.penalize(member, system.provider_b, 70 * TOKEN, True, sender=impersonate(system, system.VerdictManager))
+    tx = committee.penalize(member, system.provider_b, 70 * TOKEN, True, sender=impersonate(system, system.AppealCourt))
 
     assert emitted(tx, committee) == [
         ("BondPenalized", {"member": member.address, "provider": system.provider_b.address, "amount": 70 * TOKEN, "toPool": True})
@@ -55,11 +55,11 @@ def test_penalize_moves_the_bond_into_the_pool(system):
 
 
 def test_penalize_returns_what_it_took_capped_at_the_bond(system):
-    committee, vm = system.OracleCommittee, impersonate(system, system.VerdictManager)
+    committee, court = system.OracleCommittee, impersonate(system, system.AppealCourt)
     member = system.oracles[3]
-    assert committee.penalize.call(member, system.provider_b, 5_000 * TOKEN, True, sender=vm) == SYSTEM_MIN_BOND
-    assert committee.penalize.call(member, system.provider_b, 7 * TOKEN, True, sender=vm) == 7 * TOKEN
-    assert committee.penalize.call(system.outsider, system.provider_b, 7 * TOKEN, True, sender=vm) == 0
+    assert committee.penalize.call(member, system.provider_b, 5_000 * TOKEN, True, sender=court) == SYSTEM_MIN_BOND
+    assert committee.penalize.call(member, system.provider_b, 7 * TOKEN, True, sender=court) == 7 * TOKEN
+    assert committee.penalize.call(system.outsider, system.provider_b, 7 * TOKEN, True, sender=court) == 0
 
 
 def test_an_overturn_takes_at_most_the_bond(system):
@@ -134,7 +134,7 @@ def test_penalize_outside_the_pool_pays_the_owner_key(system):
     owner, member = system.provider_b, system.oracles[3]
     pool, balance = manager.getPool(owner).assets, token.balanceOf(owner)
 
-    tx = committee.penalize(member, owner, 70 * TOKEN, False, sender=impersonate(system, system.VerdictManager))
+    tx = committee.penalize(member, owner, 70 * TOKEN, False, sender=impersonate(system, system.AppealCourt))
 
     assert emitted(tx, committee) == [
         ("BondPenalized", {"member": member.address, "provider": owner.address, "amount": 70 * TOKEN, "toPool": False})

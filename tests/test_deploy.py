@@ -88,11 +88,22 @@ def test_plan_grants_roles_then_hands_admin_to_timelock():
     execute(plan(params, DEPLOYER), executor)
     calls = [action[1:] for action in executor.actions if action[0] == "call"]
     granted = {(c[0], c[3]) for c in calls if c[2] == "grantRole"}
-    # Each contract holds only the StakeManager roles whose functions it calls.
+    # Each contract holds only the StakeManager roles whose functions it calls: the VerdictManager slashes
+    # (penalize, take) and unfreezes; the AppealCourt applies appeal outcomes (tombstone, unjail, unfreeze).
     assert {(r, grantee) for name, (r, grantee) in granted if name == "StakeManager"} == {
         (role("SLASHER_ROLE"), "addr:VerdictManager"), (role("UNFREEZER_ROLE"), "addr:VerdictManager"),
-        (role("UNFREEZER_ROLE"), "addr:RecoveryEscrow"), (role("RETURNER_ROLE"), "addr:RecoveryEscrow"),
+        (role("UNFREEZER_ROLE"), "addr:RecoveryEscrow"), (role("UNFREEZER_ROLE"), "addr:AppealCourt"),
+        (role("APPEALS_ROLE"), "addr:AppealCourt"), (role("RETURNER_ROLE"), "addr:RecoveryEscrow"),
         (role("RETURNER_ROLE"), "addr:OracleCommittee"), (role("DEFAULT_ADMIN_ROLE"), "addr:SwarmTimelock"),
+    }  # fmt: skip
+    # The AppealCourt penalizes the signers of an overturned verdict and refunds or forfeits its escrow;
+    # the VerdictManager opens and adds to escrows.
+    assert {(r, grantee) for name, (r, grantee) in granted if name == "OracleCommittee"} == {
+        (role("PENALIZER_ROLE"), "addr:AppealCourt"), (role("DEFAULT_ADMIN_ROLE"), "addr:SwarmTimelock"),
+    }  # fmt: skip
+    assert {(r, grantee) for name, (r, grantee) in granted if name == "RecoveryEscrow"} == {
+        (role("VERDICT_ROLE"), "addr:VerdictManager"), (role("APPEALS_ROLE"), "addr:AppealCourt"),
+        (role("DEFAULT_ADMIN_ROLE"), "addr:SwarmTimelock"),
     }  # fmt: skip
     assert ("VerdictManager", "addr:VerdictManager", "grantRole", (role("GUARDIAN_ROLE"), TIMELOCK)) in calls
     assert ("AppealCourt", "addr:AppealCourt", "grantRole", (role("ARBITER_ROLE"), DEPLOYER)) in calls

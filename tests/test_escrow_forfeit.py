@@ -1,4 +1,4 @@
-"""RecoveryEscrow.forfeit: only the verdict contract, only an open escrow, into the insurance pool."""
+"""RecoveryEscrow.forfeit: only the appeal court (APPEALS_ROLE), only an open escrow, into the insurance pool."""
 
 import pytest
 from helpers import reverts
@@ -18,13 +18,13 @@ from system_checks import conserved_after_each_test  # noqa: F401 (autouse: cons
 pytestmark = pytest.mark.integration
 
 
-def test_forfeit_refuses_anyone_but_the_verdict_manager(system):
+def test_forfeit_refuses_anyone_but_the_appeal_court(system):
     verdict, _ = severe_breach(system)
     escrow = system.RecoveryEscrow
     callers = [system.gov, system.outsider, system.operator_b, system.arbiter]
-    callers += [impersonate(system, c) for c in (system.SwarmTimelock, system.AppealCourt)]
+    callers += [impersonate(system, c) for c in (system.SwarmTimelock, system.VerdictManager)]
     for caller in callers:
-        with reverts(escrow.AccessControlUnauthorizedAccount, account=caller, neededRole=escrow.VERDICT_ROLE()):
+        with reverts(escrow.AccessControlUnauthorizedAccount, account=caller, neededRole=escrow.APPEALS_ROLE()):
             escrow.forfeit(verdict.incident_id, system.provider_b, sender=caller)
     assert escrow.insuranceBalance() == 0
 
@@ -36,7 +36,7 @@ def test_a_tombstone_forfeits_the_escrow_into_insurance(system, chain):
     held = system.SwarmToken.balanceOf(escrow)
     chain.pending_timestamp = appeal_window_end(system, verdict) + 1
 
-    system.VerdictManager.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
+    system.AppealCourt.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
 
     assert escrow.escrowOf(verdict.incident_id).status == ESCROW_FORFEITED
     assert (escrow.totalEscrowed(), escrow.insuranceBalance()) == (0, amount)
@@ -47,10 +47,10 @@ def test_a_tombstone_forfeits_the_escrow_into_insurance(system, chain):
 def test_a_second_forfeit(system, chain):
     verdict, _ = severe_breach(system)
     chain.pending_timestamp = appeal_window_end(system, verdict) + 1
-    system.VerdictManager.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
+    system.AppealCourt.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
     escrow = system.RecoveryEscrow
     with reverts(escrow.EscrowNotOpen, incidentId=iid(verdict)):
-        escrow.forfeit(verdict.incident_id, system.provider_b, sender=impersonate(system, system.VerdictManager))
+        escrow.forfeit(verdict.incident_id, system.provider_b, sender=impersonate(system, system.AppealCourt))
 
 
 def test_forfeit_after_a_refund(system):
@@ -59,5 +59,5 @@ def test_forfeit_after_a_refund(system):
     resolve(system, verdict, True)
     escrow = system.RecoveryEscrow
     with reverts(escrow.EscrowNotOpen, incidentId=iid(verdict)):
-        escrow.forfeit(verdict.incident_id, system.provider_a, sender=impersonate(system, system.VerdictManager))
+        escrow.forfeit(verdict.incident_id, system.provider_a, sender=impersonate(system, system.AppealCourt))
     assert escrow.insuranceBalance() == 0

@@ -1,4 +1,5 @@
-"""RecoveryEscrow.refund: only the verdict contract, only an open escrow (an overturn refunds it once)."""
+"""RecoveryEscrow.refund: only the appeal court (APPEALS_ROLE), only an open escrow (an overturn refunds it
+once)."""
 
 import pytest
 from helpers import reverts
@@ -10,13 +11,13 @@ from swarm_stake.models import Level
 pytestmark = pytest.mark.integration
 
 
-def test_refund_refuses_anyone_but_the_verdict_manager(system):
+def test_refund_refuses_anyone_but_the_appeal_court(system):
     verdict, _ = execute_verdict(system)
     escrow = system.RecoveryEscrow
     callers = [system.gov, system.outsider, system.operator_a, system.provider_a, system.arbiter]
-    callers += [impersonate(system, c) for c in (system.SwarmTimelock, system.AppealCourt)]
+    callers += [impersonate(system, c) for c in (system.SwarmTimelock, system.VerdictManager)]
     for caller in callers:
-        with reverts(escrow.AccessControlUnauthorizedAccount, account=caller, neededRole=escrow.VERDICT_ROLE()):
+        with reverts(escrow.AccessControlUnauthorizedAccount, account=caller, neededRole=escrow.APPEALS_ROLE()):
             escrow.refund(verdict.incident_id, system.provider_a, sender=caller)
     assert escrow.totalEscrowed() == escrow.escrowOf(verdict.incident_id).amount > 0
 
@@ -29,7 +30,7 @@ def test_a_second_refund(system):
     assert escrow.escrowOf(verdict.incident_id).status == ESCROW_REFUNDED
 
     with reverts(escrow.EscrowNotOpen, incidentId=iid(verdict)):
-        escrow.refund(verdict.incident_id, system.provider_a, sender=impersonate(system, system.VerdictManager))
+        escrow.refund(verdict.incident_id, system.provider_a, sender=impersonate(system, system.AppealCourt))
 
 
 def test_refund_of_an_incident_without_escrow(system):
@@ -37,4 +38,4 @@ def test_refund_of_an_incident_without_escrow(system):
     verdict, _ = execute_verdict(system, severity=Level.WARNING)
     escrow = system.RecoveryEscrow
     with reverts(escrow.EscrowNotOpen, incidentId=iid(verdict)):
-        escrow.refund(verdict.incident_id, system.provider_a, sender=impersonate(system, system.VerdictManager))
+        escrow.refund(verdict.incident_id, system.provider_a, sender=impersonate(system, system.AppealCourt))

@@ -104,10 +104,10 @@ def test_slash_below_minimum_then_top_up_restores_active(stake_manager, register
     assert stake_manager.statusOf(registered) == ProviderStatus.ACTIVE
 
 
-def test_slash_works_while_frozen_jailed_and_tombstoned(stake_manager, registered, slasher, escrow, chain):
+def test_slash_works_while_frozen_jailed_and_tombstoned(stake_manager, registered, slasher, appeals, escrow, chain):
     penalize(stake_manager, registered, 0, escrow, slasher)
     stake_manager.penalize(registered, 0, escrow, chain.pending_timestamp + 100, sender=slasher)
-    stake_manager.tombstone(registered, sender=slasher)
+    stake_manager.tombstone(registered, sender=appeals)
 
     tx = penalize(stake_manager, registered, 10 * TOKEN, escrow, slasher)
 

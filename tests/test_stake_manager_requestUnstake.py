@@ -93,13 +93,13 @@ def test_request_unstake_works_while_pool_frozen(stake_manager, registered, dele
 
 @pytest.mark.parametrize("state", ["jailed", "tombstoned", "below_minimum"])
 def test_request_unstake_delegator_may_leave_an_inactive_provider(
-    stake_manager, registered, delegators, slasher, escrow, chain, state, restorer
+    stake_manager, registered, delegators, slasher, appeals, escrow, chain, state, restorer
 ):
     build_pool(stake_manager, registered, delegators)
     if state == "jailed":
         stake_manager.penalize(registered, 0, escrow, chain.pending_timestamp + 3_600, sender=slasher)
     elif state == "tombstoned":
-        stake_manager.tombstone(registered, sender=slasher)
+        stake_manager.tombstone(registered, sender=appeals)
     else:
         slash_and_settle(stake_manager, registered, 8_000 * TOKEN, escrow, slasher, restorer)
         assert stake_manager.statusOf(registered) == ProviderStatus.BELOW_MINIMUM

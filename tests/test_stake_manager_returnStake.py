@@ -97,10 +97,10 @@ def test_return_stake_revives_a_depleted_pool(stake_manager, registered, delegat
 
 
 def test_return_stake_works_while_frozen_and_for_a_tombstoned_provider(
-    stake_manager, registered, slasher, restorer, escrow
+    stake_manager, registered, slasher, appeals, restorer, escrow
 ):
     penalize(stake_manager, registered, 0, escrow, slasher)
-    stake_manager.tombstone(registered, sender=slasher)
+    stake_manager.tombstone(registered, sender=appeals)
 
     tx = stake_manager.returnStake(registered, TOKEN, sender=restorer)
 

@@ -196,8 +196,8 @@ def test_stake_reverts_provider_not_active_after_provider_left(stake_manager, re
 
 
 @pytest.mark.parametrize("staker", ["provider", "delegator"])
-def test_stake_reverts_provider_tombstoned(stake_manager, registered, delegators, slasher, staker):
-    stake_manager.tombstone(registered, sender=slasher)
+def test_stake_reverts_provider_tombstoned(stake_manager, registered, delegators, appeals, staker):
+    stake_manager.tombstone(registered, sender=appeals)
     sender = registered if staker == "provider" else delegators[0]
 
     with reverts(stake_manager.ProviderTombstoned, provider=registered):

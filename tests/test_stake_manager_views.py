@@ -13,7 +13,9 @@ def test_views_status_of_unregistered_is_none(stake_manager, stranger):
     assert (registration.registered, registration.operator, registration.jailedUntil) == (False, "0x" + "00" * 20, 0)
 
 
-def test_views_status_of_through_its_transitions(stake_manager, registered, slasher, restorer, escrow, admin, chain):
+def test_views_status_of_through_its_transitions(
+    stake_manager, registered, slasher, appeals, restorer, escrow, admin, chain
+):
     def status():
         return stake_manager.statusOf(registered)
 
@@ -34,16 +36,16 @@ def test_views_status_of_through_its_transitions(stake_manager, registered, slas
     assert status() == ProviderStatus.ACTIVE
 
     stake_manager.penalize(registered, 0, escrow, chain.pending_timestamp + 600, sender=slasher)
-    stake_manager.unjail(registered, sender=slasher)
+    stake_manager.unjail(registered, sender=appeals)
     assert status() == ProviderStatus.ACTIVE
     stake_manager.setMinSelfStake(MIN_SELF_STAKE + 1, sender=admin)
     assert status() == ProviderStatus.BELOW_MINIMUM
     stake_manager.setMinSelfStake(MIN_SELF_STAKE, sender=admin)
     assert status() == ProviderStatus.ACTIVE
 
-    stake_manager.tombstone(registered, sender=slasher)
+    stake_manager.tombstone(registered, sender=appeals)
     assert status() == ProviderStatus.TOMBSTONED
-    stake_manager.unjail(registered, sender=slasher)
+    stake_manager.unjail(registered, sender=appeals)
     assert status() == ProviderStatus.TOMBSTONED
 
 

@@ -234,9 +234,9 @@ def test_withdraw_request_made_while_frozen_completes_after_unfreeze(
     assert emitted(tx, stake_manager)[0][1]["shares"] == 10**9
 
 
-def test_withdraw_from_a_tombstoned_provider(stake_manager, registered, delegators, slasher, chain):
+def test_withdraw_from_a_tombstoned_provider(stake_manager, registered, delegators, appeals, chain):
     model = build_pool(stake_manager, registered, delegators)
-    stake_manager.tombstone(registered, sender=slasher)
+    stake_manager.tombstone(registered, sender=appeals)
     shares = model.bonded[delegators[0].address]
     end = _request(stake_manager, registered, delegators[0], shares)
     model.request_unstake(delegators[0], shares)
