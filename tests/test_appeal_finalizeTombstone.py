@@ -1,6 +1,7 @@
 """A severe security-breach verdict (the tombstone row): jailed at once, tombstoned and forfeited only
-once the appeal window has passed (VerdictManager.finalizeTombstone) or the appeal is upheld; an
-overturn restores everything."""
+once the appeal window has passed (AppealCourt.finalizeTombstone, open to anyone; the VerdictManager
+closes the incident and its refusals bubble up unchanged) or the appeal is upheld; an overturn restores
+everything."""
 
 import pytest
 from helpers import emitted, reverts, transfers
@@ -27,10 +28,11 @@ pytestmark = pytest.mark.integration
 
 SLASHED = PROVIDER_B_STAKE * 3_000 // 10_000  # 30% of provider B's pool
 DAY = 86400
+FLAG_CLOSED = 4  # VerdictManager.FLAG_CLOSED
 
 
 def finalize(system, verdict):
-    return system.VerdictManager.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
+    return system.AppealCourt.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
 
 
 def test_a_severe_verdict_jails_at_once_but_does_not_tombstone(system, chain):
@@ -100,6 +102,7 @@ def test_after_the_window_the_provider_is_tombstoned_and_the_escrow_forfeited(sy
 
     tx = finalize(system, verdict)
 
+    assert emitted(tx, system.AppealCourt) == []
     assert emitted(tx, system.VerdictManager) == [
         ("IncidentTombstoned", {"incidentId": iid(verdict), "provider": b}),
         ("IncidentClosed", {"incidentId": iid(verdict), "provider": b}),
@@ -117,7 +120,7 @@ def test_after_the_window_the_provider_is_tombstoned_and_the_escrow_forfeited(sy
     assert system.StakeManager.statusOf(b) == ProviderStatus.TOMBSTONED
     assert system.StakeManager.getProvider(b).openIncidents == 0
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
-    assert system.VerdictManager.providerRecord(b).openClasses == 0
+    assert incident(system, verdict).flags == FLAG_TOMBSTONE | FLAG_CLOSED
     assert_conserved(system)
 
 

@@ -25,14 +25,25 @@ pytestmark = pytest.mark.integration
 ESCROWED, REFUNDED = ESCROW_ESCROWED, ESCROW_REFUNDED
 
 
+PP = ViolationClass.POOR_PERFORMANCE
+HOUR = 3600
+
+
+def offense(system, provider, violation_class=PP) -> tuple[int, int]:
+    """(at, level) of the escalation record of `provider` in `violation_class` (escalation is per class)."""
+    record = system.VerdictManager.lastOffense(provider, violation_class)
+    return (record.at, record.level)
+
+
 @pytest.fixture
 def prior_warning(system, chain):
-    """A protocol-violation warning against provider A: its escalation record is (that time, Warning)."""
-    verdict, _ = execute_verdict(system, violation_class=ViolationClass.PROTOCOL_VIOLATION, severity=Level.WARNING)
-    record = system.VerdictManager.providerRecord(system.provider_a)
-    assert (record.lastLevel, record.openClasses) == (Level.WARNING, 0)
-    chain.pending_timestamp += 600
-    return record.lastOffenseAt
+    """A poor-performance warning against provider A: its poor-performance escalation record is (that
+    time, Warning). The next failure is in a later incident-id bucket: another incident of the class."""
+    _, tx = execute_verdict(system, severity=Level.WARNING)
+    assert offense(system, system.provider_a) == (tx.timestamp, Level.WARNING)
+    assert system.StakeManager.getProvider(system.provider_a).openIncidents == 0  # a warning freezes nothing
+    chain.pending_timestamp += HOUR
+    return tx.timestamp
 
 
 @pytest.fixture
@@ -64,10 +75,7 @@ def test_overturn_events(system, appealed):
         ("AppealOverturned", {"incidentId": iid(verdict), "bondReturned": APPEAL_BOND, "returned": slashed,
                               "penalties": penalties})
     ]
-    assert emitted(tx, system.VerdictManager) == [
-        ("VerdictOverturned", {"incidentId": iid(verdict), "provider": a, "amountReturned": slashed,
-                               "oraclePenalties": penalties})
-    ]
+    assert emitted(tx, system.VerdictManager) == [("VerdictOverturned", {"incidentId": iid(verdict), "provider": a})]
     assert emitted(tx, system.RecoveryEscrow) == [
         ("EscrowRefunded", {"incidentId": iid(verdict), "provider": a, "amount": slashed})
     ]
@@ -75,14 +83,17 @@ def test_overturn_events(system, appealed):
         ("BondPenalized", {"member": o[i].address, "provider": a, "amount": ORACLE_PENALTY, "toPool": True}) for i in range(3)
     ]
     pool = before["pool"]
+    # The court applies the overturn: the escrow refunded, the signers penalized into the pool (still
+    # frozen by this incident), then the pool unfrozen and, no other incident being open, the jail lifted.
     assert emitted(tx, system.StakeManager) == [
         ("StakeReturned", {"provider": a, "from": system.RecoveryEscrow.address, "amount": slashed, "poolAssets": pool}),
-        ("PoolFreezeChanged", {"provider": a, "openIncidents": 0}),
-        ("Unjailed", {"provider": a}),
     ] + [
         ("StakeReturned", {"provider": a, "from": system.OracleCommittee.address, "amount": ORACLE_PENALTY,
                            "poolAssets": pool + (i + 1) * ORACLE_PENALTY})
         for i in range(3)
+    ] + [
+        ("PoolFreezeChanged", {"provider": a, "openIncidents": 0}),
+        ("Unjailed", {"provider": a}),
     ]
     manager, committee = system.StakeManager.address, system.OracleCommittee.address
     assert transfers(tx, system.SwarmToken) == [
@@ -176,13 +187,14 @@ def test_overturn_refunds_the_rate_cap_use(system, appealed):
 
 def test_overturn_restores_the_escalation_record(system, appealed):
     verdict, before = appealed
-    record = system.VerdictManager.providerRecord(system.provider_a)
-    assert (record.lastLevel, record.openClasses) == (Level.PENALTY, 1 << ViolationClass.POOR_PERFORMANCE)
+    executed_at = system.VerdictManager.getIncident(verdict.incident_id)[0][1]
+    assert offense(system, system.provider_a) == (executed_at, Level.PENALTY)
+    assert system.StakeManager.getProvider(system.provider_a).openIncidents == 1
 
     resolve(system, verdict, True)
 
-    record = system.VerdictManager.providerRecord(system.provider_a)
-    assert (record.lastOffenseAt, record.lastLevel, record.openClasses) == (before["prior"], Level.WARNING, 0)
+    assert offense(system, system.provider_a) == (before["prior"], Level.WARNING)
+    assert system.StakeManager.getProvider(system.provider_a).openIncidents == 0
 
 
 def test_overturn_penalizes_each_signer_from_its_bond(system, appealed):
@@ -247,7 +259,7 @@ def test_overturned_warning_returns_nothing_but_still_penalizes_the_signers(syst
     assert token.balanceOf(owner) == owner_balance + 3 * ORACLE_PENALTY
     assert manager.convertToAssets(owner, manager.getPosition(owner, late).shares) == late_value
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.OVERTURNED
-    assert system.VerdictManager.providerRecord(system.provider_a).lastOffenseAt == 0
+    assert offense(system, system.provider_a) == (0, 0)
     assert_conserved(system)
 
 
@@ -286,7 +298,7 @@ def test_uphold_leaves_the_response_in_place(system, appealed):
     assert manager.getProvider(system.provider_a).openIncidents == 1
     assert manager.getPool(system.provider_a).assets == before["pool"] - before["slashed"]
     assert [system.OracleCommittee.bondOf(o).amount for o in system.oracles] == before["bonds"]
-    assert vm.providerRecord(system.provider_a).lastLevel == Level.PENALTY
+    assert offense(system, system.provider_a)[1] == Level.PENALTY
 
 
 def test_only_the_arbiter_resolves(system, appealed):
@@ -362,8 +374,8 @@ def test_overturns_in_any_order_leave_no_offense_on_record(system):
         appeal(system, verdict)
     for verdict in (first, second):
         resolve(system, verdict, True)
-    record = system.VerdictManager.providerRecord(system.provider_b)
-    assert (record.lastOffenseAt, record.lastLevel) == (0, 0)
+    for violation_class in (PP, ViolationClass.PROTOCOL_VIOLATION):
+        assert offense(system, system.provider_b, violation_class) == (0, 0)
 
 
 def test_upheld_warning_forfeits_no_bond(system):

@@ -1,14 +1,33 @@
-"""VerdictManager's appeal hooks (markAppealed, uphold, overturn) answer only the appeal court, and
-closeIncident only the recovery escrow."""
+"""VerdictManager's appeal hooks (markAppealed, uphold, overturn, closeTombstone) answer only the appeal
+court, and closeIncident only the recovery escrow. The hooks record the outcome and tell the court what
+to apply (their return values); the consequences themselves (tombstone, forfeit, refund, unfreeze,
+unjail, oracle penalties) are the court's, so a hook alone moves no tokens and touches no other contract.
+
+The hooks are called here from the court's own address (impersonated), the incident marked appealed by
+the court's address directly: no appeal bond is involved, so the conservation law holds throughout."""
 
 import pytest
 from helpers import DEFAULT_ADMIN_ROLE, emitted, reverts
-from system_checks import appeal, assert_conserved, execute_verdict, iid, impersonate
+from system_checks import (
+    FLAG_TOMBSTONE,
+    appeal,
+    appeal_window_end,
+    assert_conserved,
+    execute_verdict,
+    iid,
+    impersonate,
+    incident,
+    set_limits,
+    severe_breach,
+)
 
-from swarm_stake.models import Phase, ViolationClass
+from swarm_stake.models import Level, Phase, ViolationClass
 from system_checks import conserved_after_each_test  # noqa: F401 (autouse: conservation after every test)
 
 pytestmark = pytest.mark.integration
+
+FLAG_APPEAL_RESOLVED, FLAG_OVERTURNED, FLAG_CLOSED = 1, 2, 4  # VerdictManager flags
+PP = ViolationClass.POOR_PERFORMANCE
 
 
 def outsiders(system):
@@ -16,6 +35,45 @@ def outsiders(system):
     the timelock itself and the other contracts."""
     return [system.gov, system.arbiter, system.guardian, system.oracles[0], system.provider_a, system.operator_a,
             system.outsider]
+
+
+def court(system):
+    return impersonate(system, system.AppealCourt)
+
+
+def mark_appealed(system, verdict):
+    return system.VerdictManager.markAppealed(verdict.as_tuple(), sender=court(system))
+
+
+def others(system, tx) -> dict:
+    """What every contract but the VerdictManager emitted in `tx`."""
+    contracts = (system.StakeManager, system.RecoveryEscrow, system.OracleCommittee, system.AppealCourt,
+                 system.SwarmToken)
+    return {c.contract_type.name: emitted(tx, c) for c in contracts if emitted(tx, c)}
+
+
+def seats(*indices) -> int:
+    """The approval bitmap of the given seats (seat i is system.oracles[i], as the committee was seated)."""
+    return sum(1 << i for i in indices)
+
+
+def owing_severe_breach(system):
+    """A severe security breach against provider B over its provider cap (10% of the pool): 30% of its
+    5,000-token pool is owed, 500 taken now, the rest a remainder."""
+    set_limits(system, provider_cap_bps=1_000)
+    verdict, _ = severe_breach(system)
+    assert system.VerdictManager.remainderOf(verdict.incident_id) > 0
+    return verdict
+
+
+def ready(system, hook):
+    """A verdict in the state in which `hook` succeeds when the court calls it."""
+    verdict, _ = severe_breach(system) if hook == "closeTombstone" else execute_verdict(system)
+    if hook in ("uphold", "overturn"):
+        mark_appealed(system, verdict)
+    if hook == "closeTombstone":
+        system.chain.pending_timestamp = appeal_window_end(system, verdict) + 1
+    return verdict
 
 
 def test_only_the_appeal_court_holds_the_appeals_role(system):
@@ -26,15 +84,21 @@ def test_only_the_appeal_court_holds_the_appeals_role(system):
         assert not vm.hasRole(role, other)
 
 
-@pytest.mark.parametrize("hook", ["markAppealed", "uphold", "overturn"])
+@pytest.mark.parametrize("hook", ["markAppealed", "uphold", "overturn", "closeTombstone"])
 def test_appeal_hooks_refuse_anyone_but_the_court(system, hook):
+    """Each hook, in a state in which the court's call succeeds, refuses everyone else (the escrow too),
+    changing nothing; then the court's own call goes through."""
     vm = system.VerdictManager
-    verdict, _ = execute_verdict(system)
-    if hook != "markAppealed":
-        appeal(system, verdict)
-    for caller in outsiders(system):
+    verdict = ready(system, hook)
+    stored = incident(system, verdict)
+    for caller in outsiders(system) + [impersonate(system, system.RecoveryEscrow)]:
         with reverts(vm.AccessControlUnauthorizedAccount, account=caller, neededRole=vm.APPEALS_ROLE()):
             getattr(vm, hook)(verdict.as_tuple(), sender=caller)
+    assert incident(system, verdict) == stored
+
+    getattr(vm, hook)(verdict.as_tuple(), sender=court(system))
+
+    assert incident(system, verdict) != stored
 
 
 def test_the_timelock_cannot_overturn_directly(system):
@@ -52,14 +116,162 @@ def test_uphold_without_an_appeal(system):
     vm = system.VerdictManager
     verdict, _ = execute_verdict(system)
     with reverts(vm.NoPendingAppeal, incidentId=iid(verdict)):
-        vm.uphold(verdict.as_tuple(), sender=impersonate(system, system.AppealCourt))
+        vm.uphold(verdict.as_tuple(), sender=court(system))
 
 
 def test_overturn_without_an_appeal(system):
     vm = system.VerdictManager
     verdict, _ = execute_verdict(system)
     with reverts(vm.NoPendingAppeal, incidentId=iid(verdict)):
-        vm.overturn(verdict.as_tuple(), sender=impersonate(system, system.AppealCourt))
+        vm.overturn(verdict.as_tuple(), sender=court(system))
+
+
+def test_mark_appealed_returns_the_incident_as_stored_before(system):
+    vm = system.VerdictManager
+    verdict, _ = execute_verdict(system)
+    before = incident(system, verdict)
+
+    tx = mark_appealed(system, verdict)
+
+    assert tuple(tx.return_value) == tuple(before)
+    assert emitted(tx, vm) == [("IncidentAppealed", {"incidentId": iid(verdict), "provider": verdict.provider})]
+    assert others(system, tx) == {}
+    assert incident(system, verdict) == before._replace(appealedAt=tx.timestamp)
+    assert vm.appealPending(verdict.incident_id)
+
+
+def test_uphold_of_a_penalty_asks_for_nothing(system):
+    vm = system.VerdictManager
+    verdict, _ = execute_verdict(system)
+    mark_appealed(system, verdict)
+    before = incident(system, verdict)
+
+    tx = vm.uphold(verdict.as_tuple(), sender=court(system))
+
+    assert tuple(tx.return_value) == (False, False)
+    assert emitted(tx, vm) == [("VerdictUpheld", {"incidentId": iid(verdict), "provider": verdict.provider})]
+    assert others(system, tx) == {}
+    assert incident(system, verdict) == before._replace(flags=FLAG_APPEAL_RESOLVED)
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
+
+
+def test_uphold_of_a_tombstoning_verdict_closes_it_and_leaves_the_tombstone_to_the_court(system):
+    vm, b = system.VerdictManager, system.provider_b.address
+    verdict, _ = severe_breach(system)
+    mark_appealed(system, verdict)
+
+    tx = vm.uphold(verdict.as_tuple(), sender=court(system))
+
+    assert tuple(tx.return_value) == (True, False)
+    assert emitted(tx, vm) == [
+        ("VerdictUpheld", {"incidentId": iid(verdict), "provider": b}),
+        ("IncidentTombstoned", {"incidentId": iid(verdict), "provider": b}),
+        ("IncidentClosed", {"incidentId": iid(verdict), "provider": b}),
+    ]
+    assert others(system, tx) == {}
+    assert incident(system, verdict).flags == FLAG_TOMBSTONE | FLAG_APPEAL_RESOLVED | FLAG_CLOSED
+    assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
+    # The tombstone, the forfeit and the unfreeze are the court's to apply: none happened here.
+    assert not system.StakeManager.getProvider(b).tombstoned
+    assert system.StakeManager.getProvider(b).openIncidents == 1
+    assert system.RecoveryEscrow.escrowOf(verdict.incident_id).status == 1  # still escrowed
+
+
+def test_uphold_of_a_tombstoning_verdict_reports_a_remainder_owed(system):
+    vm = system.VerdictManager
+    verdict = owing_severe_breach(system)
+    owed = vm.remainderOf(verdict.incident_id)
+    mark_appealed(system, verdict)
+
+    tx = vm.uphold(verdict.as_tuple(), sender=court(system))
+
+    assert tuple(tx.return_value) == (True, True)
+    assert [name for name, _ in emitted(tx, vm)] == ["VerdictUpheld", "IncidentTombstoned", "IncidentClosed"]
+    assert vm.remainderOf(verdict.incident_id) == owed  # still owed: collect() takes it later
+
+
+def test_overturn_returns_that_it_slashed_and_every_approval(system):
+    """Four signers for a threshold of three: the approval bitmap names all four seats (each is penalized
+    by the court). The hook itself restores the escalation record and refunds the cap use."""
+    vm, a = system.VerdictManager, system.provider_a
+    verdict = system.verdict()
+    system.submit(verdict, system.oracles[1:5])
+    mark_appealed(system, verdict)
+    before = incident(system, verdict)
+    assert vm.providerRecord(a).capUsed > 0
+
+    tx = vm.overturn(verdict.as_tuple(), sender=court(system))
+
+    assert tuple(tx.return_value) == (True, seats(1, 2, 3, 4))
+    assert emitted(tx, vm) == [("VerdictOverturned", {"incidentId": iid(verdict), "provider": a.address})]
+    assert others(system, tx) == {}
+    assert incident(system, verdict) == before._replace(flags=FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED)
+    assert tuple(vm.lastOffense(a, PP)) == (0, 0)
+    assert vm.providerRecord(a).capUsed == 0
+    # Refund, unfreeze and unjail are the court's to apply: none happened here.
+    assert system.StakeManager.getProvider(a).openIncidents == 1
+    assert system.RecoveryEscrow.escrowOf(verdict.incident_id).status == 1  # still escrowed
+
+
+def test_overturn_of_a_warning_returns_that_it_did_not_slash(system):
+    vm = system.VerdictManager
+    verdict, _ = execute_verdict(system, severity=Level.WARNING)
+    mark_appealed(system, verdict)
+
+    tx = vm.overturn(verdict.as_tuple(), sender=court(system))
+
+    assert tuple(tx.return_value) == (False, seats(0, 1, 2))
+    assert emitted(tx, vm) == [("VerdictOverturned", {"incidentId": iid(verdict), "provider": verdict.provider})]
+    assert others(system, tx) == {}
+    assert tuple(vm.lastOffense(system.provider_a, PP)) == (0, 0)
+
+
+def test_overturn_cancels_a_remainder_owed(system):
+    vm, b = system.VerdictManager, system.provider_b.address
+    verdict = owing_severe_breach(system)
+    owed = vm.remainderOf(verdict.incident_id)
+    mark_appealed(system, verdict)
+
+    tx = vm.overturn(verdict.as_tuple(), sender=court(system))
+
+    assert tuple(tx.return_value) == (True, seats(0, 1, 2))
+    assert emitted(tx, vm) == [
+        ("RemainderCleared", {"incidentId": iid(verdict), "provider": b, "remainder": owed}),
+        ("VerdictOverturned", {"incidentId": iid(verdict), "provider": b}),
+    ]
+    assert others(system, tx) == {}
+    assert vm.remainderOf(verdict.incident_id) == 0
+
+
+def test_close_tombstone_closes_the_incident_and_leaves_the_tombstone_to_the_court(system):
+    vm, b = system.VerdictManager, system.provider_b.address
+    verdict = ready(system, "closeTombstone")
+
+    tx = vm.closeTombstone(verdict.as_tuple(), sender=court(system))
+
+    assert tx.return_value is False
+    assert emitted(tx, vm) == [
+        ("IncidentTombstoned", {"incidentId": iid(verdict), "provider": b}),
+        ("IncidentClosed", {"incidentId": iid(verdict), "provider": b}),
+    ]
+    assert others(system, tx) == {}
+    assert incident(system, verdict).flags == FLAG_TOMBSTONE | FLAG_CLOSED
+    assert not system.StakeManager.getProvider(b).tombstoned
+    with reverts(vm.NotFinalizable, incidentId=iid(verdict)):
+        vm.closeTombstone(verdict.as_tuple(), sender=court(system))
+
+
+def test_close_tombstone_reports_a_remainder_owed(system):
+    vm = system.VerdictManager
+    verdict = owing_severe_breach(system)
+    owed = vm.remainderOf(verdict.incident_id)
+    system.chain.pending_timestamp = appeal_window_end(system, verdict) + 1
+
+    tx = vm.closeTombstone(verdict.as_tuple(), sender=court(system))
+
+    assert tx.return_value is True
+    assert [name for name, _ in emitted(tx, vm)] == ["IncidentTombstoned", "IncidentClosed"]
+    assert vm.remainderOf(verdict.incident_id) == owed
 
 
 def test_close_incident_refuses_anyone_but_the_escrow(system):
@@ -70,20 +282,41 @@ def test_close_incident_refuses_anyone_but_the_escrow(system):
         with reverts(vm.AccessControlUnauthorizedAccount, account=caller, neededRole=vm.ESCROW_ROLE()):
             vm.closeIncident(verdict.incident_id, system.provider_a, sender=caller)
     with reverts(vm.AccessControlUnauthorizedAccount, account=system.AppealCourt, neededRole=vm.ESCROW_ROLE()):
-        vm.closeIncident(verdict.incident_id, system.provider_a, sender=impersonate(system, system.AppealCourt))
+        vm.closeIncident(verdict.incident_id, system.provider_a, sender=court(system))
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
 
 
 def test_the_escrow_closes_an_incident(system):
     vm = system.VerdictManager
     verdict, _ = execute_verdict(system)
+    before = incident(system, verdict)
 
     tx = vm.closeIncident(verdict.incident_id, system.provider_a, sender=impersonate(system, system.RecoveryEscrow))
 
     assert emitted(tx, vm) == [("IncidentClosed", {"incidentId": iid(verdict), "provider": system.provider_a.address})]
+    assert others(system, tx) == {}  # the escrow unfreezes the pool itself
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
-    assert vm.providerRecord(system.provider_a).openClasses & (1 << ViolationClass.POOR_PERFORMANCE) == 0
+    assert incident(system, verdict) == before._replace(flags=FLAG_CLOSED)
     assert_conserved(system)
+
+
+def test_closing_an_incident_writes_off_its_remainder(system):
+    """A penalty over the system cap (0.5% of total stake, less than its 1% slash): what is still owed
+    when the escrow ends the incident is written off."""
+    vm, a = system.VerdictManager, system.provider_a.address
+    set_limits(system, rate_cap_bps=50)
+    verdict, _ = execute_verdict(system)
+    owed = vm.remainderOf(verdict.incident_id)
+    assert owed > 0
+
+    tx = vm.closeIncident(verdict.incident_id, a, sender=impersonate(system, system.RecoveryEscrow))
+
+    assert emitted(tx, vm) == [
+        ("IncidentClosed", {"incidentId": iid(verdict), "provider": a}),
+        ("RemainderCleared", {"incidentId": iid(verdict), "provider": a, "remainder": owed}),
+    ]
+    assert others(system, tx) == {}
+    assert vm.remainderOf(verdict.incident_id) == 0
 
 
 def test_the_escrow_cannot_close_an_unknown_incident(system):

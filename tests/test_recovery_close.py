@@ -45,7 +45,6 @@ def assert_forfeited(system, verdict, pool_assets: int, insurance: int) -> None:
     assert escrow.totalEscrowed() == 0
     assert manager.getPool(verdict.provider).assets == pool_assets
     assert manager.getProvider(verdict.provider).openIncidents == 0
-    assert system.VerdictManager.providerRecord(verdict.provider).openClasses == 0
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert_conserved(system)
 
@@ -140,7 +139,7 @@ def test_a_rejected_claim_is_closable_after_the_claim_deadline(system, chain):
 
 def test_a_tombstoning_incident_is_not_closed_by_default(system, chain):
     """Closing the escrow of a tombstoning verdict would close the incident without the tombstone
-    (finalizeTombstone then refuses a closed incident): close refuses it; the tombstone ends it."""
+    (AppealCourt.finalizeTombstone then refuses a closed incident): close refuses it; the tombstone ends it."""
     escrow, manager, b = system.RecoveryEscrow, system.StakeManager, system.provider_b
     verdict = slash(system, ViolationClass.SECURITY_BREACH, Level.SEVERE, b)
     e = escrow.escrowOf(verdict.incident_id)
@@ -149,7 +148,7 @@ def test_a_tombstoning_incident_is_not_closed_by_default(system, chain):
         close(system, verdict)
     assert escrow.escrowOf(verdict.incident_id).status == Status.ESCROWED
 
-    tx = system.VerdictManager.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
+    tx = system.AppealCourt.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
     assert [name for name, _ in emitted(tx, escrow)] == ["EscrowForfeited"]
     assert manager.statusOf(b) == ProviderStatus.TOMBSTONED
     assert manager.getProvider(b).openIncidents == 0

@@ -163,7 +163,7 @@ def test_the_tombstone_row_is_not_recoverable(system, chain):
 
     (incident, _) = system.VerdictManager.getIncident(verdict.incident_id)
     chain.pending_timestamp = incident[1] + SYSTEM_WINDOWS.appeal_window + 1  # executedAt + appeal window
-    system.VerdictManager.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
+    system.AppealCourt.finalizeTombstone(verdict.as_tuple(), sender=system.outsider)
     with reverts(escrow.ClaimNotAllowed, incidentId=iid(verdict), status=Status.FORFEITED):
         file_claim(system, verdict, signature=b"")
     assert_conserved(system)

@@ -49,7 +49,6 @@ def assert_recovered(system, verdict, pool_assets: int, insurance: int) -> None:
     assert escrow.stateOf(verdict.incident_id) == EscrowState.RELEASED
     assert escrow.escrowOf(verdict.incident_id).status == Status.RELEASED
     assert manager.getProvider(provider).openIncidents == 0
-    assert system.VerdictManager.providerRecord(provider).openClasses == 0
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert_conserved(system)
 
@@ -453,9 +452,11 @@ def test_an_overturn_during_a_claim_refunds_everything(system):
 
     assert emitted(tx, escrow) == [("EscrowRefunded", {"incidentId": iid(verdict), "provider": a.address,
                                                       "amount": amount})]
-    (penalties,) = [args["oraclePenalties"] for name, args in emitted(tx, system.VerdictManager)
-                    if name == "VerdictOverturned"]
-    assert manager.getPool(a).assets == pre_assets + penalties
+    assert emitted(tx, system.VerdictManager) == [("VerdictOverturned", {"incidentId": iid(verdict),
+                                                                        "provider": a.address})]
+    ((_, overturned),) = emitted(tx, system.AppealCourt)
+    assert overturned["returned"] == amount
+    assert manager.getPool(a).assets == pre_assets + overturned["penalties"]
     assert escrow.stateOf(verdict.incident_id) == EscrowState.REFUNDED
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.OVERTURNED
     assert manager.getProvider(a).openIncidents == 0
@@ -498,9 +499,9 @@ def test_no_tranche_is_paid_while_the_incident_can_be_appealed(system):
 
     assert emitted(tx, escrow) == [("EscrowRefunded", {"incidentId": iid(verdict), "provider": a.address,
                                                       "amount": amount})]
-    (penalties,) = [args["oraclePenalties"] for name, args in emitted(tx, system.VerdictManager)
-                    if name == "VerdictOverturned"]
-    assert manager.getPool(a).assets == pre_assets + penalties
+    ((_, overturned),) = emitted(tx, system.AppealCourt)
+    assert overturned["returned"] == amount
+    assert manager.getPool(a).assets == pre_assets + overturned["penalties"]
     assert (escrow.totalEscrowed(), escrow.insuranceBalance()) == (0, 0)
     assert escrow.stateOf(verdict.incident_id) == EscrowState.REFUNDED
     assert manager.getProvider(a).openIncidents == 0
@@ -512,11 +513,12 @@ def test_two_escrows_of_one_provider_unfreeze_one_at_a_time(system):
     pre_assets = manager.getPool(a).assets
     first = slash(system, ViolationClass.PROTOCOL_VIOLATION)
     amount1, recoverable1 = expected_slash(pre_assets, ViolationClass.PROTOCOL_VIOLATION)
-    # A second offense within the lookback escalates to the severe row: 5%, 80% recoverable.
+    # Escalation is per violation class: a poor-performance offense after a protocol violation is not
+    # escalated, it takes the penalty row: 1%, 100% recoverable.
     second = slash(system)
-    amount2, recoverable2 = expected_slash(pre_assets - amount1, ViolationClass.POOR_PERFORMANCE, Level.SEVERE)
+    amount2, recoverable2 = expected_slash(pre_assets - amount1, ViolationClass.POOR_PERFORMANCE, Level.PENALTY)
     e = escrow.escrowOf(second.incident_id)
-    assert (e.amount, e.recoverableBps) == (amount2, 8_000)
+    assert (e.amount, e.recoverableBps) == (amount2, 10_000)
     assert manager.getProvider(a).openIncidents == 2
 
     recover(system, first)
