@@ -7,6 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IAppealCourt} from "./interfaces/IAppealCourt.sol";
+import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IRecoveryEscrow} from "./interfaces/IRecoveryEscrow.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
 import {IVerdictManager} from "./interfaces/IVerdictManager.sol";
@@ -23,6 +24,7 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
     IStakeManager private immutable _stakeManager;
     IVerdictManager private immutable _verdicts;
     IRecoveryEscrow private immutable _escrow;
+    IOracleCommittee private immutable _committee;
 
     mapping(bytes32 incidentId => Appeal) private _appeals;
 
@@ -31,16 +33,18 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         IStakeManager stakeManager_,
         IVerdictManager verdicts_,
         IRecoveryEscrow escrow_,
+        IOracleCommittee committee_,
         address admin
     ) {
         if (
             address(token_) == address(0) || address(stakeManager_) == address(0) || address(verdicts_) == address(0)
-                || address(escrow_) == address(0) || admin == address(0)
+                || address(escrow_) == address(0) || address(committee_) == address(0) || admin == address(0)
         ) revert ZeroAddress();
         _token = token_;
         _stakeManager = stakeManager_;
         _verdicts = verdicts_;
         _escrow = escrow_;
+        _committee = committee_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -64,12 +68,12 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         (Appeal memory appeal_, uint256 deadline) = _pending(verdict.incidentId);
         if (block.timestamp > deadline) revert ResolutionDeadlinePassed(deadline, block.timestamp);
         if (overturn) {
-            (uint256 returned, uint256 penalties) = _verdicts.overturn(verdict);
+            (uint256 returned, uint256 penalties) = _overturn(verdict);
             emit AppealOverturned(verdict.incidentId, appeal_.bond, returned, penalties);
             if (appeal_.bond != 0) _token.safeTransfer(appeal_.appellant, appeal_.bond);
         } else {
             emit AppealUpheld(verdict.incidentId, appeal_.bond);
-            _verdicts.uphold(verdict);
+            _uphold(verdict);
             if (appeal_.bond != 0) {
                 _token.forceApprove(address(_escrow), appeal_.bond);
                 _escrow.depositInsurance(appeal_.bond);
@@ -82,8 +86,52 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         (Appeal memory appeal_, uint256 deadline) = _pending(verdict.incidentId);
         if (block.timestamp <= deadline) revert ResolutionDeadlineNotReached(deadline, block.timestamp);
         emit AppealExpired(verdict.incidentId, appeal_.bond);
-        _verdicts.uphold(verdict);
+        _uphold(verdict);
         if (appeal_.bond != 0) _token.safeTransfer(appeal_.appellant, appeal_.bond);
+    }
+
+    /// @inheritdoc IAppealCourt
+    function finalizeTombstone(IVerdictManager.Verdict calldata verdict) external nonReentrant {
+        bool owed = _verdicts.closeTombstone(verdict);
+        _tombstone(verdict, owed);
+    }
+
+    /// @dev An overturn: the verdict's effects undone and its signers penalized (into the wronged pool,
+    /// still frozen by this incident; for a warning, which froze nothing, to the provider's owner key).
+    function _overturn(IVerdictManager.Verdict calldata verdict) private returns (uint256 returned, uint256 penalties) {
+        address provider = verdict.provider;
+        (bool slashing, uint256 approvals) = _verdicts.overturn(verdict);
+        if (slashing) {
+            returned = _escrow.refund(verdict.incidentId, provider);
+        }
+        uint256 penalty = _verdicts.limits().oraclePenalty;
+        for (uint256 seat; approvals != 0; ++seat) {
+            if (approvals & 1 != 0) {
+                address member = _committee.memberAt(verdict.committeeEpoch, seat);
+                penalties += _committee.penalize(member, provider, penalty, slashing);
+            }
+            approvals >>= 1;
+        }
+        if (slashing) {
+            _stakeManager.unfreeze(provider);
+            // Lift the jail unless another incident of the provider still holds it.
+            if (_stakeManager.getProvider(provider).openIncidents == 0) _stakeManager.unjail(provider);
+        }
+    }
+
+    function _uphold(IVerdictManager.Verdict calldata verdict) private {
+        (bool tombstone, bool owed) = _verdicts.uphold(verdict);
+        if (tombstone) _tombstone(verdict, owed);
+    }
+
+    /// @dev Tombstones the provider of a closed tombstoning incident and forfeits its escrow; the pool stays
+    /// frozen while a remainder is `owed` (`IVerdictManager.collect` lets it go).
+    function _tombstone(IVerdictManager.Verdict calldata verdict, bool owed) private {
+        address provider = verdict.provider;
+        // Another tombstoning incident may have tombstoned the provider already; this one must still end.
+        if (!_stakeManager.getProvider(provider).tombstoned) _stakeManager.tombstone(provider);
+        _escrow.forfeit(verdict.incidentId, provider);
+        if (!owed) _stakeManager.unfreeze(provider);
     }
 
     /// @inheritdoc IAppealCourt

@@ -25,6 +25,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     using SafeCast for uint256;
 
     bytes32 public constant VERDICT_ROLE = keccak256("VERDICT_ROLE");
+    bytes32 public constant APPEALS_ROLE = keccak256("APPEALS_ROLE");
 
     bytes32 public constant AUDIT_PROOF_TYPEHASH = keccak256(
         "AuditProof(bytes32 incidentId,address provider,bytes32 auditReportHash,bytes32 remediationHash,bytes32 logsRoot,uint64 issuedAt,uint64 expiry)"
@@ -98,7 +99,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IRecoveryEscrow
     function refund(bytes32 incidentId, address provider)
         external
-        onlyRole(VERDICT_ROLE)
+        onlyRole(APPEALS_ROLE)
         nonReentrant
         returns (uint256 amount)
     {
@@ -108,10 +109,35 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IRecoveryEscrow
-    function forfeit(bytes32 incidentId, address provider) external onlyRole(VERDICT_ROLE) returns (uint256 amount) {
+    function forfeit(bytes32 incidentId, address provider) external onlyRole(APPEALS_ROLE) returns (uint256 amount) {
         amount = _end(incidentId, EscrowStatus.Forfeited);
         _insurance += uint128(amount);
         emit EscrowForfeited(incidentId, provider, amount);
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function add(bytes32 incidentId, address provider, uint256 amount) external onlyRole(VERDICT_ROLE) {
+        Escrow storage escrow = _escrows[incidentId];
+        if (escrow.status == uint8(EscrowStatus.Forfeited)) {
+            _insurance += uint128(amount);
+            emit EscrowForfeited(incidentId, provider, amount);
+            return;
+        }
+        _requireOpen(incidentId, escrow.status);
+        escrow.amount = (escrow.amount + amount).toUint96();
+        _escrowed += uint128(amount);
+        emit EscrowAdded(incidentId, provider, amount, escrow.amount);
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function acceptsMore(bytes32 incidentId) external view returns (bool) {
+        Escrow memory escrow = _escrows[incidentId];
+        if (escrow.status == uint8(EscrowStatus.Forfeited)) {
+            (uint256 clock,) = _clock();
+            return clock <= uint256(escrow.openedClock) + _params[escrow.paramsVersion].maxLifetime;
+        }
+        return escrow.status == uint8(EscrowStatus.Escrowed) || escrow.status == uint8(EscrowStatus.Claimed)
+            || escrow.status == uint8(EscrowStatus.Rejected);
     }
 
     /* RECOVERY */
@@ -325,6 +351,10 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         }
         bool complete = vested == recoverable && claim.vestedEpochs >= p.epochsRequired;
         if (complete && !escrow.evaluated) revert EvaluationMissing(incidentId);
+        if (complete) {
+            uint256 owed = _verdicts.remainderOf(incidentId);
+            if (owed != 0) revert RemainderOwed(incidentId, owed);
+        }
 
         amount = vested - claim.released;
         _claims[incidentId].released = uint96(vested);

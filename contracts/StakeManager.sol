@@ -26,6 +26,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     bytes32 public constant RETURNER_ROLE = keccak256("RETURNER_ROLE");
     bytes32 public constant UNFREEZER_ROLE = keccak256("UNFREEZER_ROLE");
+    bytes32 public constant APPEALS_ROLE = keccak256("APPEALS_ROLE");
 
     uint256 public constant MIN_UNBONDING_PERIOD = 1;
     uint256 public constant MAX_UNBONDING_PERIOD = 365 days;
@@ -211,13 +212,21 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function unjail(address provider) external onlyRole(SLASHER_ROLE) {
+    function take(address provider, uint256 amount, address escrow) external onlyRole(SLASHER_ROLE) nonReentrant {
+        if (escrow == address(0)) revert ZeroAddress();
+        Provider storage p = _registered(provider);
+        if (p.openIncidents == 0) revert PoolNotFrozen(provider);
+        _slash(provider, amount, escrow);
+    }
+
+    /// @inheritdoc IStakeManager
+    function unjail(address provider) external onlyRole(APPEALS_ROLE) {
         _registered(provider).jailedUntil = 0;
         emit Unjailed(provider);
     }
 
     /// @inheritdoc IStakeManager
-    function tombstone(address provider) external onlyRole(SLASHER_ROLE) {
+    function tombstone(address provider) external onlyRole(APPEALS_ROLE) {
         Provider storage p = _registered(provider);
         if (p.tombstoned) revert ProviderTombstoned(provider);
         p.tombstoned = true;
@@ -301,6 +310,15 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     /// @inheritdoc IStakeManager
     function getPool(address provider) external view returns (Pool memory) {
         return _pools[provider];
+    }
+
+    /// @inheritdoc IStakeManager
+    function slashingContext(address provider)
+        external
+        view
+        returns (Provider memory registration, uint256 poolAssets, uint256 totalStake_)
+    {
+        return (_providers[provider], _pools[provider].assets, _totalStake);
     }
 
     /// @inheritdoc IStakeManager

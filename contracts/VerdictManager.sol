@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IRecoveryEscrow} from "./interfaces/IRecoveryEscrow.sol";
@@ -55,6 +56,8 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     mapping(bytes32 incidentId => Incident) private _incidents;
     mapping(bytes32 incidentId => bytes32 digest) private _executedDigests;
     mapping(address provider => ProviderRecord) private _records;
+    mapping(address provider => mapping(uint256 violationClass => Offense)) private _offenses;
+    mapping(bytes32 incidentId => uint256 remainder) private _remainders;
 
     constructor(
         IStakeManager stakeManager_,
@@ -173,63 +176,69 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         return _execute(verdict, digest, false);
     }
 
-    /// @dev Applies the penalty of a verdict with quorum. Pause and caps defer it: with `strict` they
-    /// revert, otherwise `VerdictDeferred` is emitted and false returned.
+    /// @dev Applies the penalty of a verdict with quorum. Only a pause defers it: with `strict` it reverts,
+    /// otherwise `VerdictDeferred` is emitted and false returned. Neither the caps nor another open
+    /// incident can: the verdict isolates the provider now and owes what the caps cut short.
     function _execute(Verdict calldata verdict, bytes32 digest, bool strict) private returns (bool) {
-        ProviderRecord memory record = _checkExecutable(verdict);
-        if (record.openClasses & (1 << verdict.violationClass) != 0) {
-            // One open incident per class: this one waits until the open one ends (within its window).
-            if (strict) revert IncidentAlreadyOpen(verdict.provider, verdict.violationClass);
-            emit VerdictDeferred(digest, verdict.incidentId, IncidentAlreadyOpen.selector);
-            return false;
-        }
-        uint8 level = _escalate(verdict.severity, record);
+        (ProviderRecord memory record, Offense memory offense, uint256 poolAssets, uint256 totalStake) =
+            _checkExecutable(verdict);
         uint256 pausedUntil_ = _pausedUntil;
         if (block.timestamp < pausedUntil_) {
             if (strict) revert ExecutionPaused(pausedUntil_);
             emit VerdictDeferred(digest, verdict.incidentId, ExecutionPaused.selector);
             return false;
         }
+        uint8 level = _escalate(verdict.violationClass, verdict.severity, offense);
+        PenaltyRow memory row = _matrix[verdict.violationClass][level];
         uint256 amount;
+        uint256 owed;
         if (level != uint8(Level.Warning)) {
-            bytes4 deferral;
-            (amount, deferral) = _slashAmount(verdict, level, record, strict);
-            if (deferral != bytes4(0)) {
-                emit VerdictDeferred(digest, verdict.incidentId, deferral);
-                return false;
-            }
+            owed = poolAssets * row.slashBps / BPS;
+            amount = _consumeCaps(record, poolAssets, totalStake, owed);
+            owed -= amount;
         }
-        _apply(verdict, digest, level, amount, record);
+        _apply(verdict, digest, level, row, amount, record, offense);
+        if (owed != 0) {
+            _remainders[verdict.incidentId] = owed;
+            emit RemainderOwed(verdict.incidentId, verdict.provider, owed);
+        }
         return true;
     }
 
-    /// @dev The checks that no waiting can cure; returns the provider's record.
-    function _checkExecutable(Verdict calldata verdict) private view returns (ProviderRecord memory record) {
+    /// @dev The checks that no waiting can cure; returns the provider's records, its pool's assets and the
+    /// total stake.
+    function _checkExecutable(Verdict calldata verdict)
+        private
+        view
+        returns (ProviderRecord memory record, Offense memory offense, uint256 poolAssets, uint256 totalStake)
+    {
         if (_incidents[verdict.incidentId].executedAt != 0) revert IncidentAlreadyExecuted(verdict.incidentId);
         uint256 executableUntil =
             uint256(verdict.deadline) + _windows.executionGrace + _pauseOverlap(verdict.observedAt);
         if (block.timestamp > executableUntil) revert ExecutionWindowPassed(executableUntil, block.timestamp);
         record = _records[verdict.provider];
-        IStakeManager.Provider memory registration = _stakeManager.getProvider(verdict.provider);
+        offense = _offenses[verdict.provider][verdict.violationClass];
+        IStakeManager.Provider memory registration;
+        (registration, poolAssets, totalStake) = _stakeManager.slashingContext(verdict.provider);
         if (!registration.registered || registration.tombstoned) revert ProviderNotSlashable(verdict.provider);
-    }
-
-    /// @dev The slash of `level` on the provider's pool, booked against the caps (or the reason it must wait).
-    function _slashAmount(Verdict calldata verdict, uint8 level, ProviderRecord memory record, bool strict)
-        private
-        returns (uint256 amount, bytes4 deferral)
-    {
-        uint256 poolAssets = _stakeManager.getPool(verdict.provider).assets;
-        amount = poolAssets * _matrix[verdict.violationClass][level].slashBps / BPS;
-        deferral = _consumeCaps(record, poolAssets, amount, strict);
-        record.openClasses |= uint8(1 << verdict.violationClass);
+        // A jailed node is not expected to serve: poor performance observed inside a jail imposed before
+        // the observation is no offense (a jail imposed after it proves nothing about the observation).
+        if (
+            verdict.violationClass == uint8(ViolationClass.PoorPerformance) && registration.jailedUntil > verdict.observedAt
+                && record.jailedAt != 0 && record.jailedAt <= verdict.observedAt
+        ) revert PoorPerformanceWhileJailed(verdict.provider, registration.jailedUntil);
     }
 
     /// @dev Effects, events and interactions of an executed verdict.
-    function _apply(Verdict calldata verdict, bytes32 digest, uint8 level, uint256 amount, ProviderRecord memory record)
-        private
-    {
-        PenaltyRow memory row = _matrix[verdict.violationClass][level];
+    function _apply(
+        Verdict calldata verdict,
+        bytes32 digest,
+        uint8 level,
+        PenaltyRow memory row,
+        uint256 amount,
+        ProviderRecord memory record,
+        Offense memory offense
+    ) private {
         Windows memory w = _windows;
         _incidents[verdict.incidentId] = Incident({
             detectedAt: _incidents[verdict.incidentId].detectedAt,
@@ -240,16 +249,18 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             flags: row.tombstone ? FLAG_TOMBSTONE : 0,
             appealWindow: w.appealWindow,
             appealResolution: w.appealResolution,
-            priorOffenseAt: record.lastOffenseAt,
-            priorLevel: record.lastLevel
+            priorOffenseAt: offense.at,
+            priorLevel: offense.level
         });
         _executedDigests[verdict.incidentId] = digest;
-        record.lastOffenseAt = uint40(block.timestamp);
-        record.lastLevel = level;
-        _records[verdict.provider] = record;
+        _offenses[verdict.provider][verdict.violationClass] = Offense({at: uint40(block.timestamp), level: level});
 
         bool slashing = level != uint8(Level.Warning);
         uint256 jailedUntil = slashing ? block.timestamp + row.jailDuration : 0;
+        if (slashing) {
+            record.jailedAt = uint40(block.timestamp);
+            _records[verdict.provider] = record;
+        }
         _emitExecuted(verdict, digest, level, amount, jailedUntil);
         if (slashing) {
             _stakeManager.penalize(verdict.provider, amount, address(_escrow), uint64(jailedUntil));
@@ -263,41 +274,75 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         emit VerdictExecuted(verdict.incidentId, verdict.provider, digest, verdict, level, amount, jailedUntil);
     }
 
-    /// @dev Repeat offenses inside the look-back window escalate one level above the last offense.
-    function _escalate(uint8 severity, ProviderRecord memory record) private view returns (uint8 level) {
+    /// @dev A repeat offense of the same class inside the look-back window escalates one level above the
+    /// last; an escalated level whose row is disabled falls back to the nearest enabled row below it
+    /// (the signed severity's row is enabled: {_validate} checked it).
+    function _escalate(uint8 violationClass, uint8 severity, Offense memory offense)
+        private
+        view
+        returns (uint8 level)
+    {
         level = severity;
-        if (record.lastOffenseAt != 0 && block.timestamp - record.lastOffenseAt <= _windows.lookback) {
-            uint8 escalated = record.lastLevel + 1 < LEVELS ? record.lastLevel + 1 : uint8(Level.Severe);
+        if (offense.at != 0 && block.timestamp - offense.at <= _windows.lookback) {
+            uint8 escalated = offense.level + 1 < LEVELS ? offense.level + 1 : uint8(Level.Severe);
+            while (escalated > level && !_matrix[violationClass][escalated].enabled) --escalated;
             if (escalated > level) level = escalated;
         }
     }
 
-    /// @dev Checks the rolling caps and, when `amount` fits, books it in `record` and the system slot.
-    /// Returns the selector of the cap that defers the slash, or zero.
-    function _consumeCaps(ProviderRecord memory record, uint256 poolAssets, uint256 amount, bool strict)
+    /// @dev Books against the rolling caps (system and provider) what of `amount` they allow now, and
+    /// returns it: the caps bound the tokens a verdict takes, never whether it executes.
+    function _consumeCaps(ProviderRecord memory record, uint256 poolAssets, uint256 totalStake, uint256 amount)
         private
-        returns (bytes4)
+        returns (uint256 taken)
     {
         Limits memory l = _limits;
         uint256 systemUsed = _decayed(_capUsed, _capUpdatedAt, l.capWindow);
-        uint256 systemCap = _stakeManager.totalStake() * l.rateCapBps / BPS;
-        uint256 systemLeft = systemCap > systemUsed ? systemCap - systemUsed : 0;
-        if (amount > systemLeft) {
-            if (strict) revert SlashRateCapExceeded(amount, systemLeft);
-            return SlashRateCapExceeded.selector;
-        }
+        uint256 systemCap = totalStake * l.rateCapBps / BPS;
         uint256 providerUsed = _decayed(record.capUsed, record.capUpdatedAt, l.capWindow);
         uint256 providerCap = poolAssets * l.providerCapBps / BPS;
-        uint256 providerLeft = providerCap > providerUsed ? providerCap - providerUsed : 0;
-        if (amount > providerLeft) {
-            if (strict) revert ProviderSlashCapExceeded(amount, providerLeft);
-            return ProviderSlashCapExceeded.selector;
-        }
-        _capUsed = uint128(systemUsed + amount);
+        taken = amount > poolAssets ? poolAssets : amount;
+        taken = Math.min(taken, systemCap > systemUsed ? systemCap - systemUsed : 0);
+        taken = Math.min(taken, providerCap > providerUsed ? providerCap - providerUsed : 0);
+        _capUsed = uint128(systemUsed + taken);
         _capUpdatedAt = uint40(block.timestamp);
-        record.capUsed = uint128(providerUsed + amount);
+        record.capUsed = uint128(providerUsed + taken);
         record.capUpdatedAt = uint40(block.timestamp);
-        return bytes4(0);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function collect(Verdict calldata verdict) external nonReentrant returns (uint256 collected) {
+        (bytes32 incidentId, Incident memory incident) = _executed(verdict);
+        uint256 owed = _remainders[incidentId];
+        if (owed == 0) revert NothingOwed(incidentId);
+        uint256 pausedUntil_ = _pausedUntil;
+        if (block.timestamp < pausedUntil_) revert ExecutionPaused(pausedUntil_);
+        address provider = verdict.provider;
+        bool forfeited = incident.flags & FLAG_CLOSED != 0; // a tombstone forfeited the escrow
+        if (!_escrow.acceptsMore(incidentId)) {
+            // Past its maximum lifetime: what is still owed is written off.
+            _clearRemainder(incidentId, provider, owed, forfeited);
+            return 0;
+        }
+        ProviderRecord memory record = _records[provider];
+        (, uint256 poolAssets, uint256 totalStake) = _stakeManager.slashingContext(provider);
+        collected = _consumeCaps(record, poolAssets, totalStake, owed);
+        if (collected == 0) revert SlashRateCapExceeded(owed, 0);
+        _records[provider] = record;
+        owed -= collected;
+        _remainders[incidentId] = owed;
+        emit RemainderCollected(incidentId, provider, collected, owed);
+        _stakeManager.take(provider, collected, address(_escrow));
+        _escrow.add(incidentId, provider, collected);
+        if (owed == 0 && forfeited) _stakeManager.unfreeze(provider);
+    }
+
+    /// @dev Cancels or writes off the remainder of `incidentId`; a forfeited (tombstoned) incident that
+    /// kept the pool frozen for it lets it go.
+    function _clearRemainder(bytes32 incidentId, address provider, uint256 owed, bool unfreeze) private {
+        delete _remainders[incidentId];
+        emit RemainderCleared(incidentId, provider, owed);
+        if (unfreeze) _stakeManager.unfreeze(provider);
     }
 
     /* APPEALS */
@@ -316,50 +361,38 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IVerdictManager
-    function uphold(Verdict calldata verdict) external onlyRole(APPEALS_ROLE) nonReentrant {
+    function uphold(Verdict calldata verdict) external onlyRole(APPEALS_ROLE) returns (bool tombstone, bool owed) {
         (bytes32 incidentId, Incident memory incident) = _pendingAppeal(verdict);
-        _incidents[incidentId].flags = incident.flags | FLAG_APPEAL_RESOLVED;
+        incident.flags |= FLAG_APPEAL_RESOLVED;
+        _incidents[incidentId].flags = incident.flags;
         emit VerdictUpheld(incidentId, verdict.provider);
-        if (incident.flags & FLAG_TOMBSTONE != 0) _tombstone(verdict.provider, incidentId, incident);
+        tombstone = incident.flags & FLAG_TOMBSTONE != 0;
+        if (tombstone) owed = _closeTombstoned(verdict.provider, incidentId, incident);
     }
 
     /// @inheritdoc IVerdictManager
     function overturn(Verdict calldata verdict)
         external
         onlyRole(APPEALS_ROLE)
-        nonReentrant
-        returns (uint256 returned, uint256 penalties)
+        returns (bool slashing, uint256 approvals)
     {
         (bytes32 incidentId, Incident memory incident) = _pendingAppeal(verdict);
         address provider = verdict.provider;
         _incidents[incidentId].flags = incident.flags | FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED;
-        ProviderRecord memory record = _records[provider];
-        if (record.lastOffenseAt == incident.executedAt) {
-            record.lastOffenseAt = incident.priorOffenseAt;
-            record.lastLevel = incident.priorLevel;
+        Offense storage offense = _offenses[provider][incident.violationClass];
+        if (offense.at == incident.executedAt) {
+            (offense.at, offense.level) = (incident.priorOffenseAt, incident.priorLevel);
         }
-        bool slashing = incident.level != uint8(Level.Warning);
+        slashing = incident.level != uint8(Level.Warning);
         if (slashing) {
-            record.openClasses &= ~uint8(1 << incident.violationClass);
+            ProviderRecord memory record = _records[provider];
             _refundCaps(record, _escrow.escrowOf(incidentId).amount);
+            _records[provider] = record;
+            uint256 owed = _remainders[incidentId];
+            if (owed != 0) _clearRemainder(incidentId, provider, owed, false);
         }
-        _records[provider] = record;
-
-        if (slashing) {
-            returned = _escrow.refund(incidentId, provider);
-            _stakeManager.unfreeze(provider);
-            // Lift the jail unless another incident of the provider still holds it.
-            if (record.openClasses == 0) _stakeManager.unjail(provider);
-        }
-        uint256 bitmap = _approvals[_executedDigests[incidentId]];
-        uint256 penalty = _limits.oraclePenalty;
-        for (uint256 seat; bitmap != 0; ++seat) {
-            if (bitmap & 1 != 0) {
-                penalties += _committee.penalize(_committee.memberAt(verdict.committeeEpoch, seat), provider, penalty, slashing);
-            }
-            bitmap >>= 1;
-        }
-        emit VerdictOverturned(incidentId, provider, returned, penalties);
+        approvals = _approvals[_executedDigests[incidentId]];
+        emit VerdictOverturned(incidentId, provider);
     }
 
     /// @dev Gives `amount` back to the system cap and the provider's sub-cap.
@@ -374,14 +407,14 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IVerdictManager
-    function finalizeTombstone(Verdict calldata verdict) external nonReentrant {
+    function closeTombstone(Verdict calldata verdict) external onlyRole(APPEALS_ROLE) returns (bool owed) {
         (bytes32 incidentId, Incident memory incident) = _executed(verdict);
         if (incident.flags & FLAG_TOMBSTONE == 0 || incident.flags & FLAG_CLOSED != 0 || incident.appealedAt != 0) {
             revert NotFinalizable(incidentId);
         }
         uint256 windowEnd = uint256(incident.executedAt) + incident.appealWindow;
         if (block.timestamp <= windowEnd) revert AppealWindowOpen(windowEnd, block.timestamp);
-        _tombstone(verdict.provider, incidentId, incident);
+        return _closeTombstoned(verdict.provider, incidentId, incident);
     }
 
     /// @inheritdoc IVerdictManager
@@ -389,19 +422,21 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         Incident storage incident = _incidents[incidentId];
         if (incident.executedAt == 0) revert UnknownIncident(incidentId);
         incident.flags |= FLAG_CLOSED;
-        _records[provider].openClasses &= ~uint8(1 << incident.violationClass);
         emit IncidentClosed(incidentId, provider);
+        uint256 owed = _remainders[incidentId];
+        if (owed != 0) _clearRemainder(incidentId, provider, owed, false);
     }
 
-    function _tombstone(address provider, bytes32 incidentId, Incident memory incident) private {
-        _incidents[incidentId].flags = _incidents[incidentId].flags | FLAG_CLOSED;
-        _records[provider].openClasses &= ~uint8(1 << incident.violationClass);
+    /// @dev Closes a tombstoning incident (the appeal court then tombstones and forfeits); returns whether
+    /// a remainder is still owed (the pool then stays frozen until {collect} settles it).
+    function _closeTombstoned(address provider, bytes32 incidentId, Incident memory incident)
+        private
+        returns (bool owed)
+    {
+        _incidents[incidentId].flags = incident.flags | FLAG_CLOSED;
         emit IncidentTombstoned(incidentId, provider);
         emit IncidentClosed(incidentId, provider);
-        // Another tombstoning incident may have tombstoned the provider already; this one must still end.
-        if (!_stakeManager.getProvider(provider).tombstoned) _stakeManager.tombstone(provider);
-        _escrow.forfeit(incidentId, provider);
-        _stakeManager.unfreeze(provider);
+        owed = _remainders[incidentId] != 0;
     }
 
     /// @dev The executed incident of `verdict`, checked against the stored digest.
@@ -550,6 +585,16 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IVerdictManager
     function providerRecord(address provider) external view returns (ProviderRecord memory) {
         return _records[provider];
+    }
+
+    /// @inheritdoc IVerdictManager
+    function lastOffense(address provider, uint8 violationClass) external view returns (Offense memory) {
+        return _offenses[provider][violationClass];
+    }
+
+    /// @inheritdoc IVerdictManager
+    function remainderOf(bytes32 incidentId) external view returns (uint256) {
+        return _remainders[incidentId];
     }
 
     /// @inheritdoc IVerdictManager

@@ -45,6 +45,7 @@ ANCHORS = {
     "gas.recovery_claim": "-",
     "gas.attestation_3of5": "-",
     "gas.finalize_release": "-",
+    "gas.collect_remainder": "-",
     "cli.help_s": "median of 7 runs; `ape --help` 1.2-1.45 s, `cast` a few ms; aim < 0.3 s",
     "cli.status_s": "median of 7 runs against a running devnet; aim < 1 s",
     "oracle.detect_samples_per_s": "health samples through every detection rule, one core, 200,000 samples "
@@ -148,7 +149,28 @@ def verdict_figures(devnet, registry) -> dict[str, int]:
     figures["gas.resolve_appeal"] = _send(admin, admin.contract("AppealCourt", court.address), "resolveAppeal",
                                           target.as_tuple(), True)
     figures |= recovery_figures(devnet, registry, desks, oracles, providers.pop())
+    figures |= collect_figures(devnet, registry, relayer, verdict, signatures, providers.pop())
     return figures
+
+
+def collect_figures(devnet, registry, relayer, verdict, signatures, provider_index) -> dict[str, int]:
+    """Gas of collecting a remainder: a verdict over the provider cap owes part of its slash; governance
+    raises the cap; anyone collects the rest into the escrow."""
+    from swarm_stake.governance import timelock_execute
+
+    admin = devnet.client(0)
+    vm = admin.contract("VerdictManager", registry.address("VerdictManager"))
+    timelock = registry.address("SwarmTimelock")
+    limits = list(vm.functions.limits().call())
+    tight = limits[:3] + [1] + limits[4:]  # providerCapBps: 0.01% of the pool per window
+    timelock_execute(admin, timelock, vm.functions.setLimits(tuple(tight)))
+    v = verdict(provider_index)
+    relayer.submit(v, signatures(v))
+    assert vm.functions.remainderOf(v.incident_id).call() > 0, "the verdict owes nothing: no remainder to collect"
+    timelock_execute(admin, timelock, vm.functions.setLimits(tuple(limits)))
+    receipt = admin.send(vm.functions.collect(v.as_tuple()))
+    assert vm.functions.remainderOf(v.incident_id).call() == 0, "the collect left part of the remainder"
+    return {"gas.collect_remainder": receipt["gasUsed"]}
 
 
 def recovery_figures(devnet, registry, desks, oracles, provider_index) -> dict[str, int]:

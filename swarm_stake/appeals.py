@@ -140,7 +140,18 @@ def finalize_tombstone(client: Client, registry: Registry, verdict: Verdict) -> 
     if now < executed_at + window:
         raise ConfigError(f"{what} can still be appealed until {utc(executed_at + window)} "
                           f"({executed_at + window - now} s from the last block); run this after that")
-    return client.send(verdicts.functions.finalizeTombstone(verdict.as_tuple()))
+    court = client.contract("AppealCourt", registry.address("AppealCourt"))
+    return client.send(court.functions.finalizeTombstone(verdict.as_tuple()))
+
+
+def collect(client: Client, registry: Registry, verdict: Verdict) -> TxReceipt:
+    """Take what the slashing caps allow of the remainder owed on ``verdict``'s incident (or write it off once
+    the incident is past its maximum lifetime). Anyone."""
+    verdicts = client.contract("VerdictManager", registry.address("VerdictManager"))
+    if not verdicts.functions.remainderOf(verdict.incident_id).call():
+        raise ConfigError(f"nothing is owed on incident {verdict.incident_id}: its slash was taken whole, or its "
+                          "remainder was collected, cancelled by an overturn or written off")  # fmt: skip
+    return client.send(verdicts.functions.collect(verdict.as_tuple()))
 
 
 def utc(timestamp: int) -> str:

@@ -65,7 +65,8 @@ EXPLANATIONS: dict[str, str] = {
     "see `swarm-stake incidents show INCIDENT`",
     "NotProviderOperator": "only the provider's operator key may do this; use the operator's keystore (--keystore)",
     "IncidentAlreadyExecuted": "this verdict was already executed; see `swarm-stake incidents show INCIDENT`",
-    "IncidentAlreadyOpen": "the provider already has an open incident of this class; wait until it closes",
+    "PoorPerformanceWhileJailed": "the provider was already jailed when this poor performance was observed; "
+    "a jailed node is not expected to serve",
     "IncidentIdMismatch": "the incident id does not match the provider, class and observation time; rebuild the verdict",
     "NotCommitteeMember": "a signature is not by a member of the current oracle committee; sign with a member's keystore",
     "InvalidSignature": "a signature does not recover; sign the message again",
@@ -79,8 +80,11 @@ EXPLANATIONS: dict[str, str] = {
     "QuorumNotReached": "not enough committee approvals yet; collect more signatures",
     "SeverityNotApplicable": "this severity is not used for this violation class; choose another severity",
     "ProviderNotSlashable": "the provider cannot be slashed (not registered or tombstoned); check the address",
-    "SlashRateCapExceeded": "the slash exceeds the rolling system slashing cap; wait for the cap window to pass",
-    "ProviderSlashCapExceeded": "the slash exceeds the provider's rolling slashing cap; wait for the cap window to pass",
+    "SlashRateCapExceeded": "the rolling slashing caps allow nothing more now; collect again when the cap window "
+    "has freed some (`swarm-stake incidents show INCIDENT`)",
+    "NothingOwed": "nothing is owed on this incident: its remainder was collected, cancelled or written off",
+    "RemainderOwed": "a remainder the slashing caps cut short is still owed on this incident; "
+    "anyone can collect it (`swarm-stake incidents collect INCIDENT`) once the caps allow, then release again",
     "ExecutionPaused": "verdict execution is paused by the guardian; try again after pausedUntil",
     "UnknownIncident": "no such incident in this deployment; check the incident id (`swarm-stake incidents list`)",
     "VerdictMismatch": "the verdict differs from the one executed for this incident; check the incident id",

@@ -38,6 +38,8 @@ class IncidentView(BaseModel):
     severity: Level
     level: Level
     amount: int
+    #: Still owed: the part of the slash the rolling caps cut short (`swarm-stake incidents collect`).
+    remainder: int = 0
     jailed_until: int
     evidence_hash: str
     digest: str
@@ -107,6 +109,7 @@ class Incidents:
             severity=verdict.severity,
             level=args["level"],
             amount=args["amount"],
+            remainder=self.verdicts.functions.remainderOf(verdict.incident_id).call(),
             jailed_until=args["jailedUntil"],
             evidence_hash=verdict.evidence_hash,
             digest="0x" + bytes(args["digest"]).hex(),

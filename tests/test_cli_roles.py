@@ -262,3 +262,45 @@ def test_guardian_pauses_and_unpauses(cli_chain, arbiter):
     cli_chain.jump(PAUSE_COOLDOWN)
     assert json_out(invoke(cli_chain, "guardian", "pause", "--json", keystore=arbiter))["paused"] is True
     assert_ok(invoke(cli_chain, "guardian", "unpause", keystore=arbiter))
+
+
+def _set_caps(cli_chain, rate_cap_bps: int, provider_cap_bps: int) -> None:
+    """Governance (the devnet's timelock, delay 0) sets the slash-rate caps (system, per provider)."""
+    from swarm_stake.governance import timelock_execute
+
+    client = cli_chain.client(dev_account(0))
+    vm = client.contract("VerdictManager", cli_chain.registry.address("VerdictManager"))
+    limits = list(vm.functions.limits().call())
+    limits[2:4] = rate_cap_bps, provider_cap_bps  # (appealBond, oraclePenalty, rateCapBps, providerCapBps, capWindow)
+    timelock_execute(client, cli_chain.registry.address("SwarmTimelock"), vm.functions.setLimits(tuple(limits)))
+
+
+def test_collect_takes_the_remainder_a_capped_verdict_owes(cli_chain):
+    """A verdict over the rate cap executes with what the cap allows; `incidents show` names what is still
+    owed; `incidents collect` (anyone) takes it once the cap allows, and then there is nothing to collect."""
+    vm = cli_chain.contract("VerdictManager")
+    default_caps = vm.functions.limits().call()[2:4]
+    provider, _ = cli_chain.provider()
+    stranger = cli_chain.address("dev8")
+    _set_caps(cli_chain, 1, 1)
+    try:
+        verdict = cli_chain.execute_verdict(provider.address)
+        incident = verdict.incident_id
+        owed = vm.functions.remainderOf(incident).call()
+        assert owed > 0
+        shown = json_out(invoke(cli_chain, "incidents", "show", incident, "--json"))
+        assert shown["remainder"] == owed
+        assert f"incidents collect {incident}" in assert_ok(invoke(cli_chain, "incidents", "show", incident)).stdout
+        with sends_nothing(cli_chain, stranger):
+            assert_error(invoke(cli_chain, "incidents", "collect", incident, keystore="dev8"),
+                         "slashing caps allow nothing more now")  # fmt: skip
+    finally:
+        _set_caps(cli_chain, *default_caps)
+    escrowed = cli_chain.escrow.functions.escrowOf(incident).call()[0]
+
+    result = json_out(invoke(cli_chain, "incidents", "collect", incident, "--json", keystore="dev8"))
+
+    assert (result["collected"], result["remainder"]) == (owed, 0)
+    assert cli_chain.escrow.functions.escrowOf(incident).call()[0] == escrowed + owed
+    with sends_nothing(cli_chain, stranger):
+        assert_error(invoke(cli_chain, "incidents", "collect", incident, keystore="dev8"), "nothing is owed")

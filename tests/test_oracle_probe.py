@@ -249,7 +249,7 @@ def test_the_daemon_measures_through_the_engine_and_feeds_every_sample_to_its_ru
     from swarm_stake.oracle.daemon import OracleDaemon
 
     contracts = {name: address(10_000 + i) for i, name in
-                 enumerate(("StakeManager", "VerdictManager", "RecoveryEscrow", "OracleCommittee"))}  # fmt: skip
+                 enumerate(("StakeManager", "VerdictManager", "RecoveryEscrow", "OracleCommittee", "SwarmLens"))}  # fmt: skip
     registry = Registry(network="test", chain_id=31337, start_block=0, contracts=contracts, params=devnet_params())
     with FarmProcess(300, GOOD_HASH, modes={5: "bad-software"}) as farm:
         config = DaemonConfig(state_dir=tmp_path, providers=endpoints(farm), software_hash=GOOD_HASH, probe_timeout=2)

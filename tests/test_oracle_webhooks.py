@@ -16,7 +16,7 @@ pytestmark = pytest.mark.unit
 def make_daemon(tmp_path, url, clock):
     registry = Registry(network="devnet", chain_id=31337, start_block=0, params=devnet_params(),
                         contracts={name: "0x" + f"{i + 1:040x}" for i, name in enumerate(
-                            ("StakeManager", "VerdictManager", "RecoveryEscrow", "OracleCommittee"))})
+                            ("StakeManager", "VerdictManager", "RecoveryEscrow", "OracleCommittee", "SwarmLens"))})
     w3 = Web3(Web3.HTTPProvider("http://127.0.0.1:9"))  # never called: delivery needs no chain
     config = devnet_daemon_config(tmp_path / "oracle", webhooks=[url])
     return OracleDaemon(config, w3, registry, dev_account(10), clock=clock)

@@ -125,8 +125,9 @@ def test_a_penalty_jail_ends_by_time(stake_manager, registered, slasher, escrow,
 
 
 def test_no_hook_bypasses_penalize(stake_manager):
-    """The slasher has no slash, jail or freeze apart from penalize: a verdict's response is one call, so
-    no role holder can slash without freezing and jailing, nor freeze a pool on its own."""
+    """The slasher has no slash, jail or freeze apart from penalize (a verdict's response is one call) and
+    take, which moves more only out of a pool already frozen (a remainder owed to an open incident): no
+    role holder can slash an unfrozen pool without freezing and jailing it, nor freeze a pool on its own."""
     names = {abi.name for abi in stake_manager.contract_type.abi if abi.type == "function"}
-    assert {"penalize", "tombstone", "unjail", "unfreeze", "returnStake"} <= names
+    assert {"penalize", "take", "tombstone", "unjail", "unfreeze", "returnStake"} <= names
     assert not names & {"slash", "jail", "freeze"}

@@ -1,5 +1,6 @@
-"""VerdictManager.execute: verdicts with quorum that a pause or a cap deferred, executed later by
-anyone within the deadline plus the grace (extended by time paused)."""
+"""VerdictManager.execute: verdicts with quorum that a pause deferred, executed later by anyone
+within the deadline plus the grace (extended by time paused); and the caps, which bound the tokens a
+verdict takes (the rest is owed, collected later) but never defer it."""
 
 import pytest
 from helpers import emitted, reverts
@@ -66,9 +67,10 @@ def test_deferred_verdict_of_an_old_epoch_cannot_execute_after_a_committee_chang
         _execute(system, v)
 
 
-def test_execute_reverts_incident_already_open(system):
-    """Two deferred verdicts of two incidents of one class: the second cannot open while the first is."""
-    vm, a = system.VerdictManager, system.provider_a
+def test_a_deferred_verdict_executes_beside_an_open_incident_of_its_class(system):
+    """No shield: two verdicts of one class deferred by a pause; after it, both execute, each its own
+    incident (two escrows, two open incidents), whatever the order."""
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
     t = align_to_bucket(system, BUCKET - 100)
     pause(system)
     first = system.verdict(observed_at=t - 60)
@@ -80,9 +82,12 @@ def test_execute_reverts_incident_already_open(system):
     vm.unpause(sender=system.guardian)
     _execute(system, first)
 
-    with reverts(vm.IncidentAlreadyOpen, provider=a, violationClass=PP):
-        _execute(system, second)
-    assert system.StakeManager.getProvider(a).openIncidents == 1
+    tx = _execute(system, second)
+
+    assert [name for name, _ in emitted(tx, vm)] == ["VerdictExecuted"]
+    assert sm.getProvider(a).openIncidents == 2
+    assert system.RecoveryEscrow.escrowOf(second.incident_id).amount > 0
+    assert_conserved(system)
 
 
 # --- the pause -------------------------------------------------------------------------------
@@ -198,137 +203,159 @@ def test_pause_before_the_observation_extends_only_from_the_observation(system):
         _execute(system, v)
 
 
-def _cap_deferred(system):
-    """A verdict deferred by the rate cap, then the cap restored (no pause involved)."""
-    set_limits(system, rate_cap_bps=50)
-    v = system.verdict()
-    assert system.submit(v).return_value is False
-    set_limits(system, rate_cap_bps=1_000)
-    return v
+# --- the caps: they bound the tokens taken now, never the execution ----------------------------
 
 
-def test_execution_window_passed_without_a_pause(system):
-    v = _cap_deferred(system)
-    limit = v.deadline + GRACE
-    system.chain.pending_timestamp = limit + 1
-    with reverts(system.VerdictManager.ExecutionWindowPassed, executableUntil=limit, nowTime=limit + 1):
-        _execute(system, v)
+def remainder_owed(system, verdict, remainder) -> tuple[str, dict]:
+    return ("RemainderOwed", {"incidentId": b32(verdict.incident_id), "provider": verdict.provider,
+                              "remainder": remainder})
 
 
-def test_execution_window_without_a_pause_ends_at_deadline_plus_grace(system):
-    vm = system.VerdictManager
-    v = _cap_deferred(system)
-    limit = v.deadline + GRACE
-    system.chain.pending_timestamp = limit
-
-    tx = _execute(system, v)
-
-    assert tx.timestamp == limit
-    assert emitted(tx, vm)[-1][0] == "VerdictExecuted"
-
-
-# --- the caps --------------------------------------------------------------------------------
-
-
-def test_rate_cap_hit_defers_the_verdict(system):
-    vm, sm = system.VerdictManager, system.StakeManager
+def test_a_verdict_over_the_rate_cap_executes_with_what_the_cap_allows_and_owes_the_rest(system):
+    """Cap dodge by top-up (hole 2): the rate cap no longer defers a verdict. It executes at quorum
+    (jail, freeze, escrow) with the cap's worth and records the remainder."""
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
     set_limits(system, rate_cap_bps=50)
     cap = sm.totalStake() * 50 // BPS  # 105 tokens of 21,000
     v = system.verdict()
-    amount = slash_amount(system, system.provider_a, PP, Level.PENALTY)
+    amount = slash_amount(system, a, PP, Level.PENALTY)
     assert cap < amount
 
     tx = system.submit(v)
 
-    assert tx.return_value is False
-    assert emitted(tx, vm)[3:] == [deferred(system, v, "SlashRateCapExceeded")]
-    assert emitted(tx, sm) == []
-    assert vm.capAvailable() == cap
-    with reverts(vm.SlashRateCapExceeded, amount=amount, available=cap):
-        _execute(system, v)
-
-
-def test_rate_capped_verdict_executes_once_the_cap_is_raised(system):
-    vm, sm = system.VerdictManager, system.StakeManager
-    set_limits(system, rate_cap_bps=50)
-    v = system.verdict()
-    system.submit(v)
-    set_limits(system, rate_cap_bps=1_000)
-    amount = slash_amount(system, system.provider_a, PP, Level.PENALTY)
-
-    tx = _execute(system, v)
-
-    assert emitted(tx, vm) == [executed(system, v, Level.PENALTY, amount, tx.timestamp + DAY)]
-    assert vm.capAvailable() == sm.totalStake() * 1_000 // BPS - amount
+    assert tx.return_value is True
+    assert emitted(tx, vm)[3:] == [executed(system, v, Level.PENALTY, cap, tx.timestamp + DAY),
+                                   remainder_owed(system, v, amount - cap)]
+    assert vm.remainderOf(v.incident_id) == amount - cap
+    assert system.RecoveryEscrow.escrowOf(v.incident_id).amount == cap
+    assert sm.getProvider(a).openIncidents == 1 and sm.getProvider(a).jailedUntil == tx.timestamp + DAY
+    assert vm.capAvailable() == 0
     assert_conserved(system)
 
 
-def test_rate_capped_verdict_executes_once_the_window_has_decayed(system):
-    """Provider B's slash uses the system cap; provider A's verdict waits until enough of it decayed."""
-    vm, sm = system.VerdictManager, system.StakeManager
-    window = 600
-    set_limits(system, rate_cap_bps=90, cap_window=window)
-    first = system.submit(system.verdict(provider=system.provider_b))
-    used = 50 * TOKEN  # 1% of provider B's 5,000
-    system.chain.pending_timestamp = first.timestamp + 10
-    v = system.verdict()
-    amount = slash_amount(system, system.provider_a, PP, Level.PENALTY)
-    assert emitted(system.submit(v), vm)[-1] == deferred(system, v, "SlashRateCapExceeded")
-
-    t = first.timestamp + 200
-    available = sm.totalStake() * 90 // BPS - used * (window - 200) // window
-    assert available < amount
-    system.chain.pending_timestamp = t
-    with reverts(vm.SlashRateCapExceeded, amount=amount, available=available):
-        _execute(system, v)
-    system.chain.pending_timestamp = first.timestamp + 300
-
-    tx = _execute(system, v)
-
-    assert emitted(tx, vm) == [executed(system, v, Level.PENALTY, amount, tx.timestamp + DAY)]
-    assert_conserved(system)
-
-
-def test_provider_cap_hit_defers_the_verdict(system):
-    vm, sm = system.VerdictManager, system.StakeManager
+def test_a_verdict_over_the_provider_cap_executes_and_owes_the_rest(system):
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
     set_limits(system, provider_cap_bps=50)
-    cap = sm.getPool(system.provider_a).assets * 50 // BPS  # 80 tokens of 16,000
+    cap = sm.getPool(a).assets * 50 // BPS  # 80 tokens of 16,000
     v = system.verdict()
-    amount = slash_amount(system, system.provider_a, PP, Level.PENALTY)
+    amount = slash_amount(system, a, PP, Level.PENALTY)
 
     tx = system.submit(v)
 
-    assert tx.return_value is False
-    assert emitted(tx, vm)[3:] == [deferred(system, v, "ProviderSlashCapExceeded")]
-    with reverts(vm.ProviderSlashCapExceeded, amount=amount, available=cap):
-        _execute(system, v)
-    set_limits(system, provider_cap_bps=5_000)
-    assert emitted(_execute(system, v), vm)[-1][0] == "VerdictExecuted"
+    assert emitted(tx, vm)[3:] == [executed(system, v, Level.PENALTY, cap, tx.timestamp + DAY),
+                                   remainder_owed(system, v, amount - cap)]
+    assert vm.providerRecord(a).capUsed == cap
 
 
-def test_provider_cap_is_per_provider(system):
-    """Provider A's use of its sub-cap neither helps nor hurts provider B; A's next slash waits."""
-    vm, sm, a, b = system.VerdictManager, system.StakeManager, system.provider_a, system.provider_b
-    set_limits(system, rate_cap_bps=BPS, provider_cap_bps=150)  # A: 240 tokens, B: 75
-    first = system.submit(system.verdict(provider=a))  # 160 of A's 240
-    tx_b = system.submit(system.verdict(provider=b))  # 50 of B's 75
-    assert emitted(tx_b, vm)[-1][0] == "VerdictExecuted"
-    v = system.verdict(provider=a, violation_class=PV)  # escalates to severe: 15% of A's pool
-    amount = slash_amount(system, a, PV, Level.SEVERE)
-    assert emitted(system.submit(v), vm)[-1] == deferred(system, v, "ProviderSlashCapExceeded")
+def test_a_spent_cap_still_isolates_the_provider(system):
+    """With the cap spent by another provider's slash, the verdict takes nothing now but still jails,
+    freezes and opens the escrow (of 0), owing the whole slash."""
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
+    system.submit(system.verdict(provider=system.provider_b))
+    set_limits(system, rate_cap_bps=1)
+    assert vm.capAvailable() == 0
+    v = system.verdict()
+    amount = slash_amount(system, a, PP, Level.PENALTY)
 
-    t = first.timestamp + 100
-    used = 160 * TOKEN * (DAY - 100) // DAY
-    available = sm.getPool(a).assets * 150 // BPS - used
-    system.chain.pending_timestamp = t
-    with reverts(vm.ProviderSlashCapExceeded, amount=amount, available=available):
-        _execute(system, v)
+    tx = system.submit(v)
 
+    assert emitted(tx, vm)[3:] == [executed(system, v, Level.PENALTY, 0, tx.timestamp + DAY),
+                                   remainder_owed(system, v, amount)]
+    assert sm.getProvider(a).openIncidents == 1
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
+    with reverts(sm.PoolFrozen, provider=a, openIncidents=1):
+        sm.stake(a, TOKEN, sender=system.delegators[0])
+
+
+def test_the_slash_is_sized_at_first_execution_so_a_later_top_up_changes_nothing(system):
+    """The remainder is fixed when the verdict executes: stake added later (not possible while frozen)
+    or a pool that grows by a refund of another incident leaves it as it was."""
+    vm, a = system.VerdictManager, system.provider_a
+    set_limits(system, rate_cap_bps=50)
+    v = system.verdict()
+    amount = slash_amount(system, a, PP, Level.PENALTY)
+    cap = system.StakeManager.totalStake() * 50 // BPS
+    system.submit(v)
+    set_limits(system, rate_cap_bps=BPS)
+
+    tx = vm.collect(v.as_tuple(), sender=system.outsider)
+
+    assert tx.return_value == amount - cap
+    assert system.RecoveryEscrow.escrowOf(v.incident_id).amount == amount
+    assert vm.remainderOf(v.incident_id) == 0
+    assert_conserved(system)
+
+
+def test_collect_takes_what_the_decayed_cap_allows(system):
+    """Anyone collects the remainder as the rolling window frees the cap, in as many calls as it takes."""
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
+    window = 600
+    set_limits(system, rate_cap_bps=50, cap_window=window)
+    v = system.verdict()
+    amount = slash_amount(system, a, PP, Level.PENALTY)
+    first = system.submit(v)
+    cap = sm.totalStake() * 50 // BPS  # the total after the first slash is what the cap counts now
+    taken = first.events.filter(vm.VerdictExecuted)[0].amount
+    owed = amount - taken
+    system.chain.pending_timestamp = first.timestamp + 300
+    used = taken * (window - 300) // window
+    available = sm.totalStake() * 50 // BPS - used
+
+    tx = vm.collect(v.as_tuple(), sender=system.outsider)
+
+    assert tx.return_value == available < owed
+    assert emitted(tx, vm) == [("RemainderCollected", {"incidentId": b32(v.incident_id), "provider": a,
+                                                        "amount": available, "remainder": owed - available})]
+    assert emitted(tx, system.RecoveryEscrow) == [
+        ("EscrowAdded", {"incidentId": b32(v.incident_id), "provider": a, "amount": available,
+                         "total": taken + available})]
+    assert vm.remainderOf(v.incident_id) == owed - available
+    assert cap >= available
+    assert_conserved(system)
+
+
+def test_collect_with_the_cap_spent_reverts(system):
+    vm = system.VerdictManager
+    set_limits(system, rate_cap_bps=50)
+    v = system.verdict()
+    system.submit(v)
+    owed = vm.remainderOf(v.incident_id)
+    with reverts(vm.SlashRateCapExceeded, amount=owed, available=0):
+        vm.collect(v.as_tuple(), sender=system.outsider)
+
+
+def test_collect_of_a_verdict_taken_whole_reverts_nothing_owed(system):
+    vm = system.VerdictManager
+    v = system.verdict()
+    system.submit(v)
+    with reverts(vm.NothingOwed, incidentId=b32(v.incident_id)):
+        vm.collect(v.as_tuple(), sender=system.outsider)
+
+
+def test_collect_is_paused_with_verdict_execution(system):
+    vm = system.VerdictManager
+    set_limits(system, rate_cap_bps=50)
+    v = system.verdict()
+    system.submit(v)
+    set_limits(system, rate_cap_bps=BPS)
+    until = pause(system)
+    with reverts(vm.ExecutionPaused, pausedUntil=until):
+        vm.collect(v.as_tuple(), sender=system.outsider)
+
+
+def test_collect_of_an_altered_verdict_reverts(system):
+    vm = system.VerdictManager
+    set_limits(system, rate_cap_bps=50)
+    v = system.verdict()
+    system.submit(v)
+    altered = v.model_copy(update={"severity": Level.SEVERE})
+    with reverts(vm.VerdictMismatch, incidentId=b32(v.incident_id)):
+        vm.collect(altered.as_tuple(), sender=system.outsider)
 
 
 def test_a_rate_cap_lowered_below_its_use_leaves_nothing_available(system):
     """Governance lowers the rate cap under what this window already slashed: the cap left is zero,
-    not an underflow, and the next verdict waits."""
+    not an underflow, and the next verdict executes taking nothing now, owing everything."""
     vm, sm = system.VerdictManager, system.StakeManager
     system.submit(system.verdict())
     set_limits(system, rate_cap_bps=1)
@@ -336,7 +363,7 @@ def test_a_rate_cap_lowered_below_its_use_leaves_nothing_available(system):
     v = system.verdict(provider=system.provider_b)
     amount = slash_amount(system, system.provider_b, PP, Level.PENALTY)
 
-    assert emitted(system.submit(v), vm)[-1] == deferred(system, v, "SlashRateCapExceeded")
+    tx = system.submit(v)
+
+    assert emitted(tx, vm)[-1] == remainder_owed(system, v, amount)
     assert vm.capAvailable() == 0
-    with reverts(vm.SlashRateCapExceeded, amount=amount, available=0):
-        _execute(system, v)

@@ -180,13 +180,9 @@ def test_execution_response_follows_the_matrix_row(system, violation_class, leve
     }
     assert not provider.tombstoned
     assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
+    assert tuple(vm.lastOffense(a, violation_class)) == (tx.timestamp, level)
     record = vm.providerRecord(a)
-    assert (record.lastOffenseAt, record.lastLevel, record.openClasses, record.capUsed) == (
-        tx.timestamp,
-        level,
-        1 << violation_class,
-        amount,
-    )
+    assert (record.capUsed, record.capUpdatedAt, record.jailedAt) == (amount, tx.timestamp, tx.timestamp)
     _assert_pro_rata(system, a, before, pool, amount)
     assert_conserved(system)
 
@@ -404,7 +400,7 @@ def test_submit_reverts_provider_not_slashable_when_tombstoned(system):
     severe = system.verdict(violation_class=SB, severity=S)
     tx = system.submit(severe)
     system.chain.pending_timestamp = tx.timestamp + SYSTEM_WINDOWS.appeal_window + 1
-    vm.finalizeTombstone(severe.as_tuple(), sender=system.outsider)
+    system.AppealCourt.finalizeTombstone(severe.as_tuple(), sender=system.outsider)
     assert system.StakeManager.getProvider(a).tombstoned
 
     v = system.verdict(provider=a, violation_class=PP)
@@ -464,42 +460,68 @@ def test_two_verdicts_for_one_incident_only_one_executes(system):
     assert_conserved(system)
 
 
-def test_new_incident_of_a_class_with_an_open_incident_is_deferred_not_lost(system):
-    """One open incident per class: a second failure's verdict keeps its approvals and waits
-    (VerdictDeferred with the IncidentAlreadyOpen selector); execute() refuses it while the first is open."""
-    vm, o, a = system.VerdictManager, system.oracles, system.provider_a
-    first = system.verdict()
-    system.submit(first)
-    system.chain.pending_timestamp += BUCKET
-    second = system.verdict()  # a later bucket: another incident of the same class
+def test_a_second_incident_of_a_class_executes_while_the_first_is_open(system):
+    """No shield: a second failure of the same class, observed before the first verdict jailed the
+    provider, executes at once as its own incident (escalated: a repeat offense of the class)."""
+    vm, o, sm, a = system.VerdictManager, system.oracles, system.StakeManager, system.provider_a
+    t = align_to_bucket(system, BUCKET - 100)
+    first = system.verdict(observed_at=t - 60)
+    system.chain.pending_timestamp = t + 200
+    second = system.verdict(observed_at=t + 150)  # the next bucket: another incident of the same class
     assert second.incident_id != first.incident_id
-    system.submit(second, o[:2])
+    system.submit(first)
+    amount = slash_amount(system, a, PP, S)
 
-    tx = system.submit(second, [o[2]])
+    tx = system.submit(second)
 
-    digest = bytes(vm.hashVerdict(second.as_tuple()))
-    selector = keccak(text="IncidentAlreadyOpen(address,uint8)")[:4]
-    assert emitted(tx, vm)[-1] == (
-        "VerdictDeferred", {"digest": digest, "incidentId": bytes.fromhex(second.incident_id[2:]), "reason": selector}
-    )
-    assert bin(vm.approvalsOf(digest)).count("1") == 3
-    with reverts(vm.IncidentAlreadyOpen, provider=a, violationClass=PP):
-        vm.execute(second.as_tuple(), sender=system.outsider)
-    assert system.StakeManager.getProvider(a).openIncidents == 1
-    assert system.SwarmLens.stateOf(second.incident_id) == Phase.DETECTED
+    assert emitted(tx, vm)[3:] == [executed(system, second, S, amount, tx.timestamp + 7 * DAY)]
+    assert sm.getProvider(a).openIncidents == 2
+    assert system.RecoveryEscrow.escrowOf(second.incident_id).amount == amount
+    assert system.SwarmLens.stateOf(second.incident_id) == Phase.RESPONDED
+    assert_conserved(system)
 
 
-def test_incident_of_another_class_executes_while_one_is_open(system):
-    """Classes are independent; within the look-back the second offense escalates (penalty -> severe)."""
+def test_poor_performance_observed_inside_a_running_jail_is_refused(system):
+    """A jailed node is not expected to serve: poor performance observed after the jail began is no
+    offense (PoorPerformanceWhileJailed), and its approvals are not recorded."""
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
+    first = system.submit(system.verdict())
+    system.chain.pending_timestamp = first.timestamp + BUCKET
+    v = system.verdict()  # observed inside the jail the first verdict imposed
+    until = sm.getProvider(a).jailedUntil
+    assert v.observed_at > first.timestamp and until > v.observed_at
+
+    with reverts(vm.PoorPerformanceWhileJailed, provider=a, jailedUntil=until):
+        system.submit(v)
+    assert vm.approvalsOf(digest_of(system, v)) == 0
+    assert sm.getProvider(a).openIncidents == 1
+
+
+def test_other_classes_observed_inside_a_jail_execute(system):
+    """Only poor performance is excused by a jail: a protocol violation observed while jailed executes."""
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
+    first = system.submit(system.verdict())
+    system.chain.pending_timestamp = first.timestamp + BUCKET
+    v = system.verdict(violation_class=PV, severity=P)
+
+    tx = system.submit(v)
+
+    assert emitted(tx, vm)[-1][0] == "VerdictExecuted"
+    assert sm.getProvider(a).openIncidents == 2
+
+
+def test_incident_of_another_class_executes_while_one_is_open_without_escalating(system):
+    """Classes are independent: a second offense of another class executes while the first is open,
+    and escalation is per class, so it stays at its signed severity."""
     vm, sm, b = system.VerdictManager, system.StakeManager, system.provider_b
     system.submit(system.verdict(provider=b, violation_class=PP))
-    amount = slash_amount(system, b, PV, S)
+    amount = slash_amount(system, b, PV, P)
 
     tx = system.submit(system.verdict(provider=b, violation_class=PV, severity=P))
 
-    assert emitted(tx, vm)[-1][1]["level"] == S and emitted(tx, vm)[-1][1]["amount"] == amount
+    assert emitted(tx, vm)[-1][1]["level"] == P and emitted(tx, vm)[-1][1]["amount"] == amount
     assert sm.getProvider(b).openIncidents == 2
-    assert vm.providerRecord(b).openClasses == (1 << PP) | (1 << PV)
+    assert tuple(vm.lastOffense(b, PP))[1] == P and tuple(vm.lastOffense(b, PV))[1] == P
     assert_conserved(system)
 
 
@@ -659,7 +681,7 @@ def test_slash_never_exceeds_the_pool(system):
 
 def test_repeat_offense_within_lookback_escalates_penalty_to_severe(system):
     vm, b = system.VerdictManager, system.provider_b
-    first = system.submit(system.verdict(provider=b, violation_class=PP, severity=P))
+    first = system.submit(system.verdict(provider=b, violation_class=PV, severity=P))
     system.chain.pending_timestamp = first.timestamp + SYSTEM_WINDOWS.lookback - 120
     v = system.verdict(provider=b, violation_class=PV, severity=P)
     amount = slash_amount(system, b, PV, S)
@@ -670,14 +692,13 @@ def test_repeat_offense_within_lookback_escalates_penalty_to_severe(system):
     assert emitted(tx, vm)[-1] == executed(system, v, S, amount, tx.timestamp + 30 * DAY)
     stored = incident(system, v.incident_id)
     assert (stored["level"], stored["priorOffenseAt"], stored["priorLevel"]) == (S, first.timestamp, P)
-    record = vm.providerRecord(b)
-    assert (record.lastOffenseAt, record.lastLevel) == (tx.timestamp, S)
+    assert tuple(vm.lastOffense(b, PV)) == (tx.timestamp, S)
     assert_conserved(system)
 
 
 def test_offense_after_lookback_is_not_escalated(system):
     vm, b = system.VerdictManager, system.provider_b
-    first = system.submit(system.verdict(provider=b, violation_class=PP, severity=P))
+    first = system.submit(system.verdict(provider=b, violation_class=PV, severity=P))
     system.chain.pending_timestamp = first.timestamp + SYSTEM_WINDOWS.lookback - 120
     v = system.verdict(provider=b, violation_class=PV, severity=P)
     amount = slash_amount(system, b, PV, P)
@@ -690,14 +711,15 @@ def test_offense_after_lookback_is_not_escalated(system):
 
 def test_escalation_stops_at_severe(system):
     vm, b = system.VerdictManager, system.provider_b
-    system.submit(system.verdict(provider=b, violation_class=PP, severity=S))
-    v = system.verdict(provider=b, violation_class=PV, severity=P)
+    system.submit(system.verdict(provider=b, violation_class=PV, severity=S))
+    system.chain.pending_timestamp += BUCKET
+    v = system.verdict(provider=b, violation_class=PV, severity=P)  # a later failure: another incident
     amount = slash_amount(system, b, PV, S)
 
     tx = system.submit(v)
 
     assert emitted(tx, vm)[-1][1]["level"] == S and emitted(tx, vm)[-1][1]["amount"] == amount
-    assert vm.providerRecord(b).lastLevel == S
+    assert tuple(vm.lastOffense(b, PV))[1] == S
 
 
 def test_warning_records_only(system):
@@ -721,8 +743,9 @@ def test_warning_records_only(system):
     assert (provider.jailedUntil, provider.openIncidents) == (0, 0)
     assert sm.statusOf(a) == ProviderStatus.ACTIVE
     assert escrow_record(system, v.incident_id)[3] == 0  # no escrow (status None)
+    assert tuple(vm.lastOffense(a, PP)) == (tx.timestamp, W)
     record = vm.providerRecord(a)
-    assert (record.lastOffenseAt, record.lastLevel, record.openClasses, record.capUsed) == (tx.timestamp, W, 0, 0)
+    assert (record.capUsed, record.jailedAt) == (0, 0)
     assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
     assert_conserved(system)
 

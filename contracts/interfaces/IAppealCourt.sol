@@ -6,7 +6,10 @@ import {IVerdictManager} from "./IVerdictManager.sol";
 /// @title IAppealCourt
 /// @notice Appeals of executed verdicts: the provider's operator key appeals within the appeal window
 /// with a bond (none for a warning); the arbiter upholds or overturns before the resolution deadline;
-/// an appeal left unresolved past its deadline counts as upheld, with the bond returned.
+/// an appeal left unresolved past its deadline counts as upheld, with the bond returned. The court
+/// applies the consequences of every appeal outcome (an overturn refunds the escrow, unfreezes the pool,
+/// lifts the jail no other incident holds and penalizes the signers; a standing tombstoning verdict
+/// tombstones the provider and forfeits its escrow), and finalizes tombstones no appeal stopped.
 /// @dev Roles and their powers:
 /// - `ARBITER_ROLE` (appointed through the governance timelock) resolves pending appeals. It cannot
 ///   slash, and it cannot touch a verdict that was not appealed.
@@ -65,6 +68,11 @@ interface IAppealCourt {
 
     /// @notice Ends an appeal left unresolved past its deadline: upheld, bond returned. Anyone may call.
     function finalizeAppeal(IVerdictManager.Verdict calldata verdict) external;
+
+    /// @notice Tombstones the provider and forfeits the escrow of a tombstoning verdict once its appeal
+    /// window has passed without appeal (a remainder still owed keeps the pool frozen until collected or
+    /// written off). Anyone may call.
+    function finalizeTombstone(IVerdictManager.Verdict calldata verdict) external;
 
     /// @notice The appeal of `incidentId`.
     function appealOf(bytes32 incidentId) external view returns (Appeal memory);

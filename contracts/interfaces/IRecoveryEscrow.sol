@@ -10,8 +10,10 @@ import {IVerdictManager} from "./IVerdictManager.sol";
 /// are paid back into the provider's pool after the challenge window; the committee records the
 /// evaluation report before the final release. What is not recoverable goes to the insurance pool.
 /// @dev Roles and their powers:
-/// - `VERDICT_ROLE` (the verdict contract) opens an escrow for an executed incident, refunds it to the
-///   pool when the verdict is overturned, or forfeits it when the provider is tombstoned.
+/// - `VERDICT_ROLE` (the verdict contract) opens an escrow for an executed incident and adds the
+///   remainder it collects later.
+/// - `APPEALS_ROLE` (the appeal court) refunds an escrow to the pool when its verdict is overturned,
+///   or forfeits it when the provider is tombstoned.
 /// - `DEFAULT_ADMIN_ROLE` (the governance timelock) registers auditors, sets the recovery parameters
 ///   (a new version; open escrows keep the version they were opened under) and spends the insurance
 ///   pool. It cannot move escrowed stake.
@@ -95,6 +97,9 @@ interface IRecoveryEscrow {
     error ReleasesPaused(uint256 pausedUntil);
     /// @notice The escrow cannot be closed before `closableAt`; it is `nowTime`.
     error NotClosable(uint256 closableAt, uint256 nowTime);
+    /// @notice The recovery of `incidentId` cannot complete while `remainder` is owed to it (see
+    /// `IVerdictManager.collect`); it can after the maximum lifetime, when the remainder is written off.
+    error RemainderOwed(bytes32 incidentId, uint256 remainder);
     /// @notice A recovery parameter is out of range.
     error InvalidParameter(string name);
     /// @notice The verdict contract is already connected.
@@ -231,6 +236,8 @@ interface IRecoveryEscrow {
     event EscrowOpened(bytes32 indexed incidentId, address indexed provider, uint256 amount, uint256 recoverableBps, uint8 recoveryPath);
     /// @notice The escrow of `incidentId` (`amount`) went back to the pool of `provider`.
     event EscrowRefunded(bytes32 indexed incidentId, address indexed provider, uint256 amount);
+    /// @notice `amount` more (a collected remainder) was escrowed for `incidentId`; it now holds `total`.
+    event EscrowAdded(bytes32 indexed incidentId, address indexed provider, uint256 amount, uint256 total);
     /// @notice The escrow of `incidentId` (`amount`) went to the insurance pool.
     event EscrowForfeited(bytes32 indexed incidentId, address indexed provider, uint256 amount);
     /// @notice `from` added `amount` to the insurance pool, now `balance`.
@@ -276,11 +283,19 @@ interface IRecoveryEscrow {
     function open(bytes32 incidentId, address provider, uint256 amount, uint16 recoverableBps, uint8 recoveryPath)
         external;
 
-    /// @notice Returns what is left of the escrow of `incidentId` to the pool of `provider`. Only `VERDICT_ROLE`.
+    /// @notice Returns what is left of the escrow of `incidentId` to the pool of `provider`. Only `APPEALS_ROLE`.
     function refund(bytes32 incidentId, address provider) external returns (uint256 amount);
 
-    /// @notice Moves what is left of the escrow of `incidentId` of `provider` to the insurance pool. Only `VERDICT_ROLE`.
+    /// @notice Moves what is left of the escrow of `incidentId` of `provider` to the insurance pool. Only `APPEALS_ROLE`.
     function forfeit(bytes32 incidentId, address provider) external returns (uint256 amount);
+
+    /// @notice Records `amount` more tokens (a collected remainder, transferred here by the StakeManager) for
+    /// `incidentId`: into its escrow while open, into the insurance pool once forfeited. Only `VERDICT_ROLE`.
+    function add(bytes32 incidentId, address provider, uint256 amount) external;
+
+    /// @notice Whether the incident can still take a remainder: its escrow is open, or forfeited and not past
+    /// its maximum lifetime (pauses excluded).
+    function acceptsMore(bytes32 incidentId) external view returns (bool);
 
     /* RECOVERY */
 

@@ -8,11 +8,13 @@ pragma solidity ^0.8.28;
 /// - `DEFAULT_ADMIN_ROLE` (the governance timelock) sets the unbonding period and the minimum
 ///   self-stake, and grants the other roles. It cannot move stake.
 /// - `SLASHER_ROLE` (the verdict contract) can penalize (freeze a pool, jail a provider and slash
-///   its pool into an escrow address in one call), tombstone a provider and lift a jail (an
-///   overturned verdict). It cannot return stake.
+///   its pool into an escrow address in one call) and take more of a frozen pool (a remainder the
+///   caps cut short). It cannot return stake, unjail or tombstone.
+/// - `APPEALS_ROLE` (the appeal court) can tombstone a provider (a tombstoning verdict that stands)
+///   and lift a jail (an overturned verdict). It cannot move stake.
 /// - `RETURNER_ROLE` (the recovery escrow, the oracle committee) can return stake to a pool: tokens
 ///   it pays in itself. It cannot take stake, jail, unjail or unfreeze.
-/// - `UNFREEZER_ROLE` (the recovery escrow, the verdict contract) can count one open incident of a
+/// - `UNFREEZER_ROLE` (the recovery escrow, the appeal court, the verdict contract) can count one open incident of a
 ///   pool as ended. It cannot move stake or jail.
 /// Stake that is unbonding stays in the pool as shares: it keeps being slashable and keeps its
 /// share of any recovery until it is withdrawn.
@@ -204,10 +206,14 @@ interface IStakeManager {
     /// the same fraction.
     function penalize(address provider, uint256 amount, address escrow, uint64 jailUntil) external;
 
-    /// @notice Lifts the jail of `provider` (an overturned verdict). Only `SLASHER_ROLE`.
+    /// @notice Moves `amount` more of the frozen pool of `provider` to `escrow`: a remainder an open incident
+    /// is owed (the caps cut its slash short). Only `SLASHER_ROLE`; the pool must be frozen.
+    function take(address provider, uint256 amount, address escrow) external;
+
+    /// @notice Lifts the jail of `provider` (an overturned verdict). Only `APPEALS_ROLE`.
     function unjail(address provider) external;
 
-    /// @notice Excludes `provider` for good. Only `SLASHER_ROLE`.
+    /// @notice Excludes `provider` for good. Only `APPEALS_ROLE`.
     function tombstone(address provider) external;
 
     /// @notice Counts one open incident of the pool of `provider` as ended. Only `UNFREEZER_ROLE`.
@@ -250,6 +256,13 @@ interface IStakeManager {
 
     /// @notice The pool of `provider`.
     function getPool(address provider) external view returns (Pool memory);
+
+    /// @notice What a verdict on `provider` reads, in one call: its registration, its pool's assets and the
+    /// total stake of all pools.
+    function slashingContext(address provider)
+        external
+        view
+        returns (Provider memory registration, uint256 poolAssets, uint256 totalStake_);
 
     /// @notice The position of `staker` in the pool of `provider`.
     function getPosition(address provider, address staker) external view returns (Position memory);

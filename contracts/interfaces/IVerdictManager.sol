@@ -8,8 +8,8 @@ pragma solidity ^0.8.28;
 /// @dev Roles and their powers:
 /// - `DEFAULT_ADMIN_ROLE` (the governance timelock) sets the windows, limits and the slashing matrix,
 ///   and grants the other roles. Its setters refuse any window that would outlast the unbonding period.
-/// - `APPEALS_ROLE` (the appeal court) marks incidents appealed and applies the arbiter's decisions:
-///   upheld or overturned. It cannot slash.
+/// - `APPEALS_ROLE` (the appeal court) marks incidents appealed and records the arbiter's decisions
+///   (upheld or overturned) and tombstone finalizations; the court applies their consequences. It cannot slash.
 /// - `GUARDIAN_ROLE` pauses verdict execution (never appeals, never stake withdrawals) for at most
 ///   `maxPause`, not again before `pauseCooldown` has passed, and may end its pause early.
 /// - `ESCROW_ROLE` (the recovery escrow) reports that an incident's escrow reached an end state.
@@ -38,18 +38,18 @@ interface IVerdictManager {
     error SeverityNotApplicable(uint8 violationClass, uint8 severity);
     /// @notice The incident `incidentId` was already executed (by this or another verdict).
     error IncidentAlreadyExecuted(bytes32 incidentId);
-    /// @notice `provider` already has an open incident of class `violationClass`.
-    error IncidentAlreadyOpen(address provider, uint8 violationClass);
+    /// @notice A poor-performance verdict observed while a jail imposed before it ran (until `jailedUntil`):
+    /// a jailed node is not expected to serve.
+    error PoorPerformanceWhileJailed(address provider, uint256 jailedUntil);
     /// @notice The verdict has `approvals` approvals; it needs `threshold`.
     error QuorumNotReached(uint256 approvals, uint256 threshold);
     /// @notice The verdict could be executed until `executableUntil`; it is `nowTime`.
     error ExecutionWindowPassed(uint256 executableUntil, uint256 nowTime);
     /// @notice Verdict execution is paused until `pausedUntil`.
     error ExecutionPaused(uint256 pausedUntil);
-    /// @notice Slashing `amount` would exceed the rolling system cap; `available` is left.
+    /// @notice The rolling caps (system and provider) leave nothing of the `amount` owed to collect now
+    /// (`available`).
     error SlashRateCapExceeded(uint256 amount, uint256 available);
-    /// @notice Slashing `amount` would exceed the provider's rolling sub-cap; `available` is left.
-    error ProviderSlashCapExceeded(uint256 amount, uint256 available);
     /// @notice The provider `provider` is not registered or is tombstoned.
     error ProviderNotSlashable(address provider);
     /// @notice The verdict passed in does not match the executed incident `incidentId`.
@@ -79,6 +79,8 @@ interface IVerdictManager {
     error LifetimeTooShort(uint256 slack, uint256 needed);
     /// @notice A parameter is out of its allowed range.
     error InvalidParameter(string name);
+    /// @notice Nothing is owed on `incidentId` (no remainder, or it was collected, cancelled or written off).
+    error NothingOwed(bytes32 incidentId);
 
     /* STRUCTS */
 
@@ -223,18 +225,22 @@ interface IVerdictManager {
         uint8 priorLevel;
     }
 
-    /// @notice Per-provider record, packed into one slot: escalation, open incidents, sub-cap use.
+    /// @notice Per-provider record, packed into one slot: sub-cap use and the last jail imposed.
     struct ProviderRecord {
-        /// Time of the last offense that counts for escalation.
-        uint40 lastOffenseAt;
-        /// Level of that offense.
-        uint8 lastLevel;
-        /// Bit i set: an incident of class i is open.
-        uint8 openClasses;
         /// Slashed within the rolling window (decays linearly over `capWindow`).
         uint128 capUsed;
         /// Time `capUsed` was last updated.
         uint40 capUpdatedAt;
+        /// Time of the last execution that imposed or extended a jail (0: none).
+        uint40 jailedAt;
+    }
+
+    /// @notice The escalation record of one provider in one violation class (escalation is per class).
+    struct Offense {
+        /// Time of the last offense of the class that counts for escalation (0: none).
+        uint40 at;
+        /// Level of that offense.
+        uint8 level;
     }
 
     /* EVENTS */
@@ -243,6 +249,14 @@ interface IVerdictManager {
     event VerdictApproved(bytes32 indexed digest, bytes32 indexed incidentId, address indexed signer, uint256 approvals);
     /// @notice The verdict `digest` reached quorum but could not execute yet (`reason`: an error selector).
     event VerdictDeferred(bytes32 indexed digest, bytes32 indexed incidentId, bytes4 reason);
+    /// @notice The caps let the verdict of `incidentId` take only part of its slash at execution: `remainder`
+    /// is owed, collected by {collect} as the caps allow (the pool stays frozen meanwhile).
+    event RemainderOwed(bytes32 indexed incidentId, address indexed provider, uint256 remainder);
+    /// @notice `amount` of the remainder of `incidentId` was collected into its escrow; `remainder` is still owed.
+    event RemainderCollected(bytes32 indexed incidentId, address indexed provider, uint256 amount, uint256 remainder);
+    /// @notice The `remainder` still owed on `incidentId` was cancelled (an overturn) or written off (the
+    /// incident ended, or reached its maximum lifetime, first).
+    event RemainderCleared(bytes32 indexed incidentId, address indexed provider, uint256 remainder);
     /// @notice Item `index` of a batch was skipped; `reason` is the revert data.
     event VerdictSkipped(uint256 indexed index, bytes32 indexed digest, bytes reason);
     /// @notice The verdict `digest` executed: `provider` slashed `amount` into escrow at `level`,
@@ -261,9 +275,8 @@ interface IVerdictManager {
     event IncidentAppealed(bytes32 indexed incidentId, address indexed provider);
     /// @notice The appeal of `incidentId` ended with the verdict standing.
     event VerdictUpheld(bytes32 indexed incidentId, address indexed provider);
-    /// @notice `incidentId` was overturned: `amountReturned` (what the escrow still held) back to the pool,
-    /// `oraclePenalties` from signers' bonds.
-    event VerdictOverturned(bytes32 indexed incidentId, address indexed provider, uint256 amountReturned, uint256 oraclePenalties);
+    /// @notice `incidentId` was overturned (the appeal court's `AppealOverturned` carries the amounts).
+    event VerdictOverturned(bytes32 indexed incidentId, address indexed provider);
     /// @notice `provider` was tombstoned for `incidentId`, its escrow forfeited.
     event IncidentTombstoned(bytes32 indexed incidentId, address indexed provider);
     /// @notice `incidentId` reached an end state.
@@ -282,8 +295,9 @@ interface IVerdictManager {
     /* VERDICTS */
 
     /// @notice Records the approvals carried by `signatures` (members of the verdict's epoch, each at
-    /// most once) and executes the verdict when it reaches quorum and can execute. A pause, a spent cap
-    /// or an open incident of the same class defers it (`VerdictDeferred`). Anyone may call.
+    /// most once) and executes the verdict when it reaches quorum. Only a guardian pause defers it
+    /// (`VerdictDeferred`): neither the caps (which bound the tokens taken now, the rest being owed) nor
+    /// another open incident of the provider, of any class, can. Anyone may call.
     /// @return executed Whether the verdict executed in this call.
     function submit(Verdict calldata verdict, bytes[] calldata signatures) external returns (bool executed);
 
@@ -306,21 +320,33 @@ interface IVerdictManager {
     /// @return incident The incident as stored before the call (level, windows).
     function markAppealed(Verdict calldata verdict) external returns (Incident memory incident);
 
-    /// @notice Ends the pending appeal of `verdict` with the verdict standing; a tombstoning verdict then
-    /// tombstones. Only `APPEALS_ROLE`.
-    function uphold(Verdict calldata verdict) external;
+    /// @notice Ends the pending appeal of `verdict` with the verdict standing. Only `APPEALS_ROLE`, which
+    /// then applies the consequences.
+    /// @return tombstone Whether the verdict tombstones: the incident is closed, and the appeal court
+    /// tombstones the provider and forfeits the escrow. @return owed Whether a remainder is still owed.
+    function uphold(Verdict calldata verdict) external returns (bool tombstone, bool owed);
 
-    /// @notice Overturns `verdict` on appeal: escrow back to the pool, pool unfrozen, jail lifted, cap use
-    /// refunded, escalation record restored, each signer penalized from its bond. Only `APPEALS_ROLE`.
-    /// @return returned Tokens returned from escrow. @return penalties Tokens taken from signers' bonds.
-    function overturn(Verdict calldata verdict) external returns (uint256 returned, uint256 penalties);
+    /// @notice Overturns `verdict` on appeal: cap use refunded, a remainder owed cancelled, the escalation
+    /// record restored. Only `APPEALS_ROLE`, which then refunds the escrow, unfreezes the pool, lifts the
+    /// jail (unless another incident holds it) and penalizes the signers.
+    /// @return slashing Whether the verdict slashed (not a warning). @return approvals The approval bitmap
+    /// of the overturned verdict (bit i: seat i of its committee epoch signed).
+    function overturn(Verdict calldata verdict) external returns (bool slashing, uint256 approvals);
 
-    /// @notice Tombstones the provider and forfeits the escrow of a tombstoning verdict once its appeal
-    /// window has passed without appeal. Anyone may call.
-    function finalizeTombstone(Verdict calldata verdict) external;
+    /// @notice Closes a tombstoning incident once its appeal window has passed without appeal. Only
+    /// `APPEALS_ROLE` (the appeal court's `finalizeTombstone`, open to anyone).
+    /// @return owed Whether a remainder is still owed.
+    function closeTombstone(Verdict calldata verdict) external returns (bool owed);
 
-    /// @notice Marks `incidentId` of `provider` closed once its escrow reached an end state. Only `ESCROW_ROLE`.
+    /// @notice Marks `incidentId` of `provider` closed once its escrow reached an end state (a remainder
+    /// still owed is written off). Only `ESCROW_ROLE`.
     function closeIncident(bytes32 incidentId, address provider) external;
+
+    /// @notice Takes what the caps allow of the remainder owed on `verdict`'s incident into its escrow (into
+    /// the insurance pool once a tombstone forfeited the escrow). Once the incident is past its maximum
+    /// lifetime, writes the remainder off instead. Paused with verdict execution. Anyone may call.
+    /// @return collected Tokens taken.
+    function collect(Verdict calldata verdict) external returns (uint256 collected);
 
     /* GUARDIAN */
 
@@ -360,6 +386,12 @@ interface IVerdictManager {
 
     /// @notice The per-provider record of `provider`.
     function providerRecord(address provider) external view returns (ProviderRecord memory);
+
+    /// @notice The escalation record of `provider` in `violationClass`.
+    function lastOffense(address provider, uint8 violationClass) external view returns (Offense memory);
+
+    /// @notice Tokens still owed on `incidentId` (a slash the caps cut short).
+    function remainderOf(bytes32 incidentId) external view returns (uint256);
 
     /// @notice The slashing matrix row of `violationClass` at `level`.
     function penaltyRow(uint8 violationClass, uint8 level) external view returns (PenaltyRow memory);

@@ -69,6 +69,9 @@ def incidents_show(rt: Runtime, incident_id: str) -> None:
         head.add_row("provider", view.provider)
         head.add_row("class / severity / level", f"{_name(view.violation_class)} / {_name(view.severity)} / {_name(view.level)}")
         head.add_row("slashed into escrow", f"{format_amount(view.amount, places=4)} SWARM")
+        if view.remainder:
+            head.add_row("still owed (caps)", f"{format_amount(view.remainder, places=4)} SWARM: "
+                                              f"`swarm-stake incidents collect {incident_id}`")
         head.add_row("evidence hash", view.evidence_hash)
         head.add_row("phase", _name(view.phase))
         head.add_row("escrow", _name(view.escrow_state))

@@ -1,6 +1,6 @@
 """The commands of the arbiter and the guardian, the provider's key changes, and the steps anyone may
-take once a window has made them final (`incidents finalize-appeal`, `incidents finalize-tombstone`,
-`recovery close`).
+take once a window has made them final or the caps allow them (`incidents finalize-appeal`,
+`incidents finalize-tombstone`, `incidents collect`, `recovery close`).
 
 Each reads the chain first and refuses, with the reason, what the contract would refuse: nothing is
 sent then.
@@ -143,6 +143,29 @@ def incidents_finalize_tombstone(rt: Runtime, incident_id: str) -> None:
         receipt = finalize_tombstone(rt.client(signer=True), rt.registry, verdict)
     sent(rt, f"tombstoned {verdict.provider} for {incident_id}; its escrow of {_tokens(escrowed)} is forfeited",
          receipt, {"incident_id": incident_id, "provider": verdict.provider, "forfeited": escrowed})
+
+
+@incident_command(incidents, "collect")
+def incidents_collect(rt: Runtime, incident_id: str) -> None:
+    """Collect what the slashing caps allow of the remainder owed on INCIDENT (anyone)."""
+    from web3.logs import DISCARD
+
+    from ..appeals import collect
+
+    verdict = _verdict(rt, incident_id)
+    with rt.progress("collecting"):
+        receipt = collect(rt.client(signer=True), rt.registry, verdict)
+    events = rt.contract("VerdictManager").events
+    taken = events.RemainderCollected().process_receipt(receipt, errors=DISCARD)
+    if taken:
+        args = taken[0]["args"]
+        sent(rt, f"collected {_tokens(args['amount'])} of the remainder of {incident_id} into its escrow; "
+                 f"{_tokens(args['remainder'])} still owed", receipt,
+             {"incident_id": incident_id, "collected": args["amount"], "remainder": args["remainder"]})  # fmt: skip
+        return
+    cleared = events.RemainderCleared().process_receipt(receipt, errors=DISCARD)[0]["args"]["remainder"]
+    sent(rt, f"wrote off the remainder of {_tokens(cleared)} owed on {incident_id}: the incident is past its "
+             "maximum lifetime", receipt, {"incident_id": incident_id, "collected": 0, "written_off": cleared})
 
 
 @incident_command(recovery, "close")

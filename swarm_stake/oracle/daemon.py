@@ -63,7 +63,7 @@ log = logging.getLogger("swarm_stake.oracle")
 
 #: Reverts that mean "someone already did it": the message is done, nothing is sent.
 ALREADY_DONE = {
-    "DuplicateSigner", "IncidentAlreadyExecuted", "WrongObservationEpoch", "NotObserving", "IncidentAlreadyOpen",
+    "DuplicateSigner", "IncidentAlreadyExecuted", "WrongObservationEpoch", "NotObserving",
 }  # fmt: skip
 
 

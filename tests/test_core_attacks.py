@@ -1,0 +1,188 @@
+"""The attacks on the slashing core, each written as the attacker would run it (holes 1, 2 and 5 of the
+core review). Each test failed on the core that had "one open incident per class, a second waits" and
+"a capped verdict waits"; DESIGN's "Slashing cannot be dodged" and "Overturns restore exactly" close them.
+"""
+
+import pytest
+from helpers import emitted, reverts
+
+from recovery_support import evaluate, file_claim, pass_epochs, payable_from, release, wait_until, EPOCHS
+from swarm_stake.models import Level, Phase, ProviderStatus, ViolationClass
+from system_fixtures import DAY, SYSTEM_WINDOWS, TOKEN
+from verdict_support import BPS, assert_conserved, b32, incident, set_limits, slash_amount
+
+pytestmark = pytest.mark.integration
+
+PP, SB, PV = ViolationClass.POOR_PERFORMANCE, ViolationClass.SECURITY_BREACH, ViolationClass.PROTOCOL_VIOLATION
+W, P, S = Level.WARNING, Level.PENALTY, Level.SEVERE
+BUCKET = SYSTEM_WINDOWS.bucket_length
+
+
+def later_failure(system, seconds: int = BUCKET) -> None:
+    """Move to a later incident-id bucket: the next failure is another incident."""
+    system.chain.pending_timestamp = system.chain.pending_timestamp + seconds
+
+
+def test_hole1_an_open_incident_is_no_shield_against_a_tombstone_breach(system):
+    """Attack: provider B takes a cheap, recoverable security penalty and keeps that incident open (it
+    files a claim and lets it run); then it commits a tombstone-level breach of the same class, betting
+    that the second verdict is deferred behind the open one until it expires.
+    Defence: the second verdict executes at quorum as its own incident: jailed for the severe row's
+    30 days, the pool frozen by both incidents, the tombstone path started; the first stays as it was."""
+    vm, sm, b = system.VerdictManager, system.StakeManager, system.provider_b
+    cheap = system.verdict(provider=b, violation_class=SB, severity=P)
+    system.submit(cheap)
+    file_claim(system, cheap)
+    first_escrow = system.RecoveryEscrow.escrowOf(cheap.incident_id).amount
+    later_failure(system)
+    breach = system.verdict(provider=b, violation_class=SB, severity=S)
+    amount = slash_amount(system, b, SB, S)
+
+    tx = system.submit(breach)
+
+    executed = emitted(tx, vm)[-1]
+    assert executed[0] == "VerdictExecuted"
+    assert (executed[1]["level"], executed[1]["amount"], executed[1]["jailedUntil"]) == (S, amount, tx.timestamp + 30 * DAY)
+    assert sm.getProvider(b).openIncidents == 2 and sm.getProvider(b).jailedUntil == tx.timestamp + 30 * DAY
+    assert incident(system, breach.incident_id)["flags"] & 8  # FLAG_TOMBSTONE: tombstoned once its appeal window passes
+    assert system.RecoveryEscrow.escrowOf(cheap.incident_id).amount == first_escrow
+    system.chain.pending_timestamp = tx.timestamp + SYSTEM_WINDOWS.appeal_window + 1
+    system.AppealCourt.finalizeTombstone(breach.as_tuple(), sender=system.outsider)
+    assert sm.statusOf(b) == ProviderStatus.TOMBSTONED
+    assert_conserved(system)
+
+
+def test_hole2_a_top_up_between_approvals_and_quorum_does_not_dodge_the_verdict(system):
+    """Attack: approvals are public before quorum. Provider A sees two of three, tops up its own pool until
+    the slash exceeds what the rolling cap has left, hoping the verdict is deferred (no jail, no freeze),
+    expires, and the top-up is withdrawn afterwards.
+    Defence: quorum isolates whatever the cap says. The verdict executes with what the cap allows, the
+    pool is frozen (the top-up cannot leave) and the rest is owed; collected later, it adds up to the
+    slash sized on the pool at execution."""
+    vm, sm, a, o = system.VerdictManager, system.StakeManager, system.provider_a, system.oracles
+    set_limits(system, rate_cap_bps=200)  # 2% of total stake per window
+    v = system.verdict(violation_class=PV, severity=S)  # 15% of the pool
+    system.submit(v, o[:2])
+    sm.stake(a, 20_000 * TOKEN, sender=a)  # the top-up
+    amount = slash_amount(system, a, PV, S)
+    cap = sm.totalStake() * 200 // BPS
+    assert amount > cap
+
+    tx = system.submit(v, [o[2]])
+
+    assert tx.return_value is True
+    taken = [args for name, args in emitted(tx, vm) if name == "VerdictExecuted"][0]["amount"]
+    assert taken == cap and vm.remainderOf(v.incident_id) == amount - cap
+    assert sm.statusOf(a) == ProviderStatus.JAILED and sm.getProvider(a).openIncidents == 1
+    sm.requestUnstake(a, 20_000 * TOKEN * 1_000 // 2, sender=a)  # unbonding shares stay slashable in the pool
+    system.chain.pending_timestamp = tx.timestamp + sm.unbondingPeriod() + 1
+    with reverts(sm.PoolFrozen, provider=a, openIncidents=1):
+        sm.withdraw(a, sender=a)
+    set_limits(system, rate_cap_bps=BPS)
+    vm.collect(v.as_tuple(), sender=system.outsider)
+    assert system.RecoveryEscrow.escrowOf(v.incident_id).amount == amount
+    assert vm.remainderOf(v.incident_id) == 0
+    assert_conserved(system)
+
+
+def test_hole2_a_remainder_keeps_the_pool_frozen_until_collected(system):
+    """A provider recovers fully before anyone collects its remainder: the final release refuses to end
+    the incident (RemainderOwed), since that would unfreeze the pool and write the remainder off; once
+    collected, the release completes with the whole slash accounted for."""
+    vm, escrow, a = system.VerdictManager, system.RecoveryEscrow, system.provider_a
+    set_limits(system, rate_cap_bps=50)
+    v = system.verdict()
+    system.submit(v)
+    owed = vm.remainderOf(v.incident_id)
+    assert owed > 0
+    file_claim(system, v)
+    pass_epochs(system, v, range(EPOCHS))
+    evaluate(system, v)
+    wait_until(system, payable_from(system, v))
+
+    with reverts(escrow.RemainderOwed, incidentId=b32(v.incident_id), remainder=owed):
+        release(system, v)
+    set_limits(system, rate_cap_bps=BPS)
+    vm.collect(v.as_tuple(), sender=system.outsider)
+    tx = release(system, v)
+
+    assert [name for name, _ in emitted(tx, escrow)] == ["TrancheReleased", "RecoveryCompleted"]
+    assert system.StakeManager.getProvider(a).openIncidents == 0
+    assert system.SwarmLens.stateOf(v.incident_id) == Phase.CLOSED
+    assert_conserved(system)
+
+
+def test_hole2_an_overturn_refunds_what_was_collected_and_cancels_the_rest(system):
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
+    set_limits(system, rate_cap_bps=50)
+    pool = sm.getPool(a).assets
+    v = system.verdict()
+    system.submit(v)
+    owed = vm.remainderOf(v.incident_id)
+    system.AppealCourt.appeal(v.as_tuple(), sender=system.operator_a)
+
+    tx = system.AppealCourt.resolveAppeal(v.as_tuple(), True, sender=system.arbiter)
+
+    assert ("RemainderCleared", {"incidentId": b32(v.incident_id), "provider": a, "remainder": owed}) in emitted(tx, vm)
+    assert vm.remainderOf(v.incident_id) == 0
+    assert sm.getPool(a).assets >= pool  # the escrow came back (and the signers' penalties on top)
+    assert sm.getProvider(a).openIncidents == 0
+    with reverts(vm.NotFinalizable, incidentId=b32(v.incident_id)):
+        vm.collect(v.as_tuple(), sender=system.outsider)
+    assert_conserved(system)
+
+
+def test_hole2_a_standing_tombstone_keeps_the_pool_frozen_while_its_remainder_is_owed(system):
+    """A tombstone breach over the cap: after the appeal window the provider is tombstoned and the escrow
+    forfeited, but the pool stays frozen until the remainder is collected (into the insurance pool)."""
+    vm, sm, escrow, b = system.VerdictManager, system.StakeManager, system.RecoveryEscrow, system.provider_b
+    set_limits(system, rate_cap_bps=200)
+    v = system.verdict(provider=b, violation_class=SB, severity=S)
+    tx = system.submit(v)
+    owed = vm.remainderOf(v.incident_id)
+    assert owed > 0
+    system.chain.pending_timestamp = tx.timestamp + SYSTEM_WINDOWS.appeal_window + 1
+    system.AppealCourt.finalizeTombstone(v.as_tuple(), sender=system.outsider)
+    assert sm.statusOf(b) == ProviderStatus.TOMBSTONED
+    assert sm.getProvider(b).openIncidents == 1  # still frozen: the remainder is owed
+    insurance = escrow.insuranceBalance()
+    set_limits(system, rate_cap_bps=BPS)
+
+    tx = vm.collect(v.as_tuple(), sender=system.outsider)
+
+    assert tx.return_value == owed
+    assert escrow.insuranceBalance() == insurance + owed
+    assert sm.getProvider(b).openIncidents == 0
+    assert_conserved(system)
+
+
+def test_hole5_escalation_is_per_violation_class(system):
+    """Attack surface: a 1% poor-performance penalty used to escalate any later security penalty to the
+    tombstone row. Escalation counts only offenses of the same class."""
+    vm, b = system.VerdictManager, system.provider_b
+    system.submit(system.verdict(provider=b, violation_class=PP, severity=P))
+    later_failure(system)
+
+    tx = system.submit(system.verdict(provider=b, violation_class=SB, severity=P))
+
+    executed = emitted(tx, vm)[-1][1]
+    assert executed["level"] == P and executed["jailedUntil"] == tx.timestamp + 14 * DAY
+    assert not incident(system, executed["incidentId"].hex())["flags"] & 8  # no tombstone
+
+
+def test_hole5_an_escalated_level_whose_row_is_disabled_falls_back(system):
+    """An escalated level whose matrix row is disabled falls back to the nearest enabled row below it,
+    never reverting the verdict: with protocol violation's severe row disabled, a repeat penalty stays
+    a penalty and executes."""
+    vm, b = system.VerdictManager, system.provider_b
+    system.govern(vm, "setPenaltyRow", PV, S, (0, 0, 0, 0, False, False))
+    system.submit(system.verdict(provider=b, violation_class=PV, severity=P))
+    later_failure(system)
+    v = system.verdict(provider=b, violation_class=PV, severity=P)
+    amount = slash_amount(system, b, PV, P)
+
+    tx = system.submit(v)
+
+    executed = emitted(tx, vm)[-1]
+    assert executed[0] == "VerdictExecuted"
+    assert (executed[1]["level"], executed[1]["amount"]) == (P, amount)
