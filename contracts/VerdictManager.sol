@@ -190,18 +190,9 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         }
         uint8 level = _escalate(verdict.violationClass, verdict.severity, offense);
         PenaltyRow memory row = _matrix[verdict.violationClass][level];
-        uint256 amount;
-        uint256 owed;
-        if (level != uint8(Level.Warning)) {
-            owed = poolAssets * row.slashBps / BPS;
-            amount = _consumeCaps(record, poolAssets, totalStake, owed);
-            owed -= amount;
-        }
-        _apply(verdict, digest, level, row, amount, record, offense);
-        if (owed != 0) {
-            _remainders[verdict.incidentId] = owed;
-            emit RemainderOwed(verdict.incidentId, verdict.provider, owed);
-        }
+        uint256 slash = level == uint8(Level.Warning) ? 0 : poolAssets * row.slashBps / BPS;
+        uint256 amount = slash == 0 ? 0 : _consumeCaps(record, poolAssets, totalStake, slash);
+        _apply(verdict, digest, level, row, amount, slash - amount, record, offense);
         return true;
     }
 
@@ -236,6 +227,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         uint8 level,
         PenaltyRow memory row,
         uint256 amount,
+        uint256 owed,
         ProviderRecord memory record,
         Offense memory offense
     ) private {
@@ -262,6 +254,10 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             _records[verdict.provider] = record;
         }
         _emitExecuted(verdict, digest, level, amount, jailedUntil);
+        if (owed != 0) {
+            _remainders[verdict.incidentId] = owed;
+            emit RemainderOwed(verdict.incidentId, verdict.provider, owed);
+        }
         if (slashing) {
             _stakeManager.penalize(verdict.provider, amount, address(_escrow), uint64(jailedUntil));
             _escrow.open(verdict.incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
@@ -321,11 +317,15 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         bool forfeited = incident.flags & FLAG_CLOSED != 0; // a tombstone forfeited the escrow
         if (!_escrow.acceptsMore(incidentId)) {
             // Past its maximum lifetime: what is still owed is written off.
-            _clearRemainder(incidentId, provider, owed, forfeited);
+            _clearRemainder(incidentId, provider, owed);
+            if (forfeited) _stakeManager.unfreeze(provider);
             return 0;
         }
         ProviderRecord memory record = _records[provider];
-        (, uint256 poolAssets, uint256 totalStake) = _stakeManager.slashingContext(provider);
+        (IStakeManager.Provider memory registration, uint256 poolAssets, uint256 totalStake) =
+            _stakeManager.slashingContext(provider);
+        // A tombstoned provider still owes what its standing tombstone verdict took short.
+        if (!registration.registered) revert ProviderNotSlashable(provider);
         collected = _consumeCaps(record, poolAssets, totalStake, owed);
         if (collected == 0) revert SlashRateCapExceeded(owed, 0);
         _records[provider] = record;
@@ -337,12 +337,10 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         if (owed == 0 && forfeited) _stakeManager.unfreeze(provider);
     }
 
-    /// @dev Cancels or writes off the remainder of `incidentId`; a forfeited (tombstoned) incident that
-    /// kept the pool frozen for it lets it go.
-    function _clearRemainder(bytes32 incidentId, address provider, uint256 owed, bool unfreeze) private {
+    /// @dev Cancels or writes off the remainder of `incidentId`.
+    function _clearRemainder(bytes32 incidentId, address provider, uint256 owed) private {
         delete _remainders[incidentId];
         emit RemainderCleared(incidentId, provider, owed);
-        if (unfreeze) _stakeManager.unfreeze(provider);
     }
 
     /* APPEALS */
@@ -389,7 +387,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             _refundCaps(record, _escrow.escrowOf(incidentId).amount);
             _records[provider] = record;
             uint256 owed = _remainders[incidentId];
-            if (owed != 0) _clearRemainder(incidentId, provider, owed, false);
+            if (owed != 0) _clearRemainder(incidentId, provider, owed);
         }
         approvals = _approvals[_executedDigests[incidentId]];
         emit VerdictOverturned(incidentId, provider);
@@ -424,7 +422,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         incident.flags |= FLAG_CLOSED;
         emit IncidentClosed(incidentId, provider);
         uint256 owed = _remainders[incidentId];
-        if (owed != 0) _clearRemainder(incidentId, provider, owed, false);
+        if (owed != 0) _clearRemainder(incidentId, provider, owed);
     }
 
     /// @dev Closes a tombstoning incident (the appeal court then tombstones and forfeits); returns whether
