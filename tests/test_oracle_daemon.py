@@ -99,6 +99,46 @@ def test_security_breach_is_detected_slashed_and_jailed_with_evidence_served_by_
     assert any(b["event"] == "detection" and b["rule"] == "software_hash" for b in receiver.bodies)
 
 
+def _set_provider_cap(swarm, bps):
+    """Governance (the devnet's timelock, delay 0) sets the per-provider slash cap; returns the old value."""
+    from swarm_stake.governance import timelock_execute
+
+    admin = swarm.devnet.client(0)
+    manager = admin.contract("VerdictManager", swarm.registry.address("VerdictManager"))
+    limits = list(manager.functions.limits().call())
+    old, limits[3] = limits[3], bps  # (appealBond, oraclePenalty, rateCapBps, providerCapBps, capWindow)
+    timelock_execute(admin, swarm.registry.address("SwarmTimelock"), manager.functions.setLimits(tuple(limits)))
+    return old
+
+
+def test_a_remainder_the_caps_cut_short_is_collected_by_the_daemons_once_the_caps_allow(swarm):
+    """A security breach over the provider cap: the verdict isolates provider A at once and owes the rest of
+    its slash; no person acts, yet once governance raises the cap the daemons collect the remainder into
+    the escrow (a dry run first: nothing is sent while the cap allows nothing)."""
+    manager = swarm.reader().contract("VerdictManager", swarm.registry.address("VerdictManager"))
+    default_cap = _set_provider_cap(swarm, 1)
+    daemons = [swarm.start_daemon_thread(i) for i in range(3)]
+    wait_for(lambda: all(h.daemon.cycles >= 4 for h in daemons), 30, what="daemons cycling")
+    swarm.nodes["provider-a"].node.set_mode("bad-software")
+    wait_for(lambda: jailed(swarm, "provider-a"), 30, what="provider A jailed")
+    [executed] = verdict_events(swarm)
+    incident = executed["args"]["incidentId"]
+    owed = manager.functions.remainderOf(incident).call()
+    assert owed > 0
+    seen = [h.daemon.cycles for h in daemons]  # three more cycles each: the cap allows nothing, nothing is sent
+    wait_for(lambda: all(h.daemon.cycles >= c + 3 for h, c in zip(daemons, seen, strict=True)), 30,
+             what="daemons cycling")  # fmt: skip
+    assert verdict_events(swarm, "RemainderCollected") == []
+
+    _set_provider_cap(swarm, default_cap)
+
+    wait_for(lambda: manager.functions.remainderOf(incident).call() == 0, 30, what="the remainder collected")
+    [collected] = verdict_events(swarm, "RemainderCollected")
+    assert (collected["args"]["amount"], collected["args"]["remainder"]) == (owed, 0)
+    escrow = swarm.reader().contract("RecoveryEscrow", swarm.registry.address("RecoveryEscrow"))
+    assert escrow.functions.escrowOf(incident).call()[0] == executed["args"]["amount"] + owed
+
+
 def test_the_evidence_server_is_announced_when_its_url_is_new_and_never_twice(swarm, caplog):
     first, second = "http://oracle-1.example:9464", "https://oracle-1.example/evidence-server"
     handle = swarm.start_daemon_thread(0, public_url=first)

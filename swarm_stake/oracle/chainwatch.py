@@ -25,7 +25,7 @@ WATCHED: dict[str, tuple[str, ...]] = {
     "StakeManager": ("ProviderRegistered", "MetadataURIChanged"),
     "VerdictManager": (
         "VerdictApproved", "VerdictExecuted", "VerdictOverturned", "IncidentClosed", "IncidentTombstoned",
-        "IncidentAppealed", "VerdictUpheld",
+        "IncidentAppealed", "VerdictUpheld", "RemainderOwed", "RemainderCollected", "RemainderCleared",
     ),
     "RecoveryEscrow": ("ClaimFiled", "EpochAttested", "ClaimRejected", "RecoveryCompleted", "EscrowForfeited",
                        "EscrowRefunded"),

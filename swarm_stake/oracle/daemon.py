@@ -67,6 +67,10 @@ ALREADY_DONE = {
 }  # fmt: skip
 
 
+#: A remainder is collected once the caps allow at least 1/COLLECT_FRACTION of it (or all of it): the
+#: rolling caps free a little every second, and a transaction per trickle would waste gas.
+COLLECT_FRACTION = 10
+
 #: ``SwarmLens.stateOf``: approvals recorded, nothing executed (a verdict may still be added).
 PHASE_DETECTED = 1
 #: Why a detection is not proposed, by the status it gets.
@@ -139,6 +143,7 @@ class OracleDaemon:
         self._notifier: threading.Thread | None = None
         self._unsaved: list[Sample] = []  # measured this cycle, saved at its end
         self._announced = False  # the evidence server's URL is settled on chain for this run
+        self._executed: dict[str, Verdict] = {}  # verdicts executed in the block being read, by incident
         self._recover()
 
     def _contract(self, name: str) -> Any:
@@ -349,7 +354,7 @@ class OracleDaemon:
             return  # the announcement went out: one new transaction per step
         if self.reconcile(head):
             return  # a transaction is in flight: one at a time
-        for action in (self._resend_signed, self._cosign, self._propose, self._attest):
+        for action in (self._resend_signed, self._cosign, self._propose, self._attest, self._collect):
             if action(head, chain_now):
                 return
 
@@ -434,6 +439,7 @@ class OracleDaemon:
     def _on_VerdictExecuted(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
         incident = _hex(args["incidentId"])
         verdict = _verdict(args["verdict"])
+        self._executed[incident] = verdict  # a RemainderOwed of the same transaction follows, if any
         self.store.set_incident(incident, args["provider"], int(verdict.violation_class), "open", event.block,
                                 int(verdict.severity), verdict.observed_at)  # fmt: skip
         digest = _hex(args["digest"])
@@ -446,6 +452,29 @@ class OracleDaemon:
             "slashed": str(args["amount"]), "jailed_until": args["jailedUntil"], "block": event.block,
             "tx": event.tx_hash,
         })  # fmt: skip
+
+    def _on_RemainderOwed(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        incident = _hex(args["incidentId"])
+        verdict = self._executed.get(incident)
+        if verdict is None:
+            log.warning("a remainder is owed on an incident whose verdict was not read", extra={"fields": {
+                "incident": incident, "block": event.block}})  # fmt: skip
+            return
+        owed = json.loads(self.store.get_meta("owed") or "{}")
+        owed[incident] = verdict.model_dump(mode="json")
+        self.store.set_meta("owed", json.dumps(owed))
+
+    def _settle_owed(self, incident: str) -> None:
+        owed = json.loads(self.store.get_meta("owed") or "{}")
+        if owed.pop(incident, None) is not None:
+            self.store.set_meta("owed", json.dumps(owed))
+
+    def _on_RemainderCollected(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        if args["remainder"] == 0:
+            self._settle_owed(_hex(args["incidentId"]))
+
+    def _on_RemainderCleared(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        self._settle_owed(_hex(args["incidentId"]))
 
     def _close_incident(self, event: ChainEvent, args: dict[str, Any], phase: str) -> None:
         incident = _hex(args["incidentId"])
@@ -534,34 +563,84 @@ class OracleDaemon:
             log.warning("the committee refused the evidence server's announcement; carrying on without it",
                         extra={"fields": {"url": url, "reason": str(error) if error else str(exc)}})  # fmt: skip
             return False
-        nonce = self.w3.eth.get_transaction_count(self.address, "pending")
-        signed = self.account.sign_transaction(
-            fn.build_transaction({"from": self.address, "gas": gas + gas // 5, "nonce": nonce})
-        )
-        record = {"url": url, "nonce": nonce, "tx": "0x" + bytes(signed.hash).hex(),
-                  "raw": "0x" + bytes(signed.raw_transaction).hex()}  # fmt: skip
-        self.store.set_meta("announcement", json.dumps(record))  # stored first: a restart follows this one
-        self._broadcast(record["raw"])
-        log.info("announcing the evidence server", extra={"fields": {"url": url, "tx": record["tx"], "nonce": nonce}})
+        record = self._send_plain("announcement", fn, gas, {"url": url})
+        log.info("announcing the evidence server", extra={"fields": {"url": url, "tx": record["tx"],
+                                                                      "nonce": record["nonce"]}})  # fmt: skip
         return True
 
     def _follow_announcement(self, record: dict[str, Any]) -> bool:
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(record["tx"])
-        except TransactionNotFound:
-            receipt = None
+        receipt = self._follow_plain("announcement", record)
         if receipt is not None:
-            self.store.set_meta("announcement", "")
             self._announced = True
             if receipt["status"] == 1:
                 log.info("evidence server announced", extra={"fields": {"url": record["url"], "tx": record["tx"]}})
             else:
                 log.warning("the evidence server's announcement reverted", extra={"fields": {"tx": record["tx"]}})
-            return False
+        return False
+
+    def _send_plain(self, key: str, fn: Any, gas: int, fields: dict[str, Any]) -> dict[str, Any]:
+        """Sign ``fn`` (a transaction outside the signed-message flow), store it under meta ``key`` and
+        broadcast it: stored first, so that a restart follows this transaction instead of sending another."""
+        nonce = self.w3.eth.get_transaction_count(self.address, "pending")
+        signed = self.account.sign_transaction(
+            fn.build_transaction({"from": self.address, "gas": gas + gas // 5, "nonce": nonce})
+        )
+        record = {**fields, "nonce": nonce, "tx": "0x" + bytes(signed.hash).hex(),
+                  "raw": "0x" + bytes(signed.raw_transaction).hex()}  # fmt: skip
+        self.store.set_meta(key, json.dumps(record))
+        self._broadcast(record["raw"])
+        return record
+
+    def _follow_plain(self, key: str, record: dict[str, Any]) -> Any:
+        """The receipt of the transaction stored under meta ``key`` once mined (the record is then
+        cleared), else None: cleared as well when its nonce went to another transaction, or broadcast
+        again (the very same bytes) when the node lost it."""
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(record["tx"])
+        except TransactionNotFound:
+            receipt = None
+        if receipt is not None:
+            self.store.set_meta(key, "")
+            return receipt
         if self.w3.eth.get_transaction_count(self.address, "latest") > record["nonce"]:
-            self.store.set_meta("announcement", "")  # its nonce went to another transaction: check the chain again
-            return False
-        self._broadcast(record["raw"])  # lost before broadcast (a kill) or dropped: the very same bytes
+            self.store.set_meta(key, "")  # its nonce went to another transaction: check the chain again
+            return None
+        self._broadcast(record["raw"])  # lost before broadcast (a kill) or dropped
+        return None
+
+    def _collect(self, head: int, chain_now: int) -> bool:
+        """Collect a remainder the slashing caps cut short, once the caps allow part of it (anyone may;
+        each daemon does, so that the pool of a slashed provider does not wait for a person). A dry run
+        first: nothing is sent that would revert (caps spent, paused, already collected). One collect
+        per step, followed like the announcement (stored before it is broadcast)."""
+        stored = self.store.get_meta("collecting") or ""
+        if stored:
+            return self._follow_collect(json.loads(stored))
+        for incident, raw in json.loads(self.store.get_meta("owed") or "{}").items():
+            fn = self.manager.functions.collect(Verdict.model_validate(raw).as_tuple())
+            try:
+                owed = self.manager.functions.remainderOf(incident).call()
+                collectable = fn.call({"from": self.address})
+                gas = fn.estimate_gas({"from": self.address})
+            except (ContractCustomError, ContractLogicError) as exc:
+                error = decode_revert(getattr(exc, "data", None))
+                if error is not None and error.name in ("NothingOwed", "NotFinalizable"):
+                    self._settle_owed(incident)  # collected by another, cancelled by an overturn
+                continue
+            if collectable < owed and collectable * COLLECT_FRACTION < owed:
+                continue  # the rolling caps free a little every second: wait until a worthwhile part is free
+            record = self._send_plain("collecting", fn, gas, {"incident": incident})
+            log.info("collecting a remainder", extra={"fields": {"incident": incident, "tx": record["tx"]}})
+            return True
+        return False
+
+    def _follow_collect(self, record: dict[str, Any]) -> bool:
+        receipt = self._follow_plain("collecting", record)
+        if receipt is None:
+            return bool(self.store.get_meta("collecting"))  # still in flight: one transaction at a time
+        level = log.info if receipt["status"] == 1 else log.warning
+        level("remainder collect settled", extra={"fields": {
+            "incident": record["incident"], "tx": record["tx"], "status": receipt["status"]}})  # fmt: skip
         return False
 
     # -- transactions ------------------------------------------------------------------------
