@@ -32,7 +32,8 @@ from typing import Any
 import click
 import requests
 
-from ..devnet import AUDITOR_ACCOUNT, ORACLE_ACCOUNTS
+from ..deploy import DeployParams
+from ..devnet import AUDITOR_ACCOUNT, ORACLE_ACCOUNTS, devnet_params
 from ..evidence import evidence_hash
 from ..incidents import Incidents
 from ..models import AuditProof, EscrowState, Phase, Verdict, ViolationClass
@@ -213,6 +214,7 @@ class Scenario:
         registry = swarm.registry
         self.manager = self.reader.contract("VerdictManager", registry.address("VerdictManager"))
         self.escrow = self.reader.contract("RecoveryEscrow", registry.address("RecoveryEscrow"))
+        self.lens = self.reader.contract("SwarmLens", registry.address("SwarmLens"))
         self.incidents = [Incident(provider, mode) for provider, mode in plan.failures]
         self.seen_approvals: set[str] = set()
         self.offset = 0.0  # chain time minus wall time
@@ -239,7 +241,7 @@ class Scenario:
             digest = bytes(event["args"]["digest"]).hex()
             if digest not in self.seen_approvals:
                 self.seen_approvals.add(digest)
-                if self.manager.functions.stateOf(event["args"]["incidentId"]).call() <= Phase.DETECTED:
+                if self.lens.functions.stateOf(event["args"]["incidentId"]).call() <= Phase.DETECTED:
                     self.killer.request("during co-signing", self.rng.choice((1, 1, 2)))
 
     def _after_injected(self, incident: Incident) -> None:
@@ -314,6 +316,16 @@ def chain_offset(w3: Any) -> float:
 # -- the run ---------------------------------------------------------------------------------
 
 
+def chaos_params() -> DeployParams:
+    """The devnet's parameters with observation epochs of 20 s and an attestation grace of 16 s: a daemon
+    killed at an epoch's end is down for up to 3 s and needs a few seconds to start, so a quorum of
+    restarted daemons still attests inside the grace on a busy machine. (The devnet's 10 s epochs and
+    8 s grace suit a calm demo; an epoch missed anyway costs time, never the claim.)"""
+    params = devnet_params()
+    recovery = params.recovery.model_copy(update={"epoch_length": 20, "attestation_grace": 16})
+    return params.model_copy(update={"recovery": recovery})
+
+
 def run(plan: ChaosPlan) -> ChaosReport:
     """One chaos run on a fresh local swarm; the report lists every violation found."""
     from .chaoschecks import check_all, restart_seconds
@@ -322,7 +334,7 @@ def run(plan: ChaosPlan) -> ChaosReport:
     report = ChaosReport(seed=plan.seed)
     if plan.workdir is not None:
         plan.workdir.mkdir(parents=True, exist_ok=True)
-    with LocalSwarm(providers=PROVIDERS, workdir=plan.workdir) as swarm:
+    with LocalSwarm(providers=PROVIDERS, workdir=plan.workdir, params=chaos_params()) as swarm:
         swarm.devnet.seat_committee((*swarm.oracles, *EVALUATORS), swarm.threshold)
         start_nonces = _nonces(swarm)
         handles = [swarm.spawn_daemon(i) for i in range(DAEMONS)]

@@ -52,6 +52,7 @@ class ChainView:
         registry = swarm.registry
         self.manager = reader.contract("VerdictManager", registry.address("VerdictManager"))
         self.escrow = reader.contract("RecoveryEscrow", registry.address("RecoveryEscrow"))
+        self.lens = reader.contract("SwarmLens", registry.address("SwarmLens"))
         self.start = registry.start_block
         self.committee = registry.address("OracleCommittee")
 
@@ -213,7 +214,7 @@ def releases(chain: ChainView) -> list[str]:
     for event in chain.events(chain.escrow, "ClaimFiled"):
         incident = event["args"]["incidentId"]
         escrow_state = EscrowState(chain.escrow.functions.stateOf(incident).call())
-        phase = Phase(chain.manager.functions.stateOf(incident).call())
+        phase = Phase(chain.lens.functions.stateOf(incident).call())
         if escrow_state != EscrowState.RELEASED or phase != Phase.CLOSED:
             found.append(f"incident 0x{bytes(incident).hex()}: escrow {escrow_state.name}, incident {phase.name}")
     return found

@@ -21,6 +21,7 @@ from typing import Any
 
 from eth_utils import keccak
 
+from ..deploy import DeployParams
 from ..devnet import ORACLE_ACCOUNTS, Devnet
 from ..staking import Staking
 from .config import DaemonConfig
@@ -92,6 +93,8 @@ class LocalSwarm:
     oracles: tuple[int, ...] = ORACLE_ACCOUNTS[:3]
     threshold: int = 2
     workdir: Path | None = None
+    #: Deployment parameters (the devnet's when None).
+    params: DeployParams | None = None
     devnet: Devnet = field(default_factory=lambda: Devnet(block_time=1))
     nodes: dict[str, ProviderNode] = field(default_factory=dict)
     daemons: list[DaemonHandle] = field(default_factory=list)
@@ -116,7 +119,7 @@ class LocalSwarm:
             self._tmp = tempfile.TemporaryDirectory(prefix="swarm-stake-")
             self.workdir = Path(self._tmp.name)
         self.devnet.start()
-        self.registry = self.devnet.deploy(committee=self.oracles, threshold=self.threshold)
+        self.registry = self.devnet.deploy(self.params, committee=self.oracles, threshold=self.threshold)
         self.registry_path = self.workdir / "registry.json"
         self.registry.save(self.registry_path)
         for name, owner, operator in self.providers:
