@@ -97,3 +97,13 @@ def registered(stake_manager, provider, operator):
     """A provider registered with exactly the minimum self-stake."""
     stake_manager.registerProvider(operator, MIN_SELF_STAKE, "http://127.0.0.1:9000/health", sender=provider)
     return provider
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_deployments(request):
+    """The session's StakeManager deployment (token, manager, registered provider), created when the
+    session starts, before any module's snapshot: created lazily inside a module, a later module's
+    snapshot restore could leave the cached fixtures pointing at contracts the chain no longer has.
+    Only when a StakeManager test is collected."""
+    if any("test_stake_manager_" in item.nodeid for item in request.session.items):
+        request.getfixturevalue("registered")

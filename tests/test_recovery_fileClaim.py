@@ -124,25 +124,34 @@ def test_a_claim_after_the_claim_deadline(system, chain):
     assert escrow.escrowOf(verdict.incident_id).status == Status.ESCROWED
 
 
-def test_a_pause_extends_the_claim_window(system, chain):
-    """A guardian pause inside the claim window moves the deadline by its length (the window counts
-    unpaused time only); a pause that starts after the deadline gives nothing back."""
+def _paused_in_the_claim_window(system, chain):
+    """A security verdict and a 300 s pause inside its claim window: (verdict, proof, extended deadline)."""
     escrow, vm = system.RecoveryEscrow, system.VerdictManager
     verdict = slash(system, SECURITY)
     deadline = escrow.escrowOf(verdict.incident_id).openedAt + CLAIM_WINDOW
     started = vm.pause(sender=system.guardian).timestamp
     chain.pending_timestamp = started + 300
     vm.unpause(sender=system.guardian)
-    proof = audit_proof(system, verdict, expiry=deadline + DAY)
-    snapshot = chain.snapshot()
-    chain.pending_timestamp = deadline + 300
-    assert file_claim(system, verdict, proof).timestamp == deadline + 300
-    chain.restore(snapshot)
-    chain.pending_timestamp = deadline + 301
-    with reverts(escrow.ClaimDeadlinePassed, deadline=deadline + 300, nowTime=deadline + 301):
+    return verdict, audit_proof(system, verdict, expiry=deadline + DAY), deadline + 300
+
+
+def test_a_pause_extends_the_claim_window(system, chain):
+    """A guardian pause inside the claim window moves the deadline by its length (the window counts
+    unpaused time only): a claim in the last second of the extended window is filed."""
+    verdict, proof, extended = _paused_in_the_claim_window(system, chain)
+    chain.pending_timestamp = extended
+    assert file_claim(system, verdict, proof).timestamp == extended
+
+
+def test_a_pause_extends_the_claim_window_by_its_length_only(system, chain):
+    """One second after the extended deadline the claim is refused; a pause that starts after the
+    deadline gives nothing back (the pause-free clock stops, it does not run back)."""
+    escrow, vm = system.RecoveryEscrow, system.VerdictManager
+    verdict, proof, extended = _paused_in_the_claim_window(system, chain)
+    chain.pending_timestamp = extended + 1
+    with reverts(escrow.ClaimDeadlinePassed, deadline=extended, nowTime=extended + 1):
         file_claim(system, verdict, proof)
-    # A pause after the deadline: the pause-free clock stops, it does not run back.
-    chain.pending_timestamp = deadline + 301 + SYSTEM_WINDOWS.pause_cooldown
+    chain.pending_timestamp = extended + 1 + SYSTEM_WINDOWS.pause_cooldown
     vm.pause(sender=system.guardian)
     with reverts(escrow.ClaimDeadlinePassed):
         file_claim(system, verdict, proof)
