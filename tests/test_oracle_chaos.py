@@ -30,6 +30,6 @@ def test_a_short_chaos_run_loses_nothing_and_sends_nothing_twice():
     assert summary["incidents"] == 2 and summary["epochs attested"] >= 2
     assert set(report.checks) >= {"exactly one executed verdict per incident and failure",
                                   "no daemon nonce gap or stuck nonce",
-                                  "every observation epoch attested once, none missed",
+                                  "every observation epoch attested at most once, in order, passing",
                                   "every recovery claim carried to release", "every daemon healthy at the end",
                                   "no traceback in any log"}  # fmt: skip
