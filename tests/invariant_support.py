@@ -31,6 +31,7 @@ MAX_SHARES_PER_ASSET = VIRTUAL_SHARES * 10**6
 LEVELS = 3
 CLASSES = 3
 WARNING, PENALTY, SEVERE = 0, 1, 2
+POOR_PERFORMANCE, SECURITY_BREACH, PROTOCOL_VIOLATION = 0, 1, 2
 PATH_NONE, PATH_SERVICE, PATH_SECURITY, PATH_COMPLIANCE = 0, 1, 2, 3
 FLAG_APPEAL_RESOLVED, FLAG_OVERTURNED, FLAG_CLOSED, FLAG_TOMBSTONE = 1, 2, 4, 8
 # IRecoveryEscrow.EscrowStatus
@@ -338,14 +339,14 @@ class Position:
 
 @dataclass
 class Record:
-    last_offense_at: int = 0
-    last_level: int = 0
-    open_classes: int = 0
+    """IVerdictManager.ProviderRecord: the provider's rolling cap use and when a jail was last imposed."""
+
     cap_used: int = 0
     cap_updated_at: int = 0
+    jailed_at: int = 0
 
     def tuple(self) -> tuple:
-        return (self.last_offense_at, self.last_level, self.open_classes, self.cap_used, self.cap_updated_at)
+        return (self.cap_used, self.cap_updated_at, self.jailed_at)
 
 
 @dataclass
@@ -358,6 +359,12 @@ class Provider:
     shares: int = 0
     positions: dict[str, Position] = field(default_factory=dict)
     record: Record = field(default_factory=Record)
+    #: Escalation record per violation class: (time, level) of the last offense that counts (DESIGN
+    #: "Overturns restore exactly": escalation is per provider and violation class).
+    offenses: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+    def offense(self, violation_class: int) -> tuple[int, int]:
+        return self.offenses.get(violation_class, (0, 0))
 
     def pos(self, staker: str) -> Position:
         return self.positions.setdefault(staker, Position())
@@ -376,6 +383,8 @@ class Incident:
     prior_offense_at: int
     prior_level: int
     appealed_at: int = 0
+    #: End of the jail this incident imposed (0: a warning jails nobody).
+    jail_end: int = 0
 
     def tuple(self) -> tuple:
         v = self.verdict
@@ -431,6 +440,9 @@ class Row:
     path: int
     tombstone: bool
     enabled: bool
+
+    def tuple(self) -> tuple:
+        return (self.slash_bps, self.recoverable_bps, self.jail, self.path, self.tombstone, self.enabled)
 
 
 @dataclass
@@ -505,6 +517,8 @@ class Model:
         self.detected: dict[bytes, int] = {}
         self.incidents: dict[bytes, Incident] = {}
         self.escrows: dict[bytes, Escrow] = {}
+        #: What each incident is still owed of its slash (DESIGN "Caps bound tokens, never isolation").
+        self.remainders: dict[bytes, int] = {}
         self.insurance = 0
         self.escrowed = 0
         self.rparams: dict[int, RecoveryParams] = {}
@@ -519,6 +533,8 @@ class Model:
         self.appeals: dict[bytes, tuple[str, int]] = {}
         self.balances: dict[str, int] = {}
         self.transfers: list[tuple[str, str, int]] = []
+        #: The RemainderOwed / RemainderCollected / RemainderCleared events of the current action.
+        self.remainder_events: list[tuple] = []
 
     def clone(self) -> Model:
         return copy.deepcopy(self)
@@ -797,58 +813,43 @@ class Model:
         p = self.providers.get(v.provider)
         if p is None or p.tombstoned:
             return Err("ProviderNotSlashable", v.provider)
+        # DESIGN "No shield": the one refusal. A jailed node is not expected to serve, so poor performance
+        # observed while a jail imposed at or before the observation still ran is no offense.
         record = copy.copy(p.record)
-        bit = 1 << v.violation_class
-        if record.open_classes & bit:
-            if strict:
-                return Err("IncidentAlreadyOpen", v.provider, v.violation_class)
-            return {"executed": False, "deferred": "IncidentAlreadyOpen"}
-        level = v.severity
-        if record.last_offense_at != 0 and self.now - record.last_offense_at <= self.windows.lookback:
-            level = max(level, min(record.last_level + 1, SEVERE))
+        if (v.violation_class == POOR_PERFORMANCE and p.jailed_until > v.observed_at
+                and record.jailed_at != 0 and record.jailed_at <= v.observed_at):  # fmt: skip
+            return Err("PoorPerformanceWhileJailed", v.provider, p.jailed_until)
+        # Only a guardian pause holds a verdict back: no other open incident, of any class, and no cap does.
         if self.now < self.paused_until:
             if strict:
                 return Err("ExecutionPaused", self.paused_until)
             return {"executed": False, "deferred": "ExecutionPaused"}
-        amount = 0
-        caps = None
-        if level != WARNING:
-            lim = self.limits
-            amount = p.assets * self.matrix[(v.violation_class, level)].slash_bps // BPS
-            system_used = self.decayed(self.cap_used, self.cap_updated_at, lim.cap_window)
-            system_cap = self.total_stake * lim.rate_cap_bps // BPS
-            system_left = max(system_cap - system_used, 0)
-            if amount > system_left:
-                if strict:
-                    return Err("SlashRateCapExceeded", amount, system_left)
-                return {"executed": False, "deferred": "SlashRateCapExceeded"}
-            provider_used = self.decayed(record.cap_used, record.cap_updated_at, lim.cap_window)
-            provider_cap = p.assets * lim.provider_cap_bps // BPS
-            provider_left = max(provider_cap - provider_used, 0)
-            if amount > provider_left:
-                if strict:
-                    return Err("ProviderSlashCapExceeded", amount, provider_left)
-                return {"executed": False, "deferred": "ProviderSlashCapExceeded"}
-            caps = (system_used + amount, provider_used + amount)
-        # apply
-        if caps is not None:
-            self.cap_used, self.cap_updated_at = caps[0], self.now
-            record.cap_used, record.cap_updated_at = caps[1], self.now
-            record.open_classes |= bit
+        level = self.escalate(p, v.violation_class, v.severity)
+        at, last = p.offense(v.violation_class)
+        repeat = at != 0 and self.now - at <= self.windows.lookback
+        fell_back = repeat and level < min(last + 1, SEVERE)
         row = self.matrix[(v.violation_class, level)]
+        amount = remainder = 0
+        if level != WARNING:
+            # DESIGN "Caps bound tokens": the slash is sized from the pool's assets now; the caps decide how
+            # much of it moves now, the rest is owed to the incident.
+            slash = p.assets * row.slash_bps // BPS
+            amount = self._book_caps(p, record, slash)
+            remainder = slash - amount
+            record.jailed_at = self.now
+        # apply
         w = self.windows
+        prior_at, prior_level = p.offense(v.violation_class)
+        jailed_until = self.now + row.jail if level != WARNING else 0
         self.incidents[v.incident_id] = Incident(
             verdict=v, digest=digest, detected_at=self.detected.get(v.incident_id, 0), executed_at=self.now,
             level=level, flags=FLAG_TOMBSTONE if row.tombstone else 0, appeal_window=w.appeal_window,
-            appeal_resolution=w.appeal_resolution, prior_offense_at=record.last_offense_at,
-            prior_level=record.last_level,
+            appeal_resolution=w.appeal_resolution, prior_offense_at=prior_at, prior_level=prior_level,
+            jail_end=jailed_until,
         )  # fmt: skip
-        record.last_offense_at = self.now
-        record.last_level = level
+        p.offenses[v.violation_class] = (self.now, level)
         p.record = record
-        jailed_until = 0
         if level != WARNING:
-            jailed_until = self.now + row.jail
             p.open_incidents += 1
             p.jailed_until = max(p.jailed_until, jailed_until)
             if amount:
@@ -860,7 +861,88 @@ class Model:
                 status=ST_ESCROWED, opened_at=self.now, version=self.rversion, opened_clock=self.clock(self.now),
             )  # fmt: skip
             self.escrowed += amount
-        return {"executed": True, "deferred": None, "level": level, "amount": amount, "jailed_until": jailed_until}
+            if remainder:
+                self.remainders[v.incident_id] = remainder
+                self.remainder_events.append(("RemainderOwed", v.incident_id, v.provider, remainder))
+        return {"executed": True, "deferred": None, "level": level, "amount": amount, "jailed_until": jailed_until,
+                "remainder": remainder, "escalated": level > v.severity, "fell_back": fell_back}  # fmt: skip
+
+    def escalate(self, p: Provider, violation_class: int, severity: int) -> int:
+        """DESIGN "Overturns restore exactly": a repeat offense of the class inside the look-back window is
+        one level above the last (at most severe); a disabled row at that level falls back to the nearest
+        enabled row below it, never below the signed severity (whose row is enabled)."""
+        at, last = p.offense(violation_class)
+        if at == 0 or self.now - at > self.windows.lookback:
+            return severity
+        for level in range(min(last + 1, SEVERE), severity, -1):
+            if self.matrix[(violation_class, level)].enabled:
+                return level
+        return severity
+
+    def _book_caps(self, p: Provider, record: Record, wanted: int) -> int:
+        """Takes what the rolling caps (the system's share of all stake, the provider's share of its pool) and
+        the pool allow of `wanted` and books it on both caps; returns it."""
+        lim = self.limits
+        system_used = self.decayed(self.cap_used, self.cap_updated_at, lim.cap_window)
+        system_left = max(self.total_stake * lim.rate_cap_bps // BPS - system_used, 0)
+        provider_used = self.decayed(record.cap_used, record.cap_updated_at, lim.cap_window)
+        provider_left = max(p.assets * lim.provider_cap_bps // BPS - provider_used, 0)
+        taken = min(wanted, p.assets, system_left, provider_left)
+        self.cap_used, self.cap_updated_at = system_used + taken, self.now
+        record.cap_used, record.cap_updated_at = provider_used + taken, self.now
+        return taken
+
+    def _clear_remainder(self, iid: bytes, provider: str) -> int:
+        """Cancels (an overturn) or writes off (the incident ended, or reached its maximum lifetime) what is
+        still owed on `iid`; returns it."""
+        owed = self.remainders.pop(iid, 0)
+        if owed:
+            self.remainder_events.append(("RemainderCleared", iid, provider, owed))
+        return owed
+
+    def collect(self, v: V) -> Err | dict:
+        """VerdictManager.collect: anyone takes what the caps allow of an incident's remainder."""
+        inc = self._executed(v)
+        if isinstance(inc, Err):
+            return inc
+        owed = self.remainders.get(v.incident_id, 0)
+        if owed == 0:
+            return Err("NothingOwed", v.incident_id)
+        if self.now < self.paused_until:
+            return Err("ExecutionPaused", self.paused_until)
+        e = self.escrows[v.incident_id]
+        forfeited = e.status == ST_FORFEITED  # a tombstone forfeited the escrow (closed incidents owe nothing else)
+        assert forfeited == bool(inc.flags & FLAG_CLOSED) and (forfeited or e.status in OPEN_STATUSES), "model"
+        p = self.providers[v.provider]
+        if forfeited and self.window_passed(e.opened_at, self.rparams[e.version].max_lifetime):
+            # DESIGN: a remainder still owed when the incident reaches its maximum lifetime is written off.
+            self._clear_remainder(v.incident_id, v.provider)
+            self._unfreeze(v.provider)
+            return {"collected": 0, "cleared": owed, "remainder": 0}
+        record = copy.copy(p.record)
+        saved = (self.cap_used, self.cap_updated_at)
+        taken = self._book_caps(p, record, owed)
+        if taken == 0:
+            self.cap_used, self.cap_updated_at = saved
+            return Err("SlashRateCapExceeded", owed, 0)
+        p.record = record
+        left = owed - taken
+        if left:
+            self.remainders[v.incident_id] = left
+        else:
+            del self.remainders[v.incident_id]
+        self.remainder_events.append(("RemainderCollected", v.incident_id, v.provider, taken, left))
+        p.assets -= taken
+        self.total_stake -= taken
+        self._move(self.a["StakeManager"], self.a["RecoveryEscrow"], taken)
+        if forfeited:
+            self.insurance += taken
+            if left == 0:
+                self._unfreeze(v.provider)
+        else:
+            e.amount += taken
+            self.escrowed += taken
+        return {"collected": taken, "cleared": 0, "remainder": left}
 
     # -- VerdictManager + AppealCourt: appeals ----------------------------------------------------
 
@@ -935,22 +1017,24 @@ class Model:
     def _uphold(self, v: V, inc: Incident) -> dict:
         inc.flags |= FLAG_APPEAL_RESOLVED
         if inc.flags & FLAG_TOMBSTONE:
-            self._tombstone(v, inc)
-            return {"tombstoned": True}
+            return self._tombstone(v, inc)
         return {"tombstoned": False}
 
     def _overturn(self, v: V, inc: Incident) -> dict:
+        """DESIGN "Overturns restore exactly": the verdict's effects removed: escrow back to the pool, cap use
+        refunded, a remainder owed cancelled, the class's escalation record restored (only when this
+        offense is still the class's latest: see KNOWN_FINDINGS), the signers penalized, the pool's freeze
+        for this incident ended; the jail lifted once no incident keeps the pool frozen."""
         provider = v.provider
         p = self.providers[provider]
         inc.flags |= FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED
-        record = p.record
-        if record.last_offense_at == inc.executed_at:
-            record.last_offense_at = inc.prior_offense_at
-            record.last_level = inc.prior_level
-        returned = 0
+        vclass = v.violation_class
+        if p.offense(vclass)[0] == inc.executed_at:
+            p.offenses[vclass] = (inc.prior_offense_at, inc.prior_level)
+        returned = cancelled = 0
         slashing = inc.level != WARNING
         if slashing:
-            record.open_classes &= ~(1 << v.violation_class)
+            record = p.record
             amount = self.escrows[v.incident_id].amount
             cw = self.limits.cap_window
             used = self.decayed(record.cap_used, record.cap_updated_at, cw)
@@ -959,11 +1043,9 @@ class Model:
             used = self.decayed(self.cap_used, self.cap_updated_at, cw)
             self.cap_used = used - amount if used > amount else 0
             self.cap_updated_at = self.now
+            cancelled = self._clear_remainder(v.incident_id, provider)
             returned = self._end(v.incident_id, ST_REFUNDED)
             self._return_stake(self.a["RecoveryEscrow"], provider, returned)
-            self._unfreeze(provider)
-            if record.open_classes == 0:
-                p.jailed_until = 0
         penalties = 0
         bitmap = self.approvals.get(inc.digest, 0)
         seat = 0
@@ -982,7 +1064,11 @@ class Model:
                     penalties += taken
             bitmap >>= 1
             seat += 1
-        return {"returned": returned, "penalties": penalties}
+        if slashing:
+            self._unfreeze(provider)
+            if p.open_incidents == 0:
+                p.jailed_until = 0
+        return {"returned": returned, "penalties": penalties, "cancelled": cancelled}
 
     def finalize_tombstone(self, v: V) -> Err | dict:
         inc = self._executed(v)
@@ -993,17 +1079,20 @@ class Model:
         window_end = inc.executed_at + inc.appeal_window
         if self.now <= window_end:
             return Err("AppealWindowOpen", window_end, self.now)
-        self._tombstone(v, inc)
-        return {"tombstoned": True}
+        return self._tombstone(v, inc)
 
-    def _tombstone(self, v: V, inc: Incident) -> None:
+    def _tombstone(self, v: V, inc: Incident) -> dict:
+        """A tombstoning verdict that stands: the incident closes, the provider is tombstoned, the escrow
+        forfeited; the pool stays frozen for this incident while a remainder is owed on it."""
         p = self.providers[v.provider]
         inc.flags |= FLAG_CLOSED
-        p.record.open_classes &= ~(1 << v.violation_class)
         p.tombstoned = True
         left = self._end(v.incident_id, ST_FORFEITED)
         self.insurance += left
-        self._unfreeze(v.provider)
+        owed = self.remainders.get(v.incident_id, 0)
+        if not owed:
+            self._unfreeze(v.provider)
+        return {"tombstoned": True, "owed": owed}
 
     # -- VerdictManager: guardian -----------------------------------------------------------------
 
@@ -1209,6 +1298,9 @@ class Model:
         complete = vested == recoverable and e.vested_epochs >= rp.epochs_required
         if complete and not e.evaluated:
             return Err("EvaluationMissing", v.incident_id)
+        if complete and self.remainders.get(v.incident_id):
+            # The recovery completes (and the incident closes) only once nothing is owed to it.
+            return Err("RemainderOwed", v.incident_id, self.remainders[v.incident_id])
         amount = vested - e.released
         e.released = vested
         self.escrowed -= amount
@@ -1245,11 +1337,12 @@ class Model:
         self._close_incident(v)
         return forfeited
 
-    def _close_incident(self, v: V) -> None:
+    def _close_incident(self, v: V) -> int:
+        """An escrow's end state closes its incident; a remainder still owed is written off (returned)."""
         self._unfreeze(v.provider)
         inc = self.incidents[v.incident_id]
         inc.flags |= FLAG_CLOSED
-        self.providers[v.provider].record.open_classes &= ~(1 << v.violation_class)
+        return self._clear_remainder(v.incident_id, v.provider)
 
     def deposit_insurance(self, sender: str, amount: int) -> Err | int:
         if amount == 0:
@@ -1329,6 +1422,20 @@ class Model:
         return self.epoch
 
     # -- governance setters -----------------------------------------------------------------------
+
+    def set_penalty_row(self, violation_class: int, level: int, row: Row) -> Err | None:
+        if violation_class >= CLASSES or level >= LEVELS:
+            return Err("SeverityNotApplicable", violation_class, level)
+        if row.slash_bps > BPS or row.recoverable_bps > BPS:
+            return Err("InvalidParameter", "bps")
+        if row.path > PATH_COMPLIANCE:
+            return Err("InvalidParameter", "recoveryPath")
+        if row.enabled and level == WARNING and (row.slash_bps != 0 or row.tombstone):
+            return Err("InvalidParameter", "warning")
+        if row.enabled and level != WARNING and row.jail == 0:
+            return Err("InvalidParameter", "jailDuration")
+        self.matrix[(violation_class, level)] = row
+        return None
 
     def set_limits(self, lim: Limits) -> Err | None:
         if lim.rate_cap_bps == 0 or lim.rate_cap_bps > BPS:

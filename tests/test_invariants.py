@@ -1,10 +1,12 @@
 """Stateful fuzzing of the whole system on anvil: a hypothesis state machine drives random sequences
 of stakes, delegations, unstake requests, withdrawals, time jumps, verdicts (valid ones and
-invalid ones: wrong signer, stale epoch, expired, malformed, duplicates), appeals and their
-resolution, recovery claims with auditor-signed audit proofs, attestations, evaluations,
-rejections, releases, default closes, tombstones, guardian pauses, oracle bonds and parameter
-changes through the timelock, against the system deployed by the real deployment plan (the
-`system` fixture).
+invalid ones: wrong signer, stale epoch, expired, malformed, duplicates; verdicts of a class
+with an incident of the provider still open; stake topped up between a verdict's first approvals
+and its quorum; repeat offenses after a matrix row was switched off), collects of remainders the
+caps cut short, appeals and their resolution, recovery claims with auditor-signed audit proofs,
+attestations, evaluations, rejections, releases, default closes, tombstones, guardian pauses,
+oracle bonds and parameter changes through the timelock, against the system deployed by the real
+deployment plan (the `system` fixture).
 
 Every action is first run on an independent Python model (tests/invariant_support.py), which
 predicts either its effects or the exact custom error and its arguments; the chain must agree.
@@ -17,16 +19,20 @@ After every step the whole state is read back and checked:
   up once the pool is below its initial share price), the positions together not more than the
   pool, and their shares add up to the pool's shares;
 - a tombstoned provider stays tombstoned (never active again, never takes stake);
-- each escrow ends at most once and never pays out more than it took in (from the events);
-- each pool's freeze count equals its open slashing incidents (from the events);
+- each escrow ends at most once and never pays out more than it took in, collected remainders
+  included (from the events);
+- each pool's freeze count equals its open slashing incidents, a tombstoned one counting while a
+  remainder is owed on it (from the events);
 - while paused no verdict executes and no tranche is released (from the events), while
   appeals and withdrawals of unfrozen stake succeed (the model predicts success regardless of
   the pause, and the chain must agree);
-- an overturned verdict leaves no trace: the escalation record names the latest offense that
-  stands, and a provider is jailed exactly while a standing verdict's jail runs (two known
-  findings, see KNOWN_FINDINGS);
-- the model's pools, positions, providers, escrow records, claims, incidents, bonds, appeals,
-  caps, the pause and every actor's token balance equal the chain's.
+- an overturned verdict leaves no trace: each violation class's escalation record names the
+  class's latest offense that stands, and a provider is jailed exactly while a standing verdict's
+  jail runs (two known findings, see KNOWN_FINDINGS);
+- the model's pools, positions, providers, escalation records, escrow records, claims, incidents,
+  remainders owed, bonds, appeals, caps, the pause and every actor's token balance equal the
+  chain's, and every transaction emits exactly the model's token transfers and remainder events
+  (RemainderOwed, RemainderCollected, RemainderCleared).
 
 Budget: SWARM_STAKE_FUZZ_STEPS steps in all (default 2,000), in runs of
 SWARM_STAKE_FUZZ_RUN_LENGTH steps (default 100). Runs are derandomized unless
@@ -51,6 +57,7 @@ from invariant_support import (
     AUDIT_TYPEHASH,
     AUDIT_TYPES,
     BPS,
+    CLASSES,
     FLAG_CLOSED,
     FLAG_OVERTURNED,
     FLAG_TOMBSTONE,
@@ -59,6 +66,9 @@ from invariant_support import (
     S_TOMBSTONED,
     ST_CLAIMED,
     ST_ESCROWED,
+    ST_FORFEITED,
+    SECURITY_BREACH,
+    SEVERE,
     ST_REJECTED,
     VERDICT_TYPEHASH,
     VERDICT_TYPES,
@@ -110,17 +120,17 @@ STEPS = int(os.environ.get("SWARM_STAKE_FUZZ_STEPS", "2000"))
 RUN_LENGTH = int(os.environ.get("SWARM_STAKE_FUZZ_RUN_LENGTH", "100"))
 SEED = os.environ.get("SWARM_STAKE_FUZZ_SEED")
 STRICT = os.environ.get("SWARM_STAKE_FUZZ_STRICT") == "1"
-#: Contract findings of this campaign, reported and not fixed yet (a fix needs room in the VerdictManager);
-#: test_appeal_resolveAppeal.py holds a strict xfail test of each. Their checks count and print violations
-#: instead of failing, unless SWARM_STAKE_FUZZ_STRICT=1.
+#: Contract findings of this campaign, reported and not fixed yet; test_appeal_resolveAppeal.py holds a strict
+#: xfail test of each. Their checks count and print violations instead of failing, unless
+#: SWARM_STAKE_FUZZ_STRICT=1.
 KNOWN_FINDINGS = {
-    # VerdictManager.overturn lifts the jail only when no incident class is open: the overturned
-    # verdict's jail stays while another incident is open, and a closed incident's running jail is
-    # lifted by an unrelated overturn.
+    # The jail is one "until" per provider: an overturn (AppealCourt) lifts it only when no incident keeps
+    # the pool frozen, so the overturned verdict's jail stays while another incident is open, and a closed
+    # incident's running jail is lifted by an unrelated overturn.
     "jail after an overturn",
-    # VerdictManager.overturn restores the escalation record only when the overturned incident is the
-    # latest offense (by time): overturns in reverse order, or of two offenses of the same second,
-    # leave an overturned offense on record, and later verdicts escalate on it.
+    # VerdictManager.overturn restores the class's escalation record only when the overturned incident is
+    # the class's latest offense (by time): overturns of one class in reverse order, or of two offenses of
+    # the same second, leave an overturned offense on record, and later verdicts escalate on it.
     "escalation record of an overturned verdict",
 }
 
@@ -133,6 +143,9 @@ REPORTS = [keccak(text=f"report {i}") for i in range(2)]
 TIME_STEPS = [1, 59, 600, HOUR, 3 * HOUR, DAY, 2 * DAY + 1, 3 * DAY, 8 * DAY, 31 * DAY]
 INVALID_VERDICTS = ["wrong_signer", "stale_epoch", "future_epoch", "expired", "too_old", "deadline_too_far",
                     "id_mismatch", "duplicate_signer", "high_s", "warning_breach", "replay"]  # fmt: skip
+#: How long before now a verdict's failure was observed; 0 often: an observation in the second of an earlier
+#: execution (the edge of "a jail imposed at or before the observation").
+OFFSETS = st.one_of(st.just(0), st.integers(0, 3700))
 BAD_PROOFS = ["none", "wrong_signer", "expired", "early", "mismatch", "reused", "high_s"]
 
 
@@ -148,6 +161,22 @@ class Stats:
 
 
 STATS = Stats()
+#: Encoded read requests and decoded replies of the invariant checks, by their inputs.
+READ_REQUESTS: dict = {}
+DECODED: dict = {}
+
+
+def cached_decode(decode, raw):
+    """`decode(raw)`, remembered (a reply decodes alike every time; the cache is dropped when it grows large)."""
+    if not isinstance(raw, str):
+        return decode(raw)
+    key = (decode, raw)
+    value = DECODED.get(key, DECODED)
+    if value is DECODED:
+        if len(DECODED) > 100_000:
+            DECODED.clear()
+        value = DECODED[key] = decode(raw)
+    return value
 
 
 class SwarmMachine(RuleBasedStateMachine):
@@ -184,7 +213,11 @@ class SwarmMachine(RuleBasedStateMachine):
         self.ev_finished: set[bytes] = set()
         self.ev_tombstoned: set[str] = set()
         self.ev_executed: set[bytes] = set()
+        self.ev_owed: dict[bytes, int] = {}  # remainders owed, from RemainderOwed/Collected/Cleared
+        self.ev_forfeited: set[bytes] = set()  # escrows ended by forfeiture
         self.donated = Counter()
+        self.steps = 0
+        self.tombstone_scenario = False
         STATS.runs += 1
 
     def finding(self, name: str, holds: bool, detail: str) -> None:
@@ -248,6 +281,7 @@ class SwarmMachine(RuleBasedStateMachine):
                     f"{label}: expected {predicted.name}{predicted.args}, got {self.abis.describe_revert(actual)}"
                 )
                 self.m.transfers.clear()
+                self.m.remainder_events.clear()
                 return None
             raise AssertionError(f"{label}: expected {predicted.name}{predicted.args}, but the call succeeds")
         STATS.outcomes[f"{label}: ok"] += 1
@@ -271,6 +305,15 @@ class SwarmMachine(RuleBasedStateMachine):
         )  # fmt: skip
         assert transfers == sorted(self.m.transfers), f"{label}: transfers {transfers} != model {self.m.transfers}"
         self.m.transfers.clear()
+        remainders = sorted(
+            (name, *args.values()) for c, name, args in events
+            if c == "VerdictManager" and name in ("RemainderOwed", "RemainderCollected", "RemainderCleared")
+        )  # fmt: skip
+        expected = sorted(self.m.remainder_events)
+        self.m.remainder_events.clear()
+        assert remainders == expected, f"{label}: remainder events {remainders} != model {expected}"
+        for name, *_ in remainders:
+            STATS.outcomes[f"{label}: {name}"] += 1
         return events
 
     def run(self, label: str, model_call, sender: str, contract: str, method: str, *args):
@@ -292,11 +335,31 @@ class SwarmMachine(RuleBasedStateMachine):
                 assert iid not in self.ev_opened, "an escrow opened twice"
                 self.ev_opened[iid] = args["amount"]
                 self.ev_paid[iid] = 0
+            elif name == "EscrowAdded":
+                assert iid in self.ev_opened and self.ev_ended[iid] == 0, "EscrowAdded to an escrow that is not open"
+                self.ev_opened[iid] += args["amount"]
+                assert args["total"] == self.ev_opened[iid], f"{label}: EscrowAdded total {args['total']}"
+            elif name == "EscrowForfeited" and iid in self.ev_forfeited:
+                # A remainder collected after the tombstone forfeited the escrow: straight to insurance.
+                assert iid in self.ev_owed, "a forfeited escrow took more without a remainder owed"
+                self.ev_opened[iid] += args["amount"]
+                self.ev_paid[iid] += args["amount"]
             elif name in ("TrancheReleased", "EscrowRefunded", "EscrowForfeited"):
                 assert iid in self.ev_opened and self.ev_ended[iid] == 0, f"{name} of an escrow that is not open"
                 self.ev_paid[iid] += args["amount"]
                 if name != "TrancheReleased":
                     self.ev_ended[iid] += 1
+                if name == "EscrowForfeited":
+                    self.ev_forfeited.add(iid)
+            elif name == "RemainderOwed":
+                assert iid not in self.ev_owed, "a remainder owed twice"
+                self.ev_owed[iid] = args["remainder"]
+            elif name == "RemainderCollected":
+                assert self.ev_owed.get(iid, 0) == args["amount"] + args["remainder"] and args["amount"] > 0
+                self.ev_owed[iid] = args["remainder"]
+            elif name == "RemainderCleared":
+                assert self.ev_owed.get(iid, 0) == args["remainder"] > 0, "a remainder cleared that was not owed"
+                self.ev_owed[iid] = 0
             elif name == "RecoveryCompleted":
                 assert self.ev_ended[iid] == 0, "a recovery completed twice"
                 self.ev_ended[iid] += 1
@@ -456,6 +519,12 @@ class SwarmMachine(RuleBasedStateMachine):
             ), f"{label}: executed {e} != model {predicted}"
             assert e["verdict"] == v.tuple()
             STATS.outcomes[f"{label}: executed level {e['level']}"] += 1
+            for what in ("escalated", "fell_back"):
+                if predicted[what]:
+                    STATS.outcomes[f"{label}: executed, {what.replace('_', ' ')}"] += 1
+            if predicted["remainder"]:
+                taken = "part" if e["amount"] else "nothing"
+                STATS.outcomes[f"{label}: executed over the caps, {taken} taken now"] += 1
         else:
             assert not executed
             want = [self.abis.selector(predicted["deferred"])] if predicted["deferred"] else []
@@ -465,7 +534,7 @@ class SwarmMachine(RuleBasedStateMachine):
 
     @rule(p=st.sampled_from([0, 0, 1, 1, 2]), vclass=st.integers(0, 2), severity=st.integers(0, 2),
           signers=st.permutations(range(5)), n=st.integers(1, 5), quorum=st.sampled_from([True] * 3 + [False]),
-          offset=st.integers(0, 3700), evidence=st.integers(0, 2))  # fmt: skip
+          offset=OFFSETS, evidence=st.integers(0, 2))  # fmt: skip
     def submit_verdict(self, p, vclass, severity, signers, n, quorum, offset, evidence):
         v = self.make_verdict(p, vclass, severity, offset, evidence)
         members = self.members()
@@ -534,6 +603,129 @@ class SwarmMachine(RuleBasedStateMachine):
                                      "VerdictManager", "execute", v.tuple())  # fmt: skip
         if not isinstance(predicted, Err):
             self.check_verdict_events("execute", v, {**predicted, "approved": []}, events)
+
+    def open_slashing(self) -> list:
+        """Executed slashing incidents neither closed nor overturned."""
+        return [i for i in self.executed() if i.level != WARNING and not i.flags & (FLAG_CLOSED | FLAG_OVERTURNED)]
+
+    @precondition(lambda self: self.m.incidents)
+    @rule(j=st.integers(0, 50), severity=st.sampled_from([0, 1, 1, 2]), evidence=st.integers(0, 2),
+          offset=OFFSETS)  # fmt: skip
+    def same_class_verdict(self, j, severity, evidence, offset):
+        """A verdict of the class of an incident of the provider that is still open (another failure: a later
+        bucket): it executes as its own incident (escalated), or, for poor performance observed inside a
+        running jail, is refused."""
+        m = self.m
+        inc = self.pick(self.open_slashing() or self.executed(), j)
+        first = inc.verdict
+        bucket = m.windows.bucket_length
+        if m.now // bucket == first.observed_at // bucket:
+            self.jump_to((m.now // bucket + 1) * bucket)
+        offset = min(offset, m.now % bucket)  # the observation stays in the new bucket
+        v = self.make_verdict(self.providers.index(first.provider), first.violation_class, severity, offset, evidence)
+        members = [self.index_of(a) for a in self.members()]
+        self.submit("same-class verdict", v, members[: m.threshold])
+
+    @rule(p=st.sampled_from([0, 0, 1, 2]), vclass=st.integers(0, 2), severity=st.sampled_from([1, 1, 2]),
+          who=st.sampled_from(["provider", "provider", "delegator"]), s=st.integers(0, 2),
+          amount=st.sampled_from([1, 500 * TOKEN, 4_000 * TOKEN, 20_000 * TOKEN]), offset=OFFSETS)
+    def topup_before_quorum(self, p, vclass, severity, who, s, amount, offset):
+        """Stake added to the pool after a verdict's first approvals and before its quorum: the slash is sized
+        from the pool's assets when the verdict executes (DESIGN "Caps bound tokens")."""
+        m = self.m
+        v = self.make_verdict(p, vclass, severity, offset, 0)
+        members = [self.index_of(a) for a in self.members()]
+        predicted = self.submit("submit below quorum", v, members[: m.threshold - 1])
+        if isinstance(predicted, Err):
+            return
+        provider = self.providers[p]
+        staker = provider if who == "provider" else self.addr(DELEGATOR_INDICES[s])
+        self.run("stake (top-up before quorum)", lambda: m.stake(staker, provider, amount), staker, "StakeManager",
+                 "stake", provider, amount)  # fmt: skip
+        last = self.addr(members[m.threshold - 1])
+        digest = self.verdict_digest(v)
+        predicted, events = self.run("approve (quorum after a top-up)", lambda: m.approve(v, digest, last), last,
+                                     "VerdictManager", "approve", v.tuple())  # fmt: skip
+        if not isinstance(predicted, Err):
+            self.check_verdict_events("approve (quorum after a top-up)", v, predicted, events)
+
+    def owing(self) -> list:
+        return [self.m.incidents[iid] for iid in self.m.remainders]
+
+    @precondition(lambda self: self.m.incidents)
+    @rule(j=st.integers(0, 50), wait=st.sampled_from([None, None, "hour", "cap window", "lifetime"]),
+          targeted=st.sampled_from([True] * 4 + [False]), mismatch=st.sampled_from([False] * 7 + [True]))
+    def collect(self, j, wait, targeted, mismatch):
+        """Anyone collects what the caps allow now of a remainder owed (DESIGN "Caps bound tokens")."""
+        m = self.m
+        inc = self.pick((targeted and self.owing()) or self.executed(), j)
+        v = inc.verdict
+        if wait == "hour":
+            self.jump_to(m.now + HOUR)
+        elif wait == "cap window":
+            self.jump_to(m.now + m.limits.cap_window)
+        elif wait == "lifetime":
+            e = m.escrows.get(v.incident_id)
+            if e is not None:
+                self.jump_to(m.extended_deadline(e.opened_at, m.rparams[e.version].max_lifetime) + 1)
+        if mismatch:
+            other = EVIDENCE[(EVIDENCE.index(v.evidence) + 1) % 3]
+            v = V(v.incident_id, v.provider, v.violation_class, v.severity, other, v.observed_at, v.deadline,
+                  v.committee_epoch)  # fmt: skip
+        self.collect_once(v, "collect")
+
+    def collect_once(self, v: V, label: str):
+        m = self.m
+        e = m.escrows.get(v.incident_id)
+        if e is not None and e.status == ST_FORFEITED and m.remainders.get(v.incident_id):
+            label += " (after a tombstone)"
+        predicted, _ = self.run(label, lambda: m.collect(v), self.addr(OUTSIDER), "VerdictManager", "collect",
+                                v.tuple())  # fmt: skip
+        return predicted
+
+    @precondition(lambda self: self.steps >= 30 and not self.tombstone_scenario)
+    @rule(p=st.sampled_from([0, 0, 1, 2]), path=st.sampled_from(["finalize", "finalize", "uphold", "expire"]),
+          after=st.sampled_from(["collect", "collect", "lifetime", "none"]))  # fmt: skip
+    def tombstone_owing(self, p, path, after):
+        """Once per run, late in it (a tombstone ends the provider): a severe security breach, whose row
+        tombstones and whose slash the caps cut short, stands (its appeal window passes, or its appeal is
+        upheld or expires): the tombstone forfeits the escrow and the pool stays frozen while the remainder
+        is owed; a collect then goes to the insurance pool (ending the freeze once nothing is owed), and
+        what is still owed at the incident's maximum lifetime is written off."""
+        m = self.m
+        self.tombstone_scenario = True
+        v = self.make_verdict(p, SECURITY_BREACH, SEVERE, 0, 1)
+        members = [self.index_of(a) for a in self.members()]
+        predicted = self.submit("tombstoning verdict", v, members[: m.threshold])
+        if isinstance(predicted, Err) or not predicted["executed"]:
+            return
+        inc = m.incidents[v.incident_id]
+        if not inc.flags & FLAG_TOMBSTONE:
+            return
+        if path == "finalize":
+            self.jump_to(inc.executed_at + inc.appeal_window + 1)
+            self.run("finalizeTombstone", lambda: m.finalize_tombstone(v), self.addr(OUTSIDER), "AppealCourt",
+                     "finalizeTombstone", v.tuple())  # fmt: skip
+        else:
+            operator = m.providers[v.provider].operator
+            predicted, _ = self.run("appeal", lambda: m.appeal(v, operator), operator, "AppealCourt", "appeal",
+                                    v.tuple())  # fmt: skip
+            if isinstance(predicted, Err):
+                return
+            if path == "uphold":
+                self.run("resolveAppeal uphold", lambda: m.resolve(v, False), self.addr(ARBITER), "AppealCourt",
+                         "resolveAppeal", v.tuple(), False)  # fmt: skip
+            else:
+                self.jump_to(inc.appealed_at + inc.appeal_resolution + 1)
+                self.run("finalizeAppeal", lambda: m.finalize_appeal(v), self.addr(OUTSIDER), "AppealCourt",
+                         "finalizeAppeal", v.tuple())  # fmt: skip
+        e = m.escrows[v.incident_id]
+        if after == "collect":
+            self.jump_to(m.now + m.limits.cap_window)
+        elif after == "lifetime":
+            self.jump_to(m.extended_deadline(e.opened_at, m.rparams[e.version].max_lifetime) + 1)
+        if after != "none":
+            self.collect_once(v, "collect")
 
     # -- appeals ----------------------------------------------------------------------------------
 
@@ -610,14 +802,22 @@ class SwarmMachine(RuleBasedStateMachine):
                  "finalizeAppeal", inc.verdict.tuple())  # fmt: skip
 
     @precondition(lambda self: self.m.incidents)
-    @rule(j=st.integers(0, 50), wait=st.booleans(), targeted=st.booleans())
-    def finalize_tombstone(self, j, wait, targeted):
+    @rule(j=st.integers(0, 50), wait=st.booleans(), targeted=st.booleans(), collect_after=st.booleans())
+    def finalize_tombstone(self, j, wait, targeted, collect_after):
         tombstoning = [i for i in self.executed() if i.flags & FLAG_TOMBSTONE] if targeted else []
         inc = self.pick(tombstoning or self.executed(), j)
         if wait:
             self.jump_to(inc.executed_at + inc.appeal_window + 1)
-        self.run("finalizeTombstone", lambda: self.m.finalize_tombstone(inc.verdict), self.addr(OUTSIDER),
-                 "VerdictManager", "finalizeTombstone", inc.verdict.tuple())  # fmt: skip
+        v = inc.verdict
+        predicted, _ = self.run("finalizeTombstone", lambda: self.m.finalize_tombstone(v), self.addr(OUTSIDER),
+                                "AppealCourt", "finalizeTombstone", v.tuple())  # fmt: skip
+        if not isinstance(predicted, Err) and predicted["owed"]:
+            # The tombstone forfeited the escrow with a remainder owed: the pool stays frozen until it is
+            # collected (into the insurance pool) or written off at the incident's maximum lifetime.
+            STATS.outcomes["finalizeTombstone: a remainder still owed, the pool stays frozen"] += 1
+            if collect_after:
+                self.jump_to(self.m.now + self.m.limits.cap_window)
+                self.collect_once(inc.verdict, "collect")
 
     # -- recovery ---------------------------------------------------------------------------------
 
@@ -765,14 +965,17 @@ class SwarmMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: any(e.status in OPEN_STATUSES for e in self.m.escrows.values()))
     @rule(j=st.integers(0, 50), moves=st.integers(1, 8), passing=st.lists(st.sampled_from([True] * 5 + [False]),
-          min_size=8, max_size=8), salt=st.integers(0, 2**16))  # fmt: skip
-    def progress_recovery(self, j, moves, passing, salt):
+          min_size=8, max_size=8), salt=st.integers(0, 2**16), owing=st.booleans())  # fmt: skip
+    def progress_recovery(self, j, moves, passing, salt, owing):
         """Up to `moves` honest steps of an open escrow's recovery, each the next one its state calls
-        for: file a claim, attest the next epoch (passing or not), record the evaluation, or release
-        once payable, waiting as long as that step needs."""
+        for: file a claim, attest the next epoch (passing or not), record the evaluation, release once
+        payable, or collect a remainder owed once the last release was refused for it, waiting as long as
+        that step needs. With `owing`, an escrow owed a remainder if any."""
         m = self.m
-        inc = self.pick(self.open_escrows(), j)
+        candidates = self.open_escrows()
+        inc = self.pick((owing and [i for i in candidates if i.verdict.incident_id in m.remainders]) or candidates, j)
         iid = inc.verdict.incident_id
+        refused = False
         for move in range(moves):
             e = m.escrows[iid]
             rp = m.rparams[e.version]
@@ -787,12 +990,27 @@ class SwarmMachine(RuleBasedStateMachine):
             elif not e.evaluated:
                 for who in self.members()[: m.threshold]:
                     self.decide("evaluate", m.approve_evaluation, inc, who, REPORTS[0])
+            elif m.remainders.get(iid) and self._vested_all(iid) and refused:
+                # The recovery completes only once nothing is owed (the release was refused): collect what the
+                # caps allow, waiting for them to recover when they allow nothing now.
+                predicted = self.collect_once(inc.verdict, "collect (before the last tranche)")
+                if isinstance(predicted, Err):
+                    if predicted.name != "SlashRateCapExceeded":
+                        return
+                    self.jump_to(m.now + m.limits.cap_window)
             else:
                 self.jump_to(self.releasable_at(iid))
                 predicted, _ = self.run("release", lambda: m.release(inc.verdict), self.addr(OUTSIDER),
                                         "RecoveryEscrow", "release", inc.verdict.tuple())  # fmt: skip
                 if isinstance(predicted, Err):
-                    return
+                    if predicted.name != "RemainderOwed":
+                        return
+                    refused = True
+
+    def _vested_all(self, iid: bytes) -> bool:
+        """Whether every epoch of the claim on `iid` has vested (its next release is the last one)."""
+        e = self.m.escrows[iid]
+        return e.status == ST_CLAIMED and e.vested_epochs >= self.m.rparams[e.version].epochs_required
 
     # -- guardian, bonds, insurance ---------------------------------------------------------------
 
@@ -899,9 +1117,39 @@ class SwarmMachine(RuleBasedStateMachine):
             self.govern("spendInsurance", lambda: m.spend_insurance(to, amount), "RecoveryEscrow", "spendInsurance",
                         to, amount)  # fmt: skip
 
+    @rule(c=st.integers(0, 2), level=st.sampled_from([2, 2, 1]),
+          change=st.sampled_from(["toggle"] * 4 + ["bad bps", "no jail"]), repeat=st.sampled_from([0, 1, 1, None]),
+          evidence=st.integers(0, 2))  # fmt: skip
+    def penalty_row(self, c, level, change, repeat, evidence):
+        """Governance switches a matrix row above the first off or on (or tries an invalid row): an escalated
+        level whose row is disabled falls back to the nearest enabled row below it, a verdict signed at a
+        disabled level is refused, and executed incidents keep what they copied. Then (unless `repeat` is
+        None) a repeat offense of the class at severity `repeat`, of the provider that offended last in it."""
+        m = self.m
+        self._set_row(c, level, change)
+        offended = [i.verdict.provider for i in self.executed() if i.verdict.violation_class == c
+                    and not i.flags & FLAG_OVERTURNED]  # fmt: skip
+        if repeat is None or not offended:
+            return
+        v = self.make_verdict(self.providers.index(offended[-1]), c, repeat, 0, evidence)
+        members = [self.index_of(a) for a in self.members()]
+        self.submit("repeat offense after a row change", v, members[: m.threshold])
+
+    def _set_row(self, c: int, level: int, change: str) -> None:
+        m = self.m
+        old = m.matrix[(c, level)]
+        row = Row(old.slash_bps, old.recoverable_bps, old.jail, old.path, old.tombstone, not old.enabled)
+        if change == "bad bps":
+            row = Row(BPS + 1, *row.tuple()[1:])
+        elif change == "no jail":
+            row = Row(old.slash_bps, old.recoverable_bps, 0, old.path, old.tombstone, True)
+        self.govern("setPenaltyRow", lambda: m.set_penalty_row(c, level, row), "VerdictManager", "setPenaltyRow",
+                    c, level, row.tuple())  # fmt: skip
+
     # -- weights: hypothesis draws rules uniformly, so a rule listed twice is drawn twice as often.
     # The core lifecycle (verdicts, recovery, appeals, stake) outweighs the parameter changes.
     submit_verdict_2 = submit_verdict_3 = submit_verdict_4 = submit_verdict
+    collect_2 = collect
     progress_recovery_2 = progress_recovery_3 = progress_recovery
     progress_appeal_2 = progress_appeal
     stake_2 = stake
@@ -914,13 +1162,20 @@ class SwarmMachine(RuleBasedStateMachine):
     @invariant()
     def invariants_hold(self):
         STATS.checks += 1
+        self.steps += 1
         m, abis = self.m, self.abis
         calls, decoders = [], []
 
         def call(contract, name, *args):
-            fn = abis.fn(contract, name)
-            calls.append(("eth_call", [{"to": fn.address, "data": "0x" + fn.data(*args).hex()}, "latest"]))
-            decoders.append(fn.decode)
+            # The same reads recur step after step: their encodings and decodings are cached.
+            key = (contract, name, args)
+            request = READ_REQUESTS.get(key)
+            if request is None:
+                fn = abis.fn(contract, name)
+                request = READ_REQUESTS[key] = ("eth_call", [{"to": fn.address, "data": "0x" + fn.data(*args).hex()},
+                                                             "latest"])  # fmt: skip
+            calls.append(request)
+            decoders.append(abis.fn(contract, name).decode)
             return len(calls) - 1
 
         head = len(calls)
@@ -943,6 +1198,7 @@ class SwarmMachine(RuleBasedStateMachine):
                 "pool": call("StakeManager", "getPool", provider),
                 "status": call("StakeManager", "statusOf", provider),
                 "record": call("VerdictManager", "providerRecord", provider),
+                "offenses": [call("VerdictManager", "lastOffense", provider, c) for c in range(CLASSES)],
                 "positions": {
                     s: (call("StakeManager", "getPosition", provider, s),
                         call("StakeManager", "convertToAssets", provider,
@@ -952,13 +1208,16 @@ class SwarmMachine(RuleBasedStateMachine):
             }  # fmt: skip
         escrows = {iid: (call("RecoveryEscrow", "escrowOf", iid), call("RecoveryEscrow", "claimOf", iid))
                    for iid in m.escrows}  # fmt: skip
-        incidents = {iid: call("VerdictManager", "getIncident", iid) for iid in m.incidents}
+        # Remainders: every incident that was ever owed one (the events of the others say they never were).
+        incidents = {iid: (call("VerdictManager", "getIncident", iid),
+                           call("VerdictManager", "remainderOf", iid) if iid in self.ev_owed else None)
+                     for iid in m.incidents}  # fmt: skip
         appeals = {iid: (call("AppealCourt", "appealOf", iid), call("VerdictManager", "appealPending", iid))
                    for iid in m.appeals}  # fmt: skip
         bonds = {o: call("OracleCommittee", "bondOf", o) for o in self.oracles}
 
         raw = self.rpc.batch(calls)
-        r = [decode(x) for decode, x in zip(decoders, raw, strict=True)]
+        r = [cached_decode(decode, x) for decode, x in zip(decoders, raw, strict=True)]
 
         assert r[head] == m.now, f"chain time {r[head]} != model time {m.now}"
 
@@ -1012,25 +1271,30 @@ class SwarmMachine(RuleBasedStateMachine):
         # 4. (escrow paid out at most once: checked on every transaction's events in `track`)
         # 5. the freeze count is the number of open slashing incidents
         for provider in self.providers:
+            # An incident holds the freeze until it is closed or overturned, and a closed (tombstoned) one
+            # while a remainder is still owed on it.
             open_incidents = sum(
-                1 for iid, p in self.ev_slashing.items() if p == provider and iid not in self.ev_finished
-            )
+                1 for iid, p in self.ev_slashing.items()
+                if p == provider and (iid not in self.ev_finished or self.ev_owed.get(iid, 0))
+            )  # fmt: skip
             assert r[reads[provider]["provider"]][2] == open_incidents, (
                 f"{provider}: frozen {r[reads[provider]['provider']][2]} times, {open_incidents} open incidents"
             )
 
-        # 6. verdicts that were overturned leave no trace in the escalation record or the jail
+        # 6. verdicts that were overturned leave no trace in the escalation record (per violation class)
+        # or the jail
         for provider in self.providers:
             if provider not in m.providers:
                 continue
             standing = [i for i in m.incidents.values() if i.verdict.provider == provider
                         and not i.flags & FLAG_OVERTURNED]  # fmt: skip
-            last = (standing[-1].executed_at, standing[-1].level) if standing else (0, 0)
-            record = r[reads[provider]["record"]][:2]
-            self.finding("escalation record of an overturned verdict", record == last,
-                         f"{provider}: record {record}, latest standing offense {last}")  # fmt: skip
-            jail_end = max((i.executed_at + m.matrix[(i.verdict.violation_class, i.level)].jail for i in standing
-                            if i.level != WARNING), default=0)  # fmt: skip
+            for c in range(CLASSES):
+                of_class = [i for i in standing if i.verdict.violation_class == c]
+                last = (of_class[-1].executed_at, of_class[-1].level) if of_class else (0, 0)
+                record = r[reads[provider]["offenses"][c]]
+                self.finding("escalation record of an overturned verdict", record == last,
+                             f"{provider}, class {c}: record {record}, latest standing offense {last}")  # fmt: skip
+            jail_end = max((i.jail_end for i in standing), default=0)
             jailed = r[reads[provider]["provider"]][1] > m.now
             self.finding("jail after an overturn", jailed == (jail_end > m.now),
                          f"{provider}: jailed until {r[reads[provider]['provider']][1]}, standing verdicts jail "
@@ -1059,6 +1323,8 @@ class SwarmMachine(RuleBasedStateMachine):
             assert pools[provider] == (x.assets, x.shares), f"pool {provider}: {pools[provider]} != {x.assets, x.shares}"
             assert r[reads[provider]["status"]] == m.status(provider, m.now)
             assert r[reads[provider]["record"]] == x.record.tuple(), f"record of {provider}"
+            for c in range(CLASSES):
+                assert r[reads[provider]["offenses"][c]] == x.offense(c), f"escalation record of {provider}, class {c}"
             for staker, (pi, vi) in reads[provider]["positions"].items():
                 pos = x.positions[staker]
                 assert r[pi] == (pos.shares, pos.unbonding, pos.end), f"position of {staker} in {provider}"
@@ -1067,10 +1333,12 @@ class SwarmMachine(RuleBasedStateMachine):
             e = m.escrows[iid]
             assert r[ei] == e.tuple(), f"escrow {iid.hex()}: chain {r[ei]} != model {e.tuple()}"
             assert r[ci] == e.claim_tuple(), f"claim {iid.hex()}: chain {r[ci]} != model {e.claim_tuple()}"
-        for iid, i in incidents.items():
+        for iid, (i, owed) in incidents.items():
             stored, digest = r[i]
             assert stored == m.incidents[iid].tuple(), f"incident {iid.hex()}: {stored} != {m.incidents[iid].tuple()}"
             assert digest == m.incidents[iid].digest
+            chain_owed = 0 if owed is None else r[owed]
+            assert chain_owed == m.remainders.get(iid, 0), f"remainder of {iid.hex()}: {chain_owed} != model"
         for iid, (a, pending) in appeals.items():
             assert r[a] == m.appeals[iid] and r[pending] == m.appeal_pending(iid)
         for o, i in bonds.items():
@@ -1131,6 +1399,7 @@ def baseline_model(system, rpc: Rpc, abis: Abis) -> Model:
                 x.positions[staker] = Position(*pos)
         m.providers[provider] = x
         assert view("VerdictManager", "providerRecord", provider) == x.record.tuple()
+        assert all(view("VerdictManager", "lastOffense", provider, c) == (0, 0) for c in range(CLASSES))
     m.total_stake = view("StakeManager", "totalStake")
     m.insurance = view("RecoveryEscrow", "insuranceBalance")
     m.escrowed = view("RecoveryEscrow", "totalEscrowed")
