@@ -619,16 +619,16 @@ class OracleDaemon:
         for incident, raw in json.loads(self.store.get_meta("owed") or "{}").items():
             fn = self.manager.functions.collect(Verdict.model_validate(raw).as_tuple())
             try:
-                owed = self.manager.functions.remainderOf(incident).call()
                 collectable = fn.call({"from": self.address})
-                gas = fn.estimate_gas({"from": self.address})
+                owed = self.manager.functions.remainderOf(incident).call()
+                if collectable < owed and collectable * COLLECT_FRACTION < owed:
+                    continue  # the rolling caps free a little every second: wait until a worthwhile part is free
+                gas = fn.estimate_gas({"from": self.address})  # only for a collect that will be sent
             except (ContractCustomError, ContractLogicError) as exc:
                 error = decode_revert(getattr(exc, "data", None))
                 if error is not None and error.name in ("NothingOwed", "NotFinalizable"):
                     self._settle_owed(incident)  # collected by another, cancelled by an overturn
                 continue
-            if collectable < owed and collectable * COLLECT_FRACTION < owed:
-                continue  # the rolling caps free a little every second: wait until a worthwhile part is free
             record = self._send_plain("collecting", fn, gas, {"incident": incident})
             log.info("collecting a remainder", extra={"fields": {"incident": incident, "tx": record["tx"]}})
             return True
