@@ -112,11 +112,8 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
             }
             approvals >>= 1;
         }
-        if (slashing) {
-            _stakeManager.unfreeze(provider);
-            // Lift the jail unless another incident of the provider still holds it.
-            if (_stakeManager.getProvider(provider).openIncidents == 0) _stakeManager.unjail(provider);
-        }
+        // The verdict manager has ended the overturned verdict's jail (the jails that stand remain).
+        if (slashing) _stakeManager.unfreeze(provider);
     }
 
     function _uphold(IVerdictManager.Verdict calldata verdict) private {

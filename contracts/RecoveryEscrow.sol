@@ -369,7 +369,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         _insurance += uint128(forfeited);
         emit RecoveryCompleted(incidentId, verdict.provider, vested, forfeited);
         _returnToPool(verdict.provider, amount);
-        _closeIncident(incidentId, verdict.provider);
+        _closeIncident(incidentId, verdict.provider, true);
     }
 
     /// @inheritdoc IRecoveryEscrow
@@ -389,7 +389,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         forfeited = _end(incidentId, EscrowStatus.Forfeited);
         _insurance += uint128(forfeited);
         emit EscrowForfeited(incidentId, verdict.provider, forfeited);
-        _closeIncident(incidentId, verdict.provider);
+        _closeIncident(incidentId, verdict.provider, false);
     }
 
     /* INSURANCE */
@@ -655,9 +655,9 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         _stakeManager.returnStake(provider, amount);
     }
 
-    function _closeIncident(bytes32 incidentId, address provider) private {
+    function _closeIncident(bytes32 incidentId, address provider, bool recovered) private {
         _stakeManager.unfreeze(provider);
-        _verdicts.closeIncident(incidentId, provider);
+        _verdicts.closeIncident(incidentId, provider, recovered);
     }
 
     function _hashAuditProof(AuditProof calldata proof) private view returns (bytes32) {

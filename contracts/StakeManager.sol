@@ -43,7 +43,15 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     /// @dev The verdict contract: its `slashableWindow()` bounds the unbonding period from below.
     address private _slashableWindowSource;
 
+    /// @notice Incidents per provider whose offense and jail an overturn or a recovery can still take out.
+    uint256 public constant STANDING_SLOTS = 12;
+    uint256 private constant ALL_SLOTS = (1 << STANDING_SLOTS) - 1;
+
     mapping(address provider => Provider) private _providers;
+    mapping(address provider => StandingRecord) private _records;
+    mapping(address provider => mapping(uint256 slot => Standing)) private _standing;
+    /// @dev Per class, the latest offense that stands for good (no longer in the standing set).
+    mapping(address provider => mapping(uint256 violationClass => Offense)) private _settled;
     mapping(address provider => Pool) private _pools;
     mapping(address provider => mapping(address staker => Position)) private _positions;
 
@@ -195,13 +203,18 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function penalize(address provider, uint256 amount, address escrow, uint64 jailUntil)
+    function penalize(address provider, uint256 amount, address escrow, Standing calldata entry)
         external
         onlyRole(SLASHER_ROLE)
         nonReentrant
     {
-        if (escrow == address(0)) revert ZeroAddress();
         Provider storage p = _registered(provider);
+        StandingRecord memory record = _records[provider];
+        _stand(provider, record, entry);
+        _records[provider] = record;
+        uint64 jailUntil = entry.jailEnd;
+        if (jailUntil == 0) return; // a warning: an offense that jails and freezes nothing
+        if (escrow == address(0)) revert ZeroAddress();
         if (jailUntil <= block.timestamp) revert JailNotInFuture(jailUntil);
         uint16 openIncidents = p.openIncidents + 1;
         p.openIncidents = openIncidents;
@@ -212,17 +225,101 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
+    function unstand(address provider, bytes32 incidentId, bool overturned, bool keepJail)
+        external
+        onlyRole(SLASHER_ROLE)
+    {
+        Provider storage p = _registered(provider);
+        StandingRecord memory record = _records[provider];
+        uint256 slots = record.slots;
+        Standing memory entry;
+        uint256 slot;
+        for (; slot < STANDING_SLOTS; ++slot) {
+            if (slots & (1 << slot) == 0) continue;
+            entry = _standing[provider][slot];
+            if (entry.tag == bytes20(incidentId)) break;
+        }
+        if (slot == STANDING_SLOTS) return; // settled early: it stands for good
+        slots &= ~(1 << slot);
+        record.slots = uint16(slots);
+        if (!overturned) _settle(provider, record, entry, keepJail);
+        // What still stands: the latest jail end, and the class's latest offense.
+        uint256 jailEnd = record.jailFloor;
+        Offense memory best = _settled[provider][entry.violationClass];
+        for (uint256 i; i < STANDING_SLOTS; ++i) {
+            if (slots & (1 << i) == 0) continue;
+            Standing memory other = _standing[provider][i];
+            if (other.jailEnd > jailEnd) jailEnd = other.jailEnd;
+            if (other.violationClass == entry.violationClass && _later(other.at, other.level, best)) {
+                (best.at, best.level) = (other.at, other.level);
+            }
+        }
+        if (overturned) record.offenses = _withOffense(record.offenses, entry.violationClass, best);
+        _records[provider] = record;
+        if (entry.jailEnd > block.timestamp && entry.jailEnd > jailEnd) {
+            p.jailedUntil = uint64(jailEnd);
+            if (jailEnd > block.timestamp) emit Jailed(provider, jailEnd);
+            else emit Unjailed(provider);
+        }
+    }
+
+    /// @dev Adds `entry` to the standing set of `provider` (into `record`, stored by the caller); a full
+    /// set first settles the entry whose jail ends first (warnings first, then the earliest).
+    function _stand(address provider, StandingRecord memory record, Standing calldata entry) private {
+        uint256 slots = record.slots;
+        uint256 slot;
+        if (slots == ALL_SLOTS) {
+            Standing memory victim = _standing[provider][0];
+            for (uint256 i = 1; i < STANDING_SLOTS; ++i) {
+                Standing memory other = _standing[provider][i];
+                if (other.jailEnd < victim.jailEnd || (other.jailEnd == victim.jailEnd && other.at < victim.at)) {
+                    (victim, slot) = (other, i);
+                }
+            }
+            _settle(provider, record, victim, true);
+        } else {
+            while (slots & (1 << slot) != 0) ++slot;
+        }
+        _standing[provider][slot] = entry;
+        record.slots = uint16(slots | (1 << slot));
+        record.offenses = _withOffense(record.offenses, entry.violationClass, Offense(entry.at, entry.level));
+    }
+
+    /// @dev Folds `entry` into what stands for good: its offense into its class's settled record and, with
+    /// `jail`, its jail into the jail floor.
+    function _settle(address provider, StandingRecord memory record, Standing memory entry, bool jail) private {
+        if (jail && entry.jailEnd > record.jailFloor) (record.jailFloor, record.jailFloorFrom) = (entry.jailEnd, entry.at);
+        Offense storage settled = _settled[provider][entry.violationClass];
+        if (_later(entry.at, entry.level, settled)) (settled.at, settled.level) = (entry.at, entry.level);
+    }
+
+    /// @dev Whether an offense at `at` of `level` is later than `than` (at the same time, the higher level
+    /// is the later: it escalated from the other).
+    function _later(uint40 at, uint8 level, Offense memory than) private pure returns (bool) {
+        return at > than.at || (at == than.at && level > than.level);
+    }
+
+    function _offenseOf(uint144 offenses, uint256 violationClass) private pure returns (Offense memory) {
+        uint256 bits = offenses >> (48 * violationClass);
+        return Offense(uint40(bits), uint8(bits >> 40));
+    }
+
+    function _withOffense(uint144 offenses, uint256 violationClass, Offense memory offense)
+        private
+        pure
+        returns (uint144)
+    {
+        uint256 shift = 48 * violationClass;
+        uint256 cleared = uint256(offenses) & ~(uint256(type(uint48).max) << shift);
+        return uint144(cleared | ((uint256(offense.at) | (uint256(offense.level) << 40)) << shift));
+    }
+
+    /// @inheritdoc IStakeManager
     function take(address provider, uint256 amount, address escrow) external onlyRole(SLASHER_ROLE) nonReentrant {
         if (escrow == address(0)) revert ZeroAddress();
         Provider storage p = _registered(provider);
         if (p.openIncidents == 0) revert PoolNotFrozen(provider);
         _slash(provider, amount, escrow);
-    }
-
-    /// @inheritdoc IStakeManager
-    function unjail(address provider) external onlyRole(APPEALS_ROLE) {
-        _registered(provider).jailedUntil = 0;
-        emit Unjailed(provider);
     }
 
     /// @inheritdoc IStakeManager
@@ -319,6 +416,50 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         returns (Provider memory registration, uint256 poolAssets, uint256 totalStake_)
     {
         return (_providers[provider], _pools[provider].assets, _totalStake);
+    }
+
+    /// @inheritdoc IStakeManager
+    function verdictContext(address provider, uint8 violationClass, uint64 observedAt)
+        external
+        view
+        returns (
+            Provider memory registration,
+            uint256 poolAssets,
+            uint256 totalStake_,
+            Offense memory offense,
+            bool jailedAtObservation
+        )
+    {
+        registration = _providers[provider];
+        StandingRecord memory record = _records[provider];
+        offense = _offenseOf(record.offenses, violationClass);
+        if (registration.jailedUntil > observedAt) {
+            jailedAtObservation = record.jailFloorFrom <= observedAt && observedAt < record.jailFloor;
+            for (uint256 i; i < STANDING_SLOTS && !jailedAtObservation; ++i) {
+                if (record.slots & (1 << i) == 0) continue;
+                Standing memory entry = _standing[provider][i];
+                jailedAtObservation = entry.at <= observedAt && observedAt < entry.jailEnd;
+            }
+        }
+        return (registration, _pools[provider].assets, _totalStake, offense, jailedAtObservation);
+    }
+
+    /// @inheritdoc IStakeManager
+    function lastOffense(address provider, uint8 violationClass) external view returns (Offense memory) {
+        return _offenseOf(_records[provider].offenses, violationClass);
+    }
+
+    /// @inheritdoc IStakeManager
+    function standingOf(address provider)
+        external
+        view
+        returns (StandingRecord memory record, Standing[] memory entries)
+    {
+        record = _records[provider];
+        entries = new Standing[](STANDING_SLOTS);
+        for (uint256 i; i < STANDING_SLOTS; ++i) {
+            if (record.slots & (1 << i) != 0) entries[i] = _standing[provider][i];
+        }
     }
 
     /// @inheritdoc IStakeManager

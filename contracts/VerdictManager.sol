@@ -56,7 +56,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     mapping(bytes32 incidentId => Incident) private _incidents;
     mapping(bytes32 incidentId => bytes32 digest) private _executedDigests;
     mapping(address provider => ProviderRecord) private _records;
-    mapping(address provider => mapping(uint256 violationClass => Offense)) private _offenses;
     mapping(bytes32 incidentId => uint256 remainder) private _remainders;
 
     constructor(
@@ -180,7 +179,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// otherwise `VerdictDeferred` is emitted and false returned. Neither the caps nor another open
     /// incident can: the verdict isolates the provider now and owes what the caps cut short.
     function _execute(Verdict calldata verdict, bytes32 digest, bool strict) private returns (bool) {
-        (ProviderRecord memory record, Offense memory offense, uint256 poolAssets, uint256 totalStake) =
+        (ProviderRecord memory record, IStakeManager.Offense memory offense, uint256 poolAssets, uint256 totalStake) =
             _checkExecutable(verdict);
         uint256 pausedUntil_ = _pausedUntil;
         if (block.timestamp < pausedUntil_) {
@@ -192,7 +191,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         PenaltyRow memory row = _matrix[verdict.violationClass][level];
         uint256 slash = level == uint8(Level.Warning) ? 0 : poolAssets * row.slashBps / BPS;
         uint256 amount = slash == 0 ? 0 : _consumeCaps(record, poolAssets, totalStake, slash);
-        _apply(verdict, digest, level, row, amount, slash - amount, record, offense);
+        _apply(verdict, digest, level, row, amount, slash - amount, record);
         return true;
     }
 
@@ -201,23 +200,28 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     function _checkExecutable(Verdict calldata verdict)
         private
         view
-        returns (ProviderRecord memory record, Offense memory offense, uint256 poolAssets, uint256 totalStake)
+        returns (
+            ProviderRecord memory record,
+            IStakeManager.Offense memory offense,
+            uint256 poolAssets,
+            uint256 totalStake
+        )
     {
         if (_incidents[verdict.incidentId].executedAt != 0) revert IncidentAlreadyExecuted(verdict.incidentId);
         uint256 executableUntil =
             uint256(verdict.deadline) + _windows.executionGrace + _pauseOverlap(verdict.observedAt);
         if (block.timestamp > executableUntil) revert ExecutionWindowPassed(executableUntil, block.timestamp);
         record = _records[verdict.provider];
-        offense = _offenses[verdict.provider][verdict.violationClass];
         IStakeManager.Provider memory registration;
-        (registration, poolAssets, totalStake) = _stakeManager.slashingContext(verdict.provider);
+        bool jailed;
+        (registration, poolAssets, totalStake, offense, jailed) =
+            _stakeManager.verdictContext(verdict.provider, verdict.violationClass, verdict.observedAt);
         if (!registration.registered || registration.tombstoned) revert ProviderNotSlashable(verdict.provider);
-        // A jailed node is not expected to serve: poor performance observed inside a jail imposed before
-        // the observation is no offense (a jail imposed after it proves nothing about the observation).
-        if (
-            verdict.violationClass == uint8(ViolationClass.PoorPerformance) && registration.jailedUntil > verdict.observedAt
-                && record.jailedAt != 0 && record.jailedAt <= verdict.observedAt
-        ) revert PoorPerformanceWhileJailed(verdict.provider, registration.jailedUntil);
+        // A jailed node is not expected to serve: poor performance observed inside a jail that stands and
+        // had started by then is no offense (a jail imposed after it proves nothing about the observation).
+        if (verdict.violationClass == uint8(ViolationClass.PoorPerformance) && jailed) {
+            revert PoorPerformanceWhileJailed(verdict.provider, registration.jailedUntil);
+        }
     }
 
     /// @dev Effects, events and interactions of an executed verdict.
@@ -228,8 +232,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         PenaltyRow memory row,
         uint256 amount,
         uint256 owed,
-        ProviderRecord memory record,
-        Offense memory offense
+        ProviderRecord memory record
     ) private {
         Windows memory w = _windows;
         _incidents[verdict.incidentId] = Incident({
@@ -240,28 +243,31 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             violationClass: verdict.violationClass,
             flags: row.tombstone ? FLAG_TOMBSTONE : 0,
             appealWindow: w.appealWindow,
-            appealResolution: w.appealResolution,
-            priorOffenseAt: offense.at,
-            priorLevel: offense.level
+            appealResolution: w.appealResolution
         });
         _executedDigests[verdict.incidentId] = digest;
-        _offenses[verdict.provider][verdict.violationClass] = Offense({at: uint40(block.timestamp), level: level});
 
         bool slashing = level != uint8(Level.Warning);
         uint256 jailedUntil = slashing ? block.timestamp + row.jailDuration : 0;
-        if (slashing) {
-            record.jailedAt = uint40(block.timestamp);
-            _records[verdict.provider] = record;
-        }
+        if (slashing) _records[verdict.provider] = record;
         _emitExecuted(verdict, digest, level, amount, jailedUntil);
         if (owed != 0) {
             _remainders[verdict.incidentId] = owed;
             emit RemainderOwed(verdict.incidentId, verdict.provider, owed);
         }
-        if (slashing) {
-            _stakeManager.penalize(verdict.provider, amount, address(_escrow), uint64(jailedUntil));
-            _escrow.open(verdict.incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
-        }
+        _stakeManager.penalize(
+            verdict.provider,
+            amount,
+            address(_escrow),
+            IStakeManager.Standing({
+                tag: bytes20(verdict.incidentId),
+                at: uint40(block.timestamp),
+                jailEnd: uint40(jailedUntil),
+                level: level,
+                violationClass: verdict.violationClass
+            })
+        );
+        if (slashing) _escrow.open(verdict.incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
     }
 
     function _emitExecuted(Verdict calldata verdict, bytes32 digest, uint8 level, uint256 amount, uint256 jailedUntil)
@@ -273,7 +279,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// @dev A repeat offense of the same class inside the look-back window escalates one level above the
     /// last; an escalated level whose row is disabled falls back to the nearest enabled row below it
     /// (the signed severity's row is enabled: {_validate} checked it).
-    function _escalate(uint8 violationClass, uint8 severity, Offense memory offense)
+    function _escalate(uint8 violationClass, uint8 severity, IStakeManager.Offense memory offense)
         private
         view
         returns (uint8 level)
@@ -377,10 +383,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         (bytes32 incidentId, Incident memory incident) = _pendingAppeal(verdict);
         address provider = verdict.provider;
         _incidents[incidentId].flags = incident.flags | FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED;
-        Offense storage offense = _offenses[provider][incident.violationClass];
-        if (offense.at == incident.executedAt) {
-            (offense.at, offense.level) = (incident.priorOffenseAt, incident.priorLevel);
-        }
         slashing = incident.level != uint8(Level.Warning);
         if (slashing) {
             ProviderRecord memory record = _records[provider];
@@ -391,6 +393,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         }
         approvals = _approvals[_executedDigests[incidentId]];
         emit VerdictOverturned(incidentId, provider);
+        _stakeManager.unstand(provider, incidentId, true, false);
     }
 
     /// @dev Gives `amount` back to the system cap and the provider's sub-cap.
@@ -416,13 +419,14 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IVerdictManager
-    function closeIncident(bytes32 incidentId, address provider) external onlyRole(ESCROW_ROLE) {
+    function closeIncident(bytes32 incidentId, address provider, bool recovered) external onlyRole(ESCROW_ROLE) {
         Incident storage incident = _incidents[incidentId];
         if (incident.executedAt == 0) revert UnknownIncident(incidentId);
         incident.flags |= FLAG_CLOSED;
         emit IncidentClosed(incidentId, provider);
         uint256 owed = _remainders[incidentId];
         if (owed != 0) _clearRemainder(incidentId, provider, owed);
+        _stakeManager.unstand(provider, incidentId, false, !recovered);
     }
 
     /// @dev Closes a tombstoning incident (the appeal court then tombstones and forfeits); returns whether
@@ -583,11 +587,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IVerdictManager
     function providerRecord(address provider) external view returns (ProviderRecord memory) {
         return _records[provider];
-    }
-
-    /// @inheritdoc IVerdictManager
-    function lastOffense(address provider, uint8 violationClass) external view returns (Offense memory) {
-        return _offenses[provider][violationClass];
     }
 
     /// @inheritdoc IVerdictManager

@@ -31,7 +31,7 @@ HOUR = 3600
 
 def offense(system, provider, violation_class=PP) -> tuple[int, int]:
     """(at, level) of the escalation record of `provider` in `violation_class` (escalation is per class)."""
-    record = system.VerdictManager.lastOffense(provider, violation_class)
+    record = system.StakeManager.lastOffense(provider, violation_class)
     return (record.at, record.level)
 
 
@@ -83,9 +83,11 @@ def test_overturn_events(system, appealed):
         ("BondPenalized", {"member": o[i].address, "provider": a, "amount": ORACLE_PENALTY, "toPool": True}) for i in range(3)
     ]
     pool = before["pool"]
-    # The court applies the overturn: the escrow refunded, the signers penalized into the pool (still
-    # frozen by this incident), then the pool unfrozen and, no other incident being open, the jail lifted.
+    # The verdict manager takes the verdict out of the standing set (no other jail stands: the jail is
+    # lifted); the court applies the rest: the escrow refunded, the signers penalized into the pool (still
+    # frozen by this incident), then the pool unfrozen.
     assert emitted(tx, system.StakeManager) == [
+        ("Unjailed", {"provider": a}),
         ("StakeReturned", {"provider": a, "from": system.RecoveryEscrow.address, "amount": slashed, "poolAssets": pool}),
     ] + [
         ("StakeReturned", {"provider": a, "from": system.OracleCommittee.address, "amount": ORACLE_PENALTY,
@@ -93,7 +95,6 @@ def test_overturn_events(system, appealed):
         for i in range(3)
     ] + [
         ("PoolFreezeChanged", {"provider": a, "openIncidents": 0}),
-        ("Unjailed", {"provider": a}),
     ]
     manager, committee = system.StakeManager.address, system.OracleCommittee.address
     assert transfers(tx, system.SwarmToken) == [
@@ -347,11 +348,10 @@ def test_resolve_with_an_altered_verdict(system, appealed):
         resolve(system, altered, True)
 
 
-# Known findings of tests/test_invariants.py, not fixed yet (a fix needs room in the VerdictManager):
-# each test fails today and must pass once the finding is fixed.
+# Overturns restore exactly (DESIGN): two former findings of tests/test_invariants.py, fixed by the
+# provider's standing set (StakeManager.standingOf).
 
 
-@pytest.mark.xfail(strict=True, reason="known finding: the jail of an overturned verdict stays while another incident is open")
 def test_overturn_leaves_only_the_jail_of_the_verdict_that_stands(system):
     """B: a poor-performance penalty (jail 1 day) stands; a security breach escalated to severe (jail 30 days)
     is overturned. The jail left is the standing verdict's."""
@@ -378,10 +378,9 @@ def test_overturns_of_two_classes_in_any_order_leave_no_offense_on_record(system
         assert offense(system, system.provider_b, violation_class) == (0, 0)
 
 
-@pytest.mark.xfail(strict=True, reason="known finding: overturns in reverse order restore an overturned offense")
 def test_overturns_of_one_class_in_any_order_leave_no_offense_on_record(system):
-    """B: two protocol violations an hour apart, both overturned, the earlier first: the class's record must be
-    empty (the second's overturn restores the record it replaced, which is the first, already overturned)."""
+    """B: two protocol violations an hour apart, both overturned, the earlier first: the class's record is empty
+    (the second's overturn once restored the record it replaced: the first, already overturned)."""
     pv = ViolationClass.PROTOCOL_VIOLATION
     first, _ = execute_verdict(system, system.provider_b, pv, Level.PENALTY)
     system.chain.pending_timestamp += 3_600

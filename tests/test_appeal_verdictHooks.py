@@ -1,7 +1,9 @@
 """VerdictManager's appeal hooks (markAppealed, uphold, overturn, closeTombstone) answer only the appeal
 court, and closeIncident only the recovery escrow. The hooks record the outcome and tell the court what
 to apply (their return values); the consequences themselves (tombstone, forfeit, refund, unfreeze,
-unjail, oracle penalties) are the court's, so a hook alone moves no tokens and touches no other contract.
+oracle penalties) are the court's, so a hook alone moves no tokens. The one effect outside the
+VerdictManager is the provider's standing set in the StakeManager: an overturn takes the verdict's offense
+and jail out of it, a close its offense into the record for good (and its jail, unless recovered).
 
 The hooks are called here from the court's own address (impersonated), the incident marked appealed by
 the court's address directly: no appeal bond is involved, so the conservation law holds throughout."""
@@ -192,7 +194,8 @@ def test_uphold_of_a_tombstoning_verdict_reports_a_remainder_owed(system):
 
 def test_overturn_returns_that_it_slashed_and_every_approval(system):
     """Four signers for a threshold of three: the approval bitmap names all four seats (each is penalized
-    by the court). The hook itself restores the escalation record and refunds the cap use."""
+    by the court). The hook itself refunds the cap use and takes the verdict out of the standing set: the
+    escalation record empty again, the jail (the only one) lifted."""
     vm, a = system.VerdictManager, system.provider_a
     verdict = system.verdict()
     system.submit(verdict, system.oracles[1:5])
@@ -204,11 +207,12 @@ def test_overturn_returns_that_it_slashed_and_every_approval(system):
 
     assert tuple(tx.return_value) == (True, seats(1, 2, 3, 4))
     assert emitted(tx, vm) == [("VerdictOverturned", {"incidentId": iid(verdict), "provider": a.address})]
-    assert others(system, tx) == {}
+    assert others(system, tx) == {"StakeManager": [("Unjailed", {"provider": a.address})]}
     assert incident(system, verdict) == before._replace(flags=FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED)
-    assert tuple(vm.lastOffense(a, PP)) == (0, 0)
+    assert tuple(system.StakeManager.lastOffense(a, PP)) == (0, 0)
     assert vm.providerRecord(a).capUsed == 0
-    # Refund, unfreeze and unjail are the court's to apply: none happened here.
+    assert system.StakeManager.getProvider(a).jailedUntil == 0
+    # Refund and unfreeze are the court's to apply: neither happened here.
     assert system.StakeManager.getProvider(a).openIncidents == 1
     assert system.RecoveryEscrow.escrowOf(verdict.incident_id).status == 1  # still escrowed
 
@@ -223,7 +227,7 @@ def test_overturn_of_a_warning_returns_that_it_did_not_slash(system):
     assert tuple(tx.return_value) == (False, seats(0, 1, 2))
     assert emitted(tx, vm) == [("VerdictOverturned", {"incidentId": iid(verdict), "provider": verdict.provider})]
     assert others(system, tx) == {}
-    assert tuple(vm.lastOffense(system.provider_a, PP)) == (0, 0)
+    assert tuple(system.StakeManager.lastOffense(system.provider_a, PP)) == (0, 0)
 
 
 def test_overturn_cancels_a_remainder_owed(system):
@@ -239,7 +243,7 @@ def test_overturn_cancels_a_remainder_owed(system):
         ("RemainderCleared", {"incidentId": iid(verdict), "provider": b, "remainder": owed}),
         ("VerdictOverturned", {"incidentId": iid(verdict), "provider": b}),
     ]
-    assert others(system, tx) == {}
+    assert others(system, tx) == {"StakeManager": [("Unjailed", {"provider": b})]}
     assert vm.remainderOf(verdict.incident_id) == 0
 
 
@@ -280,21 +284,27 @@ def test_close_incident_refuses_anyone_but_the_escrow(system):
     assert vm.hasRole(vm.ESCROW_ROLE(), system.RecoveryEscrow)
     for caller in outsiders(system):
         with reverts(vm.AccessControlUnauthorizedAccount, account=caller, neededRole=vm.ESCROW_ROLE()):
-            vm.closeIncident(verdict.incident_id, system.provider_a, sender=caller)
+            vm.closeIncident(verdict.incident_id, system.provider_a, False, sender=caller)
     with reverts(vm.AccessControlUnauthorizedAccount, account=system.AppealCourt, neededRole=vm.ESCROW_ROLE()):
-        vm.closeIncident(verdict.incident_id, system.provider_a, sender=court(system))
+        vm.closeIncident(verdict.incident_id, system.provider_a, True, sender=court(system))
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
 
 
-def test_the_escrow_closes_an_incident(system):
-    vm = system.VerdictManager
-    verdict, _ = execute_verdict(system)
+@pytest.mark.parametrize("recovered", [False, True])
+def test_the_escrow_closes_an_incident(system, recovered):
+    """A close keeps the incident's offense for good; its jail ends with a completed recovery, else stands."""
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
+    verdict, executed_tx = execute_verdict(system)
     before = incident(system, verdict)
+    jailed_until = sm.getProvider(a).jailedUntil
 
-    tx = vm.closeIncident(verdict.incident_id, system.provider_a, sender=impersonate(system, system.RecoveryEscrow))
+    tx = vm.closeIncident(verdict.incident_id, a, recovered, sender=impersonate(system, system.RecoveryEscrow))
 
-    assert emitted(tx, vm) == [("IncidentClosed", {"incidentId": iid(verdict), "provider": system.provider_a.address})]
-    assert others(system, tx) == {}  # the escrow unfreezes the pool itself
+    assert emitted(tx, vm) == [("IncidentClosed", {"incidentId": iid(verdict), "provider": a.address})]
+    # The escrow unfreezes the pool itself; a completed recovery ends the jail the incident imposed.
+    assert others(system, tx) == ({"StakeManager": [("Unjailed", {"provider": a.address})]} if recovered else {})
+    assert sm.getProvider(a).jailedUntil == (0 if recovered else jailed_until)
+    assert tuple(sm.lastOffense(a, PP)) == (executed_tx.timestamp, before.level)
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.CLOSED
     assert incident(system, verdict) == before._replace(flags=FLAG_CLOSED)
     assert_conserved(system)
@@ -309,7 +319,7 @@ def test_closing_an_incident_writes_off_its_remainder(system):
     owed = vm.remainderOf(verdict.incident_id)
     assert owed > 0
 
-    tx = vm.closeIncident(verdict.incident_id, a, sender=impersonate(system, system.RecoveryEscrow))
+    tx = vm.closeIncident(verdict.incident_id, a, False, sender=impersonate(system, system.RecoveryEscrow))
 
     assert emitted(tx, vm) == [
         ("IncidentClosed", {"incidentId": iid(verdict), "provider": a}),
@@ -323,4 +333,4 @@ def test_the_escrow_cannot_close_an_unknown_incident(system):
     vm = system.VerdictManager
     verdict = system.verdict()
     with reverts(vm.UnknownIncident, incidentId=iid(verdict)):
-        vm.closeIncident(verdict.incident_id, system.provider_a, sender=impersonate(system, system.RecoveryEscrow))
+        vm.closeIncident(verdict.incident_id, system.provider_a, False, sender=impersonate(system, system.RecoveryEscrow))

@@ -1,14 +1,15 @@
-"""The attacks on the slashing core, each written as the attacker would run it (holes 1, 2 and 5 of the
-core review). Each test failed on the core that had "one open incident per class, a second waits" and
-"a capped verdict waits"; DESIGN's "Slashing cannot be dodged" and "Overturns restore exactly" close them.
+"""The attacks on the slashing core, each written as the attacker would run it (holes 1, 2, 4, 5 and 10 of
+the core review). Each test failed on the core that had "one open incident per class, a second waits", "a
+capped verdict waits" and one jail and one escalation record per provider; DESIGN's "Slashing cannot be
+dodged" and "Overturns restore exactly" close them (the standing set: StakeManager.standingOf).
 """
 
 import pytest
 from helpers import emitted, reverts
 
-from recovery_support import evaluate, file_claim, pass_epochs, payable_from, release, wait_until, EPOCHS
+from recovery_support import evaluate, file_claim, pass_epochs, payable_from, recover, release, wait_until, EPOCHS
 from swarm_stake.models import Level, Phase, ProviderStatus, ViolationClass
-from system_fixtures import DAY, SYSTEM_WINDOWS, TOKEN
+from system_fixtures import DAY, SYSTEM_RECOVERY, SYSTEM_WINDOWS, TOKEN
 from verdict_support import BPS, assert_conserved, b32, incident, set_limits, slash_amount
 
 pytestmark = pytest.mark.integration
@@ -186,3 +187,86 @@ def test_hole5_an_escalated_level_whose_row_is_disabled_falls_back(system):
     executed = emitted(tx, vm)[-1]
     assert executed[0] == "VerdictExecuted"
     assert (executed[1]["level"], executed[1]["amount"]) == (P, amount)
+
+
+def appeal_and_overturn(system, verdict):
+    system.AppealCourt.appeal(verdict.as_tuple(), sender=system.operator_b)
+    return system.AppealCourt.resolveAppeal(verdict.as_tuple(), True, sender=system.arbiter)
+
+
+def test_hole4_an_overturned_jail_does_not_outlive_its_verdict(system):
+    """Wrong: B's one-day poor-performance jail stands; a 14-day security-breach verdict on B is overturned,
+    but with the first incident still open the provider stayed jailed for 14 days.
+    Defence: the overturn takes the breach's jail out of the standing set: the jail ends with the one that
+    stands."""
+    sm, b = system.StakeManager, system.provider_b
+    standing_tx = system.submit(system.verdict(provider=b))
+    later_failure(system)
+    breach = system.verdict(provider=b, violation_class=SB, severity=P)
+    system.submit(breach)
+    assert sm.getProvider(b).jailedUntil > standing_tx.timestamp + 13 * DAY
+
+    tx = appeal_and_overturn(system, breach)
+
+    assert ("Jailed", {"provider": b.address, "until": standing_tx.timestamp + DAY}) in emitted(tx, sm)
+    assert sm.getProvider(b).jailedUntil == standing_tx.timestamp + DAY
+    assert sm.getProvider(b).openIncidents == 1
+    assert_conserved(system)
+
+
+def test_hole4_an_overturn_does_not_lift_the_running_jail_of_a_closed_incident(system):
+    """Attack: B's severe protocol violation (30-day jail) is past its claim window; B lets its escrow be
+    forfeited (the incident closes, the pool unfreezes), then wins the appeal of an unrelated later verdict.
+    The overturn used to lift every jail once no incident kept the pool frozen: 20 days of jail escaped.
+    Defence: a jail whose incident closed without a completed recovery stands for good (the jail floor);
+    the overturn ends only its own verdict's jail."""
+    sm, escrow, b = system.StakeManager, system.RecoveryEscrow, system.provider_b
+    severe = system.verdict(provider=b, violation_class=PV, severity=S)
+    severe_tx = system.submit(severe)
+    system.chain.pending_timestamp = severe_tx.timestamp + SYSTEM_RECOVERY.claim_window + 60
+    breach = system.verdict(provider=b, violation_class=SB, severity=P)
+    system.submit(breach)
+    system.AppealCourt.appeal(breach.as_tuple(), sender=system.operator_b)
+    escrow.close(severe.as_tuple(), sender=system.outsider)  # forfeited: the incident closes unrecovered
+
+    tx = system.AppealCourt.resolveAppeal(breach.as_tuple(), True, sender=system.arbiter)
+
+    assert [name for name, _ in emitted(tx, sm) if name in ("Jailed", "Unjailed")] == []  # the jail stands
+    assert sm.getProvider(b).jailedUntil == severe_tx.timestamp + 30 * DAY
+    assert sm.statusOf(b) == ProviderStatus.JAILED and sm.getProvider(b).openIncidents == 0
+    assert_conserved(system)
+
+
+def test_hole10_a_completed_recovery_ends_its_jail(system):
+    """Wrong: a security-breach penalty jails for 14 days; the provider carries its recovery to the final
+    release in about two days (claim, audit, three healthy epochs, evaluation, challenge window) and stayed
+    jailed for twelve more.
+    Defence: DESIGN's restoration ends with the provider back in service: the completed recovery takes the
+    incident's jail out of the standing set (its offense still counts for escalation)."""
+    sm, b = system.StakeManager, system.provider_b
+    breach = system.verdict(provider=b, violation_class=SB, severity=P)
+    executed_tx = system.submit(breach)
+
+    tx = recover(system, breach)
+
+    assert tx.timestamp < executed_tx.timestamp + 14 * DAY
+    assert ("Unjailed", {"provider": b.address}) in emitted(tx, sm)
+    assert sm.getProvider(b).jailedUntil == 0 and sm.statusOf(b) != ProviderStatus.JAILED
+    assert tuple(sm.lastOffense(b, SB)) == (executed_tx.timestamp, P)
+    assert_conserved(system)
+
+
+def test_a_jail_that_ran_at_the_observation_refuses_poor_performance_whatever_came_later(system):
+    """Poor performance observed while B served a 14-day security jail is no offense, even when another
+    jail was imposed after the observation (the refusal once knew only the last jail imposed)."""
+    vm, sm, b = system.VerdictManager, system.StakeManager, system.provider_b
+    system.submit(system.verdict(provider=b, violation_class=SB, severity=P))
+    later_failure(system)
+    observed_at = system.chain.pending_timestamp
+    system.chain.pending_timestamp = observed_at + 60
+    system.submit(system.verdict(provider=b, violation_class=PV, severity=P))  # a later jail
+    system.chain.pending_timestamp = observed_at + 120
+    slow = system.verdict(provider=b, observed_at=observed_at)
+
+    with reverts(vm.PoorPerformanceWhileJailed, provider=b, jailedUntil=sm.getProvider(b).jailedUntil):
+        system.submit(slow)

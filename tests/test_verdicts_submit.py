@@ -174,15 +174,17 @@ def test_execution_response_follows_the_matrix_row(system, violation_class, leve
         "flags": FLAG_TOMBSTONE if tombstone else 0,
         "appealWindow": SYSTEM_WINDOWS.appeal_window,
         "appealResolution": SYSTEM_WINDOWS.appeal_resolution,
-        "priorOffenseAt": 0,
-        "priorLevel": 0,
         "digest": digest_of(system, v),
     }
     assert not provider.tombstoned
     assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
-    assert tuple(vm.lastOffense(a, violation_class)) == (tx.timestamp, level)
+    assert tuple(sm.lastOffense(a, violation_class)) == (tx.timestamp, level)
     record = vm.providerRecord(a)
-    assert (record.capUsed, record.capUpdatedAt, record.jailedAt) == (amount, tx.timestamp, tx.timestamp)
+    assert (record.capUsed, record.capUpdatedAt) == (amount, tx.timestamp)
+    # The incident stands: its offense and jail are in the provider's standing set.
+    (_, _, slots, _), entries = sm.standingOf(a)
+    assert slots == 1 and tuple(entries[0]) == (bytes.fromhex(v.incident_id.removeprefix("0x"))[:20], tx.timestamp, tx.timestamp + jail, level,
+                                                violation_class)  # fmt: skip
     _assert_pro_rata(system, a, before, pool, amount)
     assert_conserved(system)
 
@@ -521,7 +523,7 @@ def test_incident_of_another_class_executes_while_one_is_open_without_escalating
 
     assert emitted(tx, vm)[-1][1]["level"] == P and emitted(tx, vm)[-1][1]["amount"] == amount
     assert sm.getProvider(b).openIncidents == 2
-    assert tuple(vm.lastOffense(b, PP))[1] == P and tuple(vm.lastOffense(b, PV))[1] == P
+    assert tuple(sm.lastOffense(b, PP))[1] == P and tuple(sm.lastOffense(b, PV))[1] == P
     assert_conserved(system)
 
 
@@ -691,8 +693,8 @@ def test_repeat_offense_within_lookback_escalates_penalty_to_severe(system):
 
     assert emitted(tx, vm)[-1] == executed(system, v, S, amount, tx.timestamp + 30 * DAY)
     stored = incident(system, v.incident_id)
-    assert (stored["level"], stored["priorOffenseAt"], stored["priorLevel"]) == (S, first.timestamp, P)
-    assert tuple(vm.lastOffense(b, PV)) == (tx.timestamp, S)
+    assert stored["level"] == S
+    assert tuple(system.StakeManager.lastOffense(b, PV)) == (tx.timestamp, S)
     assert_conserved(system)
 
 
@@ -719,7 +721,7 @@ def test_escalation_stops_at_severe(system):
     tx = system.submit(v)
 
     assert emitted(tx, vm)[-1][1]["level"] == S and emitted(tx, vm)[-1][1]["amount"] == amount
-    assert tuple(vm.lastOffense(b, PV))[1] == S
+    assert tuple(system.StakeManager.lastOffense(b, PV))[1] == S
 
 
 def test_warning_records_only(system):
@@ -743,9 +745,8 @@ def test_warning_records_only(system):
     assert (provider.jailedUntil, provider.openIncidents) == (0, 0)
     assert sm.statusOf(a) == ProviderStatus.ACTIVE
     assert escrow_record(system, v.incident_id)[3] == 0  # no escrow (status None)
-    assert tuple(vm.lastOffense(a, PP)) == (tx.timestamp, W)
-    record = vm.providerRecord(a)
-    assert (record.capUsed, record.jailedAt) == (0, 0)
+    assert tuple(sm.lastOffense(a, PP)) == (tx.timestamp, W)  # a warning is an offense: it escalates
+    assert vm.providerRecord(a).capUsed == 0
     assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
     assert_conserved(system)
 

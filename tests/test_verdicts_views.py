@@ -117,9 +117,9 @@ def test_incident_keeps_the_windows_in_force_at_execution(system):
 
 def test_providerRecord_of_a_provider_without_offenses_is_empty(system):
     record = system.VerdictManager.providerRecord(system.provider_a)
-    assert (record.capUsed, record.capUpdatedAt, record.jailedAt) == (0,) * 3
+    assert (record.capUsed, record.capUpdatedAt) == (0,) * 2
     for violation_class in range(3):
-        assert tuple(system.VerdictManager.lastOffense(system.provider_a, violation_class)) == (0, 0)
+        assert tuple(system.StakeManager.lastOffense(system.provider_a, violation_class)) == (0, 0)
 
 
 def test_penaltyRow_is_the_deployed_default_matrix(system):

@@ -26,8 +26,6 @@ INCIDENT_FIELDS = (
     "flags",
     "appealWindow",
     "appealResolution",
-    "priorOffenseAt",
-    "priorLevel",
 )
 
 # Errors of IVerdictManager by canonical signature (for revert data inside events).

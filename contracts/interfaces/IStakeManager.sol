@@ -7,11 +7,12 @@ pragma solidity ^0.8.28;
 /// @dev Roles and their powers:
 /// - `DEFAULT_ADMIN_ROLE` (the governance timelock) sets the unbonding period and the minimum
 ///   self-stake, and grants the other roles. It cannot move stake.
-/// - `SLASHER_ROLE` (the verdict contract) can penalize (freeze a pool, jail a provider and slash
-///   its pool into an escrow address in one call) and take more of a frozen pool (a remainder the
-///   caps cut short). It cannot return stake, unjail or tombstone.
-/// - `APPEALS_ROLE` (the appeal court) can tombstone a provider (a tombstoning verdict that stands)
-///   and lift a jail (an overturned verdict). It cannot move stake.
+/// - `SLASHER_ROLE` (the verdict contract) can penalize (record an offense; for a slashing verdict also
+///   freeze a pool, jail a provider and slash its pool into an escrow address, in one call), take more
+///   of a frozen pool (a remainder the caps cut short) and take an incident out of the provider's
+///   standing set (an overturn, or a close). It cannot return stake or tombstone.
+/// - `APPEALS_ROLE` (the appeal court) can tombstone a provider (a tombstoning verdict that stands).
+///   It cannot move stake or jail.
 /// - `RETURNER_ROLE` (the recovery escrow, the oracle committee) can return stake to a pool: tokens
 ///   it pays in itself. It cannot take stake, jail, unjail or unfreeze.
 /// - `UNFREEZER_ROLE` (the recovery escrow, the appeal court, the verdict contract) can count one open incident of a
@@ -81,6 +82,46 @@ interface IStakeManager {
         Tombstoned,
         /// Registered, not jailed, but its self-stake is below the minimum.
         BelowMinimum
+    }
+
+    /// @notice An offense as escalation counts it (per provider and violation class).
+    struct Offense {
+        /// Time of the offense (0: none).
+        uint40 at;
+        /// Its level after escalation.
+        uint8 level;
+    }
+
+    /// @notice One incident in its provider's standing set. The set decides the provider's jail (the latest
+    /// end among the jails that stand) and escalation records (per class, the latest offense that stands)
+    /// exactly, whatever the order of overturns and recoveries: an overturn takes out offense and jail, a
+    /// completed recovery the jail, any other close neither (they then stand for good). Up to
+    /// `STANDING_SLOTS` per provider; a verdict beyond that settles early the entry whose jail ends first
+    /// (warnings first): its offense and jail then stand for good.
+    struct Standing {
+        /// The incident id's first 20 bytes.
+        bytes20 tag;
+        /// Time of execution.
+        uint40 at;
+        /// End of the jail it imposed (0: a warning, which jails and freezes nothing).
+        uint40 jailEnd;
+        /// Its level after escalation.
+        uint8 level;
+        /// Its violation class.
+        uint8 violationClass;
+    }
+
+    /// @notice What stands against a provider beyond its standing set, packed into one slot.
+    struct StandingRecord {
+        /// Latest end among the jails that stand for good.
+        uint40 jailFloor;
+        /// Start of the jail that ends at `jailFloor`.
+        uint40 jailFloorFrom;
+        /// Bit i set: standing slot i is in use.
+        uint16 slots;
+        /// Per violation class c, bits [48c, 48c + 40): time, [48c + 40, 48c + 48): level of the latest
+        /// offense that stands (see {lastOffense}).
+        uint144 offenses;
     }
 
     /// @notice A provider's registration, packed into one storage slot.
@@ -200,18 +241,23 @@ interface IStakeManager {
     /// every share holder pro rata (the provider's own position when nobody holds shares). Only `RETURNER_ROLE`.
     function returnStake(address provider, uint256 amount) external;
 
-    /// @notice The response to an executed verdict in one call: counts one more open incident (pool
-    /// frozen), jails `provider` until `jailUntil` (a later jail wins) and moves `amount` (may be 0) of
-    /// its pool to `escrow`. Only `SLASHER_ROLE`. Every staker of the pool, unbonding ones included, loses
-    /// the same fraction.
-    function penalize(address provider, uint256 amount, address escrow, uint64 jailUntil) external;
+    /// @notice The response to an executed verdict in one call: adds `entry` to the standing set of
+    /// `provider` (its offense becomes the class's escalation record); for a slashing verdict
+    /// (`entry.jailEnd` non-zero) also counts one more open incident (pool frozen), jails `provider` until
+    /// `entry.jailEnd` (a later jail wins) and moves `amount` (may be 0) of its pool to `escrow`. Only
+    /// `SLASHER_ROLE`. Every staker of the pool, unbonding ones included, loses the same fraction.
+    function penalize(address provider, uint256 amount, address escrow, Standing calldata entry) external;
+
+    /// @notice Takes `incidentId` out of the standing set of `provider`: overturned, its offense and jail
+    /// go; closed, its offense stands for good, and its jail too unless `keepJail` is false (a completed
+    /// recovery). The class's escalation record and the jail become the latest that still stand (an
+    /// incident settled early is no longer in the set: nothing changes). Only `SLASHER_ROLE`.
+    function unstand(address provider, bytes32 incidentId, bool overturned, bool keepJail) external;
 
     /// @notice Moves `amount` more of the frozen pool of `provider` to `escrow`: a remainder an open incident
     /// is owed (the caps cut its slash short). Only `SLASHER_ROLE`; the pool must be frozen.
     function take(address provider, uint256 amount, address escrow) external;
 
-    /// @notice Lifts the jail of `provider` (an overturned verdict). Only `APPEALS_ROLE`.
-    function unjail(address provider) external;
 
     /// @notice Excludes `provider` for good. Only `APPEALS_ROLE`.
     function tombstone(address provider) external;
@@ -263,6 +309,29 @@ interface IStakeManager {
         external
         view
         returns (Provider memory registration, uint256 poolAssets, uint256 totalStake_);
+
+    /// @notice What a verdict on `provider` of `violationClass` observed at `observedAt` reads, in one call:
+    /// its registration, its pool's assets, the total stake, the class's escalation record and whether a
+    /// jail that stands had started and was running at `observedAt`.
+    function verdictContext(address provider, uint8 violationClass, uint64 observedAt)
+        external
+        view
+        returns (
+            Provider memory registration,
+            uint256 poolAssets,
+            uint256 totalStake_,
+            Offense memory offense,
+            bool jailedAtObservation
+        );
+
+    /// @notice The escalation record of `provider` in `violationClass`: its latest offense that stands.
+    function lastOffense(address provider, uint8 violationClass) external view returns (Offense memory);
+
+    /// @notice The standing record of `provider` and the entries of its standing set, by slot.
+    function standingOf(address provider)
+        external
+        view
+        returns (StandingRecord memory record, Standing[] memory entries);
 
     /// @notice The position of `staker` in the pool of `provider`.
     function getPosition(address provider, address staker) external view returns (Position memory);

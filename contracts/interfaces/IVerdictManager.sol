@@ -219,29 +219,16 @@ interface IVerdictManager {
         uint32 appealWindow;
         /// Appeal resolution time copied at execution.
         uint32 appealResolution;
-        /// Escalation record before this incident (restored if overturned).
-        uint40 priorOffenseAt;
-        /// Level of the escalation record before this incident.
-        uint8 priorLevel;
     }
 
-    /// @notice Per-provider record, packed into one slot: sub-cap use and the last jail imposed.
+    /// @notice Per-provider record, packed into one slot: sub-cap use.
     struct ProviderRecord {
         /// Slashed within the rolling window (decays linearly over `capWindow`).
         uint128 capUsed;
         /// Time `capUsed` was last updated.
         uint40 capUpdatedAt;
-        /// Time of the last execution that imposed or extended a jail (0: none).
-        uint40 jailedAt;
     }
 
-    /// @notice The escalation record of one provider in one violation class (escalation is per class).
-    struct Offense {
-        /// Time of the last offense of the class that counts for escalation (0: none).
-        uint40 at;
-        /// Level of that offense.
-        uint8 level;
-    }
 
     /* EVENTS */
 
@@ -326,9 +313,9 @@ interface IVerdictManager {
     /// tombstones the provider and forfeits the escrow. @return owed Whether a remainder is still owed.
     function uphold(Verdict calldata verdict) external returns (bool tombstone, bool owed);
 
-    /// @notice Overturns `verdict` on appeal: cap use refunded, a remainder owed cancelled, the escalation
-    /// record restored. Only `APPEALS_ROLE`, which then refunds the escrow, unfreezes the pool, lifts the
-    /// jail (unless another incident holds it) and penalizes the signers.
+    /// @notice Overturns `verdict` on appeal: cap use refunded, a remainder owed cancelled, its offense and
+    /// jail taken out of the provider's standing set (see {IStakeManager-unstand}). Only `APPEALS_ROLE`,
+    /// which then refunds the escrow, unfreezes the pool and penalizes the signers.
     /// @return slashing Whether the verdict slashed (not a warning). @return approvals The approval bitmap
     /// of the overturned verdict (bit i: seat i of its committee epoch signed).
     function overturn(Verdict calldata verdict) external returns (bool slashing, uint256 approvals);
@@ -339,8 +326,9 @@ interface IVerdictManager {
     function closeTombstone(Verdict calldata verdict) external returns (bool owed);
 
     /// @notice Marks `incidentId` of `provider` closed once its escrow reached an end state (a remainder
-    /// still owed is written off). Only `ESCROW_ROLE`.
-    function closeIncident(bytes32 incidentId, address provider) external;
+    /// still owed is written off): its offense stands for good, and its jail too unless its recovery
+    /// completed (`recovered`: the jail then ends with it). Only `ESCROW_ROLE`.
+    function closeIncident(bytes32 incidentId, address provider, bool recovered) external;
 
     /// @notice Takes what the caps allow of the remainder owed on `verdict`'s incident into its escrow (into
     /// the insurance pool once a tombstone forfeited the escrow). Once the incident is past its maximum
@@ -386,9 +374,6 @@ interface IVerdictManager {
 
     /// @notice The per-provider record of `provider`.
     function providerRecord(address provider) external view returns (ProviderRecord memory);
-
-    /// @notice The escalation record of `provider` in `violationClass`.
-    function lastOffense(address provider, uint8 violationClass) external view returns (Offense memory);
 
     /// @notice Tokens still owed on `incidentId` (a slash the caps cut short).
     function remainderOf(bytes32 incidentId) external view returns (uint256);
