@@ -42,6 +42,8 @@ S_NONE, S_ACTIVE, S_JAILED, S_TOMBSTONED, S_BELOW = range(5)
 ZERO_ADDRESS = "0x" + "00" * 20
 ZERO32 = b"\x00" * 32
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+#: IStakeManager: incidents per provider whose offense and jail an overturn or a recovery can still take out.
+STANDING_SLOTS = 12
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,14 +341,13 @@ class Position:
 
 @dataclass
 class Record:
-    """IVerdictManager.ProviderRecord: the provider's rolling cap use and when a jail was last imposed."""
+    """IVerdictManager.ProviderRecord: the provider's rolling cap use."""
 
     cap_used: int = 0
     cap_updated_at: int = 0
-    jailed_at: int = 0
 
     def tuple(self) -> tuple:
-        return (self.cap_used, self.cap_updated_at, self.jailed_at)
+        return (self.cap_used, self.cap_updated_at)
 
 
 @dataclass
@@ -359,12 +360,47 @@ class Provider:
     shares: int = 0
     positions: dict[str, Position] = field(default_factory=dict)
     record: Record = field(default_factory=Record)
-    #: Escalation record per violation class: (time, level) of the last offense that counts (DESIGN
-    #: "Overturns restore exactly": escalation is per provider and violation class).
-    offenses: dict[int, tuple[int, int]] = field(default_factory=dict)
+    #: Every executed incident of the provider, warnings included, in execution order.
+    incidents: list[Incident] = field(default_factory=list)
+    #: The standing set, by slot: the incident in each of the STANDING_SLOTS slots (None: free). An incident
+    #: leaves it when overturned or closed, or when a verdict beyond the last slot settles it early.
+    slots: list[Incident | None] = field(default_factory=lambda: [None] * STANDING_SLOTS)
+    #: (end, start) of the latest-ending jail that stands for good (closed without a completed recovery,
+    #: or settled early); the first of equal ends is kept (IStakeManager.StandingRecord).
+    jail_floor: tuple[int, int] = (0, 0)
 
     def offense(self, violation_class: int) -> tuple[int, int]:
-        return self.offenses.get(violation_class, (0, 0))
+        """DESIGN "Overturns restore exactly": escalation is per provider and violation class and counts the
+        offenses that stand: (time, level) of the latest one, the higher level at equal times."""
+        return max(((i.executed_at, i.level) for i in self.incidents
+                    if i.offense_stands and i.verdict.violation_class == violation_class), default=(0, 0))  # fmt: skip
+
+    def standing_jails(self) -> list[Incident]:
+        """The incidents whose jail stands: not overturned and its recovery not completed while in the
+        standing set (a jail settled early stands for good)."""
+        return [i for i in self.incidents if i.jail_stands]
+
+    def jail_end(self) -> int:
+        """DESIGN: the provider's jail ends at the latest end among the jails that stand."""
+        return max((i.jail_end for i in self.standing_jails()), default=0)
+
+    def jailed_at(self, t: int) -> bool:
+        """Whether a jail that stands had started at `t` and still ran (DESIGN "No shield")."""
+        return any(i.executed_at <= t < i.jail_end for i in self.standing_jails())
+
+    def standing_view(self) -> tuple:
+        """StakeManager.standingOf: (StandingRecord, the Standing entry of each slot, zeros when free)."""
+        offenses = 0
+        for c in range(CLASSES):
+            at, level = self.offense(c)
+            offenses |= (at | level << 40) << (48 * c)
+        bitmap = sum(1 << n for n, i in enumerate(self.slots) if i is not None)
+        entries = tuple(
+            (i.verdict.incident_id[:20], i.executed_at, i.jail_end, i.level, i.verdict.violation_class)
+            if i is not None else (b"\x00" * 20, 0, 0, 0, 0)
+            for i in self.slots
+        )  # fmt: skip
+        return (*self.jail_floor, bitmap, offenses), entries
 
     def pos(self, staker: str) -> Position:
         return self.positions.setdefault(staker, Position())
@@ -380,17 +416,23 @@ class Incident:
     flags: int
     appeal_window: int
     appeal_resolution: int
-    prior_offense_at: int
-    prior_level: int
     appealed_at: int = 0
     #: End of the jail this incident imposed (0: a warning jails nobody).
     jail_end: int = 0
+    #: DESIGN: an offense stands unless overturned (a recovered one still counts)...
+    offense_stands: bool = True
+    #: ... and a jail until its incident is overturned or its recovery completes.
+    jail_stands: bool = False
+    #: In its provider's standing set (an overturn or a close can still take it out).
+    in_set: bool = False
+    #: Settled early by a verdict beyond the last standing slot: its offense and jail stand for good.
+    settled_early: bool = False
 
     def tuple(self) -> tuple:
         v = self.verdict
         return (
             self.detected_at, self.executed_at, self.appealed_at, self.level, v.violation_class, self.flags,
-            self.appeal_window, self.appeal_resolution, self.prior_offense_at, self.prior_level,
+            self.appeal_window, self.appeal_resolution,
         )  # fmt: skip
 
 
@@ -535,6 +577,8 @@ class Model:
         self.transfers: list[tuple[str, str, int]] = []
         #: The RemainderOwed / RemainderCollected / RemainderCleared events of the current action.
         self.remainder_events: list[tuple] = []
+        #: What the current action did to a standing set (counted by the state machine, not checked).
+        self.notes: list[str] = []
 
     def clone(self) -> Model:
         return copy.deepcopy(self)
@@ -814,10 +858,9 @@ class Model:
         if p is None or p.tombstoned:
             return Err("ProviderNotSlashable", v.provider)
         # DESIGN "No shield": the one refusal. A jailed node is not expected to serve, so poor performance
-        # observed while a jail imposed at or before the observation still ran is no offense.
+        # observed inside a jail that stands and had started by then is no offense.
         record = copy.copy(p.record)
-        if (v.violation_class == POOR_PERFORMANCE and p.jailed_until > v.observed_at
-                and record.jailed_at != 0 and record.jailed_at <= v.observed_at):  # fmt: skip
+        if v.violation_class == POOR_PERFORMANCE and p.jailed_until > v.observed_at and p.jailed_at(v.observed_at):
             return Err("PoorPerformanceWhileJailed", v.provider, p.jailed_until)
         # Only a guardian pause holds a verdict back: no other open incident, of any class, and no cap does.
         if self.now < self.paused_until:
@@ -836,18 +879,16 @@ class Model:
             slash = p.assets * row.slash_bps // BPS
             amount = self._book_caps(p, record, slash)
             remainder = slash - amount
-            record.jailed_at = self.now
         # apply
         w = self.windows
-        prior_at, prior_level = p.offense(v.violation_class)
         jailed_until = self.now + row.jail if level != WARNING else 0
-        self.incidents[v.incident_id] = Incident(
+        inc = self.incidents[v.incident_id] = Incident(
             verdict=v, digest=digest, detected_at=self.detected.get(v.incident_id, 0), executed_at=self.now,
             level=level, flags=FLAG_TOMBSTONE if row.tombstone else 0, appeal_window=w.appeal_window,
-            appeal_resolution=w.appeal_resolution, prior_offense_at=prior_at, prior_level=prior_level,
-            jail_end=jailed_until,
+            appeal_resolution=w.appeal_resolution, jail_end=jailed_until, jail_stands=level != WARNING,
         )  # fmt: skip
-        p.offenses[v.violation_class] = (self.now, level)
+        p.incidents.append(inc)
+        self._stand(p, inc)
         p.record = record
         if level != WARNING:
             p.open_incidents += 1
@@ -866,6 +907,50 @@ class Model:
                 self.remainder_events.append(("RemainderOwed", v.incident_id, v.provider, remainder))
         return {"executed": True, "deferred": None, "level": level, "amount": amount, "jailed_until": jailed_until,
                 "remainder": remainder, "escalated": level > v.severity, "fell_back": fell_back}  # fmt: skip
+
+    def _stand(self, p: Provider, inc: Incident) -> None:
+        """Every executed verdict, warnings included, enters its provider's standing set. With every slot
+        taken, the entry whose jail ends first (warnings first, then the earliest; the first slot of equals)
+        is first settled early: its offense and jail stand for good, and the new entry takes its slot."""
+        if all(p.slots):
+            slot = min(range(STANDING_SLOTS), key=lambda n: (p.slots[n].jail_end, p.slots[n].executed_at, n))
+            victim = p.slots[slot]
+            victim.in_set = False
+            victim.settled_early = True
+            self._settle_jail(p, victim)
+            self.notes.append("settled early a warning" if victim.level == WARNING else "settled early a jail")
+        else:
+            slot = p.slots.index(None)
+        p.slots[slot] = inc
+        inc.in_set = True
+
+    @staticmethod
+    def _settle_jail(p: Provider, inc: Incident) -> None:
+        if inc.jail_end > p.jail_floor[0]:
+            p.jail_floor = (inc.jail_end, inc.executed_at)
+
+    def _unstand(self, p: Provider, inc: Incident, overturned: bool, recovered: bool) -> None:
+        """An overturn or a close takes the incident out of the standing set: overturned, its offense and jail
+        go; recovered, its jail goes (its offense stands for good); otherwise both stand for good. The jail
+        becomes the latest end among the jails still standing, when the one taken out ran later than it. An
+        incident settled early is no longer in the set: nothing changes."""
+        if not inc.in_set:
+            if inc.settled_early:
+                self.notes.append("no effect (settled early)")
+            return
+        p.slots[p.slots.index(inc)] = None
+        inc.in_set = False
+        if overturned:
+            inc.offense_stands = False
+            inc.jail_stands = False
+        elif recovered:
+            inc.jail_stands = False
+        else:
+            self._settle_jail(p, inc)
+        end = p.jail_end()
+        if inc.jail_end > self.now and inc.jail_end > end:
+            p.jailed_until = end
+            self.notes.append("jail shortened" if end > self.now else "jail lifted")
 
     def escalate(self, p: Provider, violation_class: int, severity: int) -> int:
         """DESIGN "Overturns restore exactly": a repeat offense of the class inside the look-back window is
@@ -1022,15 +1107,13 @@ class Model:
 
     def _overturn(self, v: V, inc: Incident) -> dict:
         """DESIGN "Overturns restore exactly": the verdict's effects removed: escrow back to the pool, cap use
-        refunded, a remainder owed cancelled, the class's escalation record restored (only when this
-        offense is still the class's latest: see KNOWN_FINDINGS), the signers penalized, the pool's freeze
-        for this incident ended; the jail lifted once no incident keeps the pool frozen."""
+        refunded, a remainder owed cancelled, its offense and jail out of the standing set (the class's
+        escalation record and the jail become the latest that still stand), the signers penalized, the
+        pool's freeze for this incident ended."""
         provider = v.provider
         p = self.providers[provider]
         inc.flags |= FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED
-        vclass = v.violation_class
-        if p.offense(vclass)[0] == inc.executed_at:
-            p.offenses[vclass] = (inc.prior_offense_at, inc.prior_level)
+        self._unstand(p, inc, overturned=True, recovered=False)
         returned = cancelled = 0
         slashing = inc.level != WARNING
         if slashing:
@@ -1066,8 +1149,6 @@ class Model:
             seat += 1
         if slashing:
             self._unfreeze(provider)
-            if p.open_incidents == 0:
-                p.jailed_until = 0
         return {"returned": returned, "penalties": penalties, "cancelled": cancelled}
 
     def finalize_tombstone(self, v: V) -> Err | dict:
@@ -1311,7 +1392,7 @@ class Model:
             out["forfeited"] = forfeited
         self._return_stake(self.a["RecoveryEscrow"], v.provider, amount)
         if complete:
-            self._close_incident(v)
+            self._close_incident(v, recovered=True)
         return out
 
     def close(self, v: V) -> Err | int:
@@ -1334,15 +1415,19 @@ class Model:
             return Err("NotClosable", self.extended_deadline(e.opened_at, window), self.now)
         forfeited = self._end(v.incident_id, ST_FORFEITED)
         self.insurance += forfeited
-        self._close_incident(v)
+        self._close_incident(v, recovered=False)
         return forfeited
 
-    def _close_incident(self, v: V) -> int:
-        """An escrow's end state closes its incident; a remainder still owed is written off (returned)."""
+    def _close_incident(self, v: V, recovered: bool) -> int:
+        """An escrow's end state closes its incident; a remainder still owed is written off (returned). The
+        incident leaves the standing set: its offense stands for good, its jail too unless its recovery
+        completed (`recovered`)."""
         self._unfreeze(v.provider)
         inc = self.incidents[v.incident_id]
         inc.flags |= FLAG_CLOSED
-        return self._clear_remainder(v.incident_id, v.provider)
+        owed = self._clear_remainder(v.incident_id, v.provider)
+        self._unstand(self.providers[v.provider], inc, overturned=False, recovered=recovered)
+        return owed
 
     def deposit_insurance(self, sender: str, amount: int) -> Err | int:
         if amount == 0:

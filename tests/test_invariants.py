@@ -26,10 +26,12 @@ After every step the whole state is read back and checked:
 - while paused no verdict executes and no tranche is released (from the events), while
   appeals and withdrawals of unfrozen stake succeed (the model predicts success regardless of
   the pause, and the chain must agree);
-- an overturned verdict leaves no trace: each violation class's escalation record names the
-  class's latest offense that stands, and a provider is jailed exactly while a standing verdict's
-  jail runs (two known findings, see KNOWN_FINDINGS);
-- the model's pools, positions, providers, escalation records, escrow records, claims, incidents,
+- an overturned verdict leaves no trace (DESIGN "Overturns restore exactly"): each violation
+  class's escalation record names the class's latest offense that stands (an offense stands unless
+  overturned), and a provider is jailed exactly until the latest end among the jails that stand (a
+  jail stands until its incident is overturned or its recovery completes); an incident settled
+  early out of a full standing set (12 slots) stands for good;
+- the model's pools, positions, providers, escalation records, standing sets, escrow records, claims, incidents,
   remainders owed, bonds, appeals, caps, the pause and every actor's token balance equal the
   chain's, and every transaction emits exactly the model's token transfers and remainder events
   (RemainderOwed, RemainderCollected, RemainderCleared).
@@ -67,6 +69,7 @@ from invariant_support import (
     ST_CLAIMED,
     ST_ESCROWED,
     ST_FORFEITED,
+    ST_RELEASED,
     SECURITY_BREACH,
     SEVERE,
     ST_REJECTED,
@@ -119,20 +122,6 @@ HOUR, DAY = 3600, 86400
 STEPS = int(os.environ.get("SWARM_STAKE_FUZZ_STEPS", "2000"))
 RUN_LENGTH = int(os.environ.get("SWARM_STAKE_FUZZ_RUN_LENGTH", "100"))
 SEED = os.environ.get("SWARM_STAKE_FUZZ_SEED")
-STRICT = os.environ.get("SWARM_STAKE_FUZZ_STRICT") == "1"
-#: Contract findings of this campaign, reported and not fixed yet; test_appeal_resolveAppeal.py holds a strict
-#: xfail test of each. Their checks count and print violations instead of failing, unless
-#: SWARM_STAKE_FUZZ_STRICT=1.
-KNOWN_FINDINGS = {
-    # The jail is one "until" per provider: an overturn (AppealCourt) lifts it only when no incident keeps
-    # the pool frozen, so the overturned verdict's jail stays while another incident is open, and a closed
-    # incident's running jail is lifted by an unrelated overturn.
-    "jail after an overturn",
-    # VerdictManager.overturn restores the class's escalation record only when the overturned incident is
-    # the class's latest offense (by time): overturns of one class in reverse order, or of two offenses of
-    # the same second, leave an overturned offense on record, and later verdicts escalate on it.
-    "escalation record of an overturned verdict",
-}
 
 PROVIDER_C, OPERATOR_C, SPARE = 17, 18, 19
 CONTRACTS = ("SwarmToken", "StakeManager", "VerdictManager", "AppealCourt", "RecoveryEscrow", "OracleCommittee",
@@ -150,12 +139,10 @@ BAD_PROOFS = ["none", "wrong_signer", "expired", "early", "mismatch", "reused", 
 
 
 class Stats:
-    """What the campaign exercised: rule outcomes, invariant checks and known findings, printed at the end."""
+    """What the campaign exercised: rule outcomes and invariant checks, printed at the end."""
 
     def __init__(self):
         self.outcomes = Counter()
-        self.findings = Counter()
-        self.examples = {}
         self.runs = 0
         self.checks = 0
 
@@ -220,17 +207,6 @@ class SwarmMachine(RuleBasedStateMachine):
         self.tombstone_scenario = False
         STATS.runs += 1
 
-    def finding(self, name: str, holds: bool, detail: str) -> None:
-        """A check of a known contract finding (see KNOWN_FINDINGS): counted and printed, failing
-        only with SWARM_STAKE_FUZZ_STRICT=1 (or when the finding is not known)."""
-        if holds:
-            return
-        STATS.findings[name] += 1
-        if name not in KNOWN_FINDINGS or STRICT:
-            raise AssertionError(f"{name}: {detail}")
-        if STATS.findings[name] == 1:
-            STATS.examples[name] = detail
-
     def teardown(self):
         self.system.chain.restore(self.snapshot)
 
@@ -282,6 +258,7 @@ class SwarmMachine(RuleBasedStateMachine):
                 )
                 self.m.transfers.clear()
                 self.m.remainder_events.clear()
+                self.m.notes.clear()
                 return None
             raise AssertionError(f"{label}: expected {predicted.name}{predicted.args}, but the call succeeds")
         STATS.outcomes[f"{label}: ok"] += 1
@@ -314,6 +291,9 @@ class SwarmMachine(RuleBasedStateMachine):
         assert remainders == expected, f"{label}: remainder events {remainders} != model {expected}"
         for name, *_ in remainders:
             STATS.outcomes[f"{label}: {name}"] += 1
+        for note in self.m.notes:
+            STATS.outcomes[f"{label}: standing set: {note}"] += 1
+        self.m.notes.clear()
         return events
 
     def run(self, label: str, model_call, sender: str, contract: str, method: str, *args):
@@ -625,6 +605,29 @@ class SwarmMachine(RuleBasedStateMachine):
         v = self.make_verdict(self.providers.index(first.provider), first.violation_class, severity, offset, evidence)
         members = [self.index_of(a) for a in self.members()]
         self.submit("same-class verdict", v, members[: m.threshold])
+
+    @rule(p=st.sampled_from([0, 0, 1, 2]), n=st.integers(4, 14),
+          picks=st.lists(st.tuples(st.sampled_from([0, 2, 2, 1]), st.sampled_from([0, 0, 1, 2]),
+                                   st.sampled_from(["same second", "next bucket", "next bucket", "a day"])),
+                         min_size=14, max_size=14))  # fmt: skip
+    def verdict_burst(self, p, n, picks):
+        """Up to 14 verdicts with quorum against one provider in quick succession (several in one second
+        when their classes differ): enough to fill its standing set (STANDING_SLOTS), so that a verdict
+        beyond it settles early the entry whose jail ends first (warnings first, then the earliest).
+        No tombstoning row (a security breach is signed as a penalty)."""
+        m = self.m
+        members = [self.index_of(a) for a in self.members()]
+        for vclass, severity, gap in picks[:n]:
+            if vclass == SECURITY_BREACH:
+                severity = 1
+            if gap == "a day":
+                self.jump_to(m.now + DAY)
+            v = self.make_verdict(p, vclass, severity, 0, 0)
+            if gap == "next bucket" or v.incident_id in m.incidents:
+                bucket = m.windows.bucket_length
+                self.jump_to((m.now // bucket + 1) * bucket)
+                v = self.make_verdict(p, vclass, severity, 0, 0)
+            self.submit("verdict burst", v, members[: m.threshold])
 
     @rule(p=st.sampled_from([0, 0, 1, 2]), vclass=st.integers(0, 2), severity=st.sampled_from([1, 1, 2]),
           who=st.sampled_from(["provider", "provider", "delegator"]), s=st.integers(0, 2),
@@ -1119,13 +1122,21 @@ class SwarmMachine(RuleBasedStateMachine):
 
     @rule(c=st.integers(0, 2), level=st.sampled_from([2, 2, 1]),
           change=st.sampled_from(["toggle"] * 4 + ["bad bps", "no jail"]), repeat=st.sampled_from([0, 1, 1, None]),
-          evidence=st.integers(0, 2))  # fmt: skip
-    def penalty_row(self, c, level, change, repeat, evidence):
+          evidence=st.integers(0, 2), lead=st.sampled_from([None, None, 0, 1, 2]))  # fmt: skip
+    def penalty_row(self, c, level, change, repeat, evidence, lead):
         """Governance switches a matrix row above the first off or on (or tries an invalid row): an escalated
         level whose row is disabled falls back to the nearest enabled row below it, a verdict signed at a
         disabled level is refused, and executed incidents keep what they copied. Then (unless `repeat` is
-        None) a repeat offense of the class at severity `repeat`, of the provider that offended last in it."""
+        None) a repeat offense of the class at severity `repeat`, of the provider that offended last in it.
+        With `lead` (a provider), first an offense of the class at `level` observed in the previous bucket:
+        the repeat then executes in the same second as the offense it escalates from, possibly at a lower
+        level (its row switched off): the record keeps the higher one."""
         m = self.m
+        if lead is not None and not (c == SECURITY_BREACH and level == SEVERE):
+            offset = min(m.now % m.windows.bucket_length + 1, m.windows.max_verdict_age)
+            v = self.make_verdict(lead, c, level, offset, evidence)
+            members = [self.index_of(a) for a in self.members()]
+            self.submit("offense before a row change", v, members[: m.threshold])
         self._set_row(c, level, change)
         offended = [i.verdict.provider for i in self.executed() if i.verdict.violation_class == c
                     and not i.flags & FLAG_OVERTURNED]  # fmt: skip
@@ -1198,7 +1209,8 @@ class SwarmMachine(RuleBasedStateMachine):
                 "pool": call("StakeManager", "getPool", provider),
                 "status": call("StakeManager", "statusOf", provider),
                 "record": call("VerdictManager", "providerRecord", provider),
-                "offenses": [call("VerdictManager", "lastOffense", provider, c) for c in range(CLASSES)],
+                "offenses": [call("StakeManager", "lastOffense", provider, c) for c in range(CLASSES)],
+                "standing": call("StakeManager", "standingOf", provider),
                 "positions": {
                     s: (call("StakeManager", "getPosition", provider, s),
                         call("StakeManager", "convertToAssets", provider,
@@ -1282,23 +1294,32 @@ class SwarmMachine(RuleBasedStateMachine):
             )
 
         # 6. verdicts that were overturned leave no trace in the escalation record (per violation class)
-        # or the jail
+        # or the jail (DESIGN "Overturns restore exactly"), restated from the incidents' fates: an offense
+        # stands unless overturned; a jail stands until its incident is overturned or its recovery completes;
+        # an incident settled early (out of a full standing set) stands for good, offense and jail, whatever
+        # happens to it afterwards.
         for provider in self.providers:
             if provider not in m.providers:
                 continue
-            standing = [i for i in m.incidents.values() if i.verdict.provider == provider
-                        and not i.flags & FLAG_OVERTURNED]  # fmt: skip
+            mine = [i for i in m.incidents.values() if i.verdict.provider == provider]
+            offenses = [i for i in mine if i.settled_early or not i.flags & FLAG_OVERTURNED]
+            jails = [
+                i for i in mine if i.level != WARNING and (i.settled_early or not (
+                    i.flags & FLAG_OVERTURNED or m.escrows[i.verdict.incident_id].status == ST_RELEASED))
+            ]  # fmt: skip
             for c in range(CLASSES):
-                of_class = [i for i in standing if i.verdict.violation_class == c]
-                last = (of_class[-1].executed_at, of_class[-1].level) if of_class else (0, 0)
+                # the latest by time; at equal times the higher level (it escalated from the other)
+                last = max(((i.executed_at, i.level) for i in offenses if i.verdict.violation_class == c),
+                           default=(0, 0))  # fmt: skip
                 record = r[reads[provider]["offenses"][c]]
-                self.finding("escalation record of an overturned verdict", record == last,
-                             f"{provider}, class {c}: record {record}, latest standing offense {last}")  # fmt: skip
-            jail_end = max((i.jail_end for i in standing), default=0)
-            jailed = r[reads[provider]["provider"]][1] > m.now
-            self.finding("jail after an overturn", jailed == (jail_end > m.now),
-                         f"{provider}: jailed until {r[reads[provider]['provider']][1]}, standing verdicts jail "
-                         f"until {jail_end}, now {m.now}")  # fmt: skip
+                assert record == last, (
+                    f"escalation record of {provider}, class {c}: {record}, latest standing offense {last}"
+                )
+            jail_end = max((i.jail_end for i in jails), default=0)
+            jailed_until = r[reads[provider]["provider"]][1]
+            assert (jailed_until > m.now) == (jail_end > m.now) and (jail_end <= m.now or jailed_until == jail_end), (
+                f"{provider}: jailed until {jailed_until}, the jails that stand end at {jail_end}, now {m.now}"
+            )
 
         # 7. the model equals the chain
         assert r[paused_until] == m.paused_until
@@ -1325,6 +1346,12 @@ class SwarmMachine(RuleBasedStateMachine):
             assert r[reads[provider]["record"]] == x.record.tuple(), f"record of {provider}"
             for c in range(CLASSES):
                 assert r[reads[provider]["offenses"][c]] == x.offense(c), f"escalation record of {provider}, class {c}"
+            chain_record, chain_entries = r[reads[provider]["standing"]]
+            record, entries = x.standing_view()
+            assert chain_record == record, f"standing record of {provider}: chain {chain_record} != model {record}"
+            assert tuple(chain_entries) == entries, (
+                f"standing set of {provider}: chain {chain_entries} != model {entries}"
+            )
             for staker, (pi, vi) in reads[provider]["positions"].items():
                 pos = x.positions[staker]
                 assert r[pi] == (pos.shares, pos.unbonding, pos.end), f"position of {staker} in {provider}"
@@ -1399,7 +1426,8 @@ def baseline_model(system, rpc: Rpc, abis: Abis) -> Model:
                 x.positions[staker] = Position(*pos)
         m.providers[provider] = x
         assert view("VerdictManager", "providerRecord", provider) == x.record.tuple()
-        assert all(view("VerdictManager", "lastOffense", provider, c) == (0, 0) for c in range(CLASSES))
+        assert all(view("StakeManager", "lastOffense", provider, c) == (0, 0) for c in range(CLASSES))
+        assert view("StakeManager", "standingOf", provider) == x.standing_view(), "the baseline has no standing set"
     m.total_stake = view("StakeManager", "totalStake")
     m.insurance = view("RecoveryEscrow", "insuranceBalance")
     m.escrowed = view("RecoveryEscrow", "totalEscrowed")
@@ -1473,5 +1501,3 @@ def test_invariants_under_random_action_sequences(system):
               f"(seed {SEED if SEED is not None else 'derandomized'})")  # fmt: skip
         for outcome, count in sorted(STATS.outcomes.items()):
             print(f"  {count:6d}  {outcome}")
-        for name, count in sorted(STATS.findings.items()):
-            print(f"  known finding '{name}': {count} steps, e.g. {STATS.examples.get(name)}")
