@@ -282,7 +282,11 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         }
         _standing[provider][slot] = entry;
         record.slots = uint16(slots | (1 << slot));
-        record.offenses = _withOffense(record.offenses, entry.violationClass, Offense(entry.at, entry.level));
+        // At the same time, a repeat whose escalated row is disabled can fall back below the offense it
+        // repeats: the record keeps the later one, which at equal times is the higher level.
+        if (_later(entry.at, entry.level, _offenseOf(record.offenses, entry.violationClass))) {
+            record.offenses = _withOffense(record.offenses, entry.violationClass, Offense(entry.at, entry.level));
+        }
     }
 
     /// @dev Folds `entry` into what stands for good: its offense into its class's settled record and, with

@@ -184,3 +184,13 @@ def test_unstand_reverts_access_control_unauthorized_account(
     ):
         stake_manager.unstand(registered, entry[0] + bytes(12), True, False, sender=account)
     assert stake_manager.statusOf(registered) == ProviderStatus.JAILED
+
+
+def test_a_lower_level_in_the_same_second_keeps_the_higher_offense(stake_manager, registered, slasher, escrow, chain):
+    """A repeat whose escalated row is switched off falls back below the offense it repeats, in the same
+    second: the escalation record keeps the later offense, which at equal times is the higher level."""
+    at = chain.pending_timestamp
+    stake_manager.penalize(registered, 0, escrow, standing(at + DAY, at=at, level=2), sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, standing(at + DAY, at=at, level=1), sender=slasher)
+
+    assert tuple(stake_manager.lastOffense(registered, PP)) == (at, 2)
