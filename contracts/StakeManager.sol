@@ -231,29 +231,11 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     {
         Provider storage p = _registered(provider);
         StandingRecord memory record = _records[provider];
-        uint256 slots = record.slots;
-        Standing memory entry;
-        uint256 slot;
-        for (; slot < STANDING_SLOTS; ++slot) {
-            if (slots & (1 << slot) == 0) continue;
-            entry = _standing[provider][slot];
-            if (entry.tag == bytes20(incidentId)) break;
-        }
-        if (slot == STANDING_SLOTS) return; // settled early: it stands for good
-        slots &= ~(1 << slot);
-        record.slots = uint16(slots);
+        (bool found, uint256 slot, Standing memory entry) = _find(provider, record.slots, incidentId);
+        if (!found) return; // settled early: it stands for good
+        record.slots = uint16(record.slots & ~(1 << slot));
         if (!overturned) _settle(provider, record, entry, keepJail);
-        // What still stands: the latest jail end, and the class's latest offense.
-        uint256 jailEnd = record.jailFloor;
-        Offense memory best = _settled[provider][entry.violationClass];
-        for (uint256 i; i < STANDING_SLOTS; ++i) {
-            if (slots & (1 << i) == 0) continue;
-            Standing memory other = _standing[provider][i];
-            if (other.jailEnd > jailEnd) jailEnd = other.jailEnd;
-            if (other.violationClass == entry.violationClass && _later(other.at, other.level, best)) {
-                (best.at, best.level) = (other.at, other.level);
-            }
-        }
+        (uint256 jailEnd, Offense memory best) = _standingAfter(provider, record, entry.violationClass);
         if (overturned) record.offenses = _withOffense(record.offenses, entry.violationClass, best);
         _records[provider] = record;
         if (entry.jailEnd > block.timestamp && entry.jailEnd > jailEnd) {
@@ -263,11 +245,43 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         }
     }
 
+    /// @dev The slot and entry of `incidentId` in the standing set of `provider` (`slots` in use).
+    function _find(address provider, uint256 slots, bytes32 incidentId)
+        private
+        view
+        returns (bool found, uint256 slot, Standing memory entry)
+    {
+        for (slot = 0; slot < STANDING_SLOTS; ++slot) {
+            if (slots & (1 << slot) == 0) continue;
+            entry = _standing[provider][slot];
+            if (entry.tag == bytes20(incidentId)) return (true, slot, entry);
+        }
+    }
+
+    /// @dev What still stands against `provider` once `record` is updated: the latest jail end, and the
+    /// latest offense of `violationClass`.
+    function _standingAfter(address provider, StandingRecord memory record, uint8 violationClass)
+        private
+        view
+        returns (uint256 jailEnd, Offense memory best)
+    {
+        jailEnd = record.jailFloor;
+        best = _settled[provider][violationClass];
+        for (uint256 i = 0; i < STANDING_SLOTS; ++i) {
+            if (record.slots & (1 << i) == 0) continue;
+            Standing memory other = _standing[provider][i];
+            if (other.jailEnd > jailEnd) jailEnd = other.jailEnd;
+            if (other.violationClass == violationClass && _later(other.at, other.level, best)) {
+                best = Offense(other.at, other.level);
+            }
+        }
+    }
+
     /// @dev Adds `entry` to the standing set of `provider` (into `record`, stored by the caller); a full
     /// set first settles the entry whose jail ends first (warnings first, then the earliest).
     function _stand(address provider, StandingRecord memory record, Standing calldata entry) private {
         uint256 slots = record.slots;
-        uint256 slot;
+        uint256 slot = 0;
         if (slots == ALL_SLOTS) {
             Standing memory victim = _standing[provider][0];
             for (uint256 i = 1; i < STANDING_SLOTS; ++i) {
@@ -293,8 +307,9 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     /// `jail`, its jail into the jail floor.
     function _settle(address provider, StandingRecord memory record, Standing memory entry, bool jail) private {
         if (jail && entry.jailEnd > record.jailFloor) (record.jailFloor, record.jailFloorFrom) = (entry.jailEnd, entry.at);
-        Offense storage settled = _settled[provider][entry.violationClass];
-        if (_later(entry.at, entry.level, settled)) (settled.at, settled.level) = (entry.at, entry.level);
+        if (_later(entry.at, entry.level, _settled[provider][entry.violationClass])) {
+            _settled[provider][entry.violationClass] = Offense(entry.at, entry.level);
+        }
     }
 
     /// @dev Whether an offense at `at` of `level` is later than `than` (at the same time, the higher level

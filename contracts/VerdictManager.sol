@@ -255,6 +255,13 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             _remainders[verdict.incidentId] = owed;
             emit RemainderOwed(verdict.incidentId, verdict.provider, owed);
         }
+        _penalize(verdict, amount, jailedUntil, level);
+        if (slashing) _escrow.open(verdict.incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
+    }
+
+    /// @dev The StakeManager's part of an execution: the incident enters the standing set (and, unless a
+    /// warning, the pool is frozen, the provider jailed and `amount` slashed into the escrow).
+    function _penalize(Verdict calldata verdict, uint256 amount, uint256 jailedUntil, uint8 level) private {
         _stakeManager.penalize(
             verdict.provider,
             amount,
@@ -267,7 +274,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
                 violationClass: verdict.violationClass
             })
         );
-        if (slashing) _escrow.open(verdict.incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
     }
 
     function _emitExecuted(Verdict calldata verdict, bytes32 digest, uint8 level, uint256 amount, uint256 jailedUntil)
