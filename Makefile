@@ -121,7 +121,7 @@ bench: setup $(TOOLS)/compile.stamp
 # A long stateful-fuzzing campaign of tests/test_invariants.py (make test runs 2,000 derandomized
 # steps) with a fresh seed, printed first: SWARM_STAKE_FUZZ_SEED=<seed> make fuzz replays it.
 .PHONY: fuzz
-FUZZ_STEPS ?= 50000
+FUZZ_STEPS ?= 100000
 fuzz: setup $(TOOLS)/compile.stamp
 	seed=$${SWARM_STAKE_FUZZ_SEED:-$$RANDOM$$RANDOM}; echo "fuzz: $(FUZZ_STEPS) steps, seed $$seed"; \
 	SWARM_STAKE_FUZZ_SEED=$$seed SWARM_STAKE_FUZZ_STEPS=$(FUZZ_STEPS) ape test tests/test_invariants.py \
