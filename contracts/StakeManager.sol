@@ -46,6 +46,9 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     /// @notice Incidents per provider whose offense and jail an overturn or a recovery can still take out.
     uint256 public constant STANDING_SLOTS = 12;
     uint256 private constant ALL_SLOTS = (1 << STANDING_SLOTS) - 1;
+    /// @notice Set in `Standing.violationClass`: the incident closed; its offense stands for good and its
+    /// jail ended (a completed recovery) or went into the jail floor. It keeps its slot until one is needed.
+    uint8 public constant CLOSED = 0x80;
 
     mapping(address provider => Provider) private _providers;
     mapping(address provider => StandingRecord) private _records;
@@ -233,8 +236,16 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         StandingRecord memory record = _records[provider];
         (bool found, uint256 slot, Standing memory entry) = _find(provider, record.slots, incidentId);
         if (!found) return; // settled early: it stands for good
-        record.slots = uint16(record.slots & ~(1 << slot));
-        if (!overturned) _settle(provider, record, entry, keepJail);
+        if (overturned) {
+            record.slots = uint16(record.slots & ~(1 << slot));
+        } else {
+            // Closed: the offense stays in its slot for good (no new slot written); the jail ends, or
+            // stands for good in the floor.
+            if (keepJail && entry.jailEnd > record.jailFloor) {
+                (record.jailFloor, record.jailFloorFrom) = (entry.jailEnd, entry.at);
+            }
+            _standing[provider][slot] = Standing(entry.tag, entry.at, 0, entry.level, entry.violationClass | CLOSED);
+        }
         (uint256 jailEnd, Offense memory best) = _standingAfter(provider, record, entry.violationClass);
         if (overturned) record.offenses = _withOffense(record.offenses, entry.violationClass, best);
         _records[provider] = record;
@@ -245,7 +256,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         }
     }
 
-    /// @dev The slot and entry of `incidentId` in the standing set of `provider` (`slots` in use).
+    /// @dev The slot and entry of `incidentId` in the standing set of `provider` (`slots` in use), unless
+    /// it closed.
     function _find(address provider, uint256 slots, bytes32 incidentId)
         private
         view
@@ -254,7 +266,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         for (slot = 0; slot < STANDING_SLOTS; ++slot) {
             if (slots & (1 << slot) == 0) continue;
             entry = _standing[provider][slot];
-            if (entry.tag == bytes20(incidentId)) return (true, slot, entry);
+            if (entry.tag == bytes20(incidentId) && entry.violationClass & CLOSED == 0) return (true, slot, entry);
         }
     }
 
@@ -271,14 +283,15 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
             if (record.slots & (1 << i) == 0) continue;
             Standing memory other = _standing[provider][i];
             if (other.jailEnd > jailEnd) jailEnd = other.jailEnd;
-            if (other.violationClass == violationClass && _later(other.at, other.level, best)) {
+            if (other.violationClass & ~CLOSED == violationClass && _later(other.at, other.level, best)) {
                 best = Offense(other.at, other.level);
             }
         }
     }
 
     /// @dev Adds `entry` to the standing set of `provider` (into `record`, stored by the caller); a full
-    /// set first settles the entry whose jail ends first (warnings first, then the earliest).
+    /// set first settles the entry whose jail ends first (closed entries and warnings first, then the
+    /// earliest).
     function _stand(address provider, StandingRecord memory record, Standing calldata entry) private {
         uint256 slots = record.slots;
         uint256 slot = 0;
@@ -290,7 +303,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
                     (victim, slot) = (other, i);
                 }
             }
-            _settle(provider, record, victim, true);
+            _settle(provider, record, victim);
         } else {
             while (slots & (1 << slot) != 0) ++slot;
         }
@@ -303,12 +316,13 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         }
     }
 
-    /// @dev Folds `entry` into what stands for good: its offense into its class's settled record and, with
-    /// `jail`, its jail into the jail floor.
-    function _settle(address provider, StandingRecord memory record, Standing memory entry, bool jail) private {
-        if (jail && entry.jailEnd > record.jailFloor) (record.jailFloor, record.jailFloorFrom) = (entry.jailEnd, entry.at);
-        if (_later(entry.at, entry.level, _settled[provider][entry.violationClass])) {
-            _settled[provider][entry.violationClass] = Offense(entry.at, entry.level);
+    /// @dev Folds `entry`, leaving its slot, into what stands for good: its offense into its class's settled
+    /// record, its jail into the jail floor.
+    function _settle(address provider, StandingRecord memory record, Standing memory entry) private {
+        if (entry.jailEnd > record.jailFloor) (record.jailFloor, record.jailFloorFrom) = (entry.jailEnd, entry.at);
+        uint8 violationClass = entry.violationClass & ~CLOSED;
+        if (_later(entry.at, entry.level, _settled[provider][violationClass])) {
+            _settled[provider][violationClass] = Offense(entry.at, entry.level);
         }
     }
 

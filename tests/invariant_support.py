@@ -44,6 +44,8 @@ ZERO32 = b"\x00" * 32
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 #: IStakeManager: incidents per provider whose offense and jail an overturn or a recovery can still take out.
 STANDING_SLOTS = 12
+#: IStakeManager.CLOSED: the flag a closed entry of a standing set carries in its violation class.
+CLOSED = 0x80
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,6 +398,8 @@ class Provider:
             offenses |= (at | level << 40) << (48 * c)
         bitmap = sum(1 << n for n, i in enumerate(self.slots) if i is not None)
         entries = tuple(
+            (i.verdict.incident_id[:20], i.executed_at, 0, i.level, i.verdict.violation_class | CLOSED)
+            if i is not None and i.closed_in_set else
             (i.verdict.incident_id[:20], i.executed_at, i.jail_end, i.level, i.verdict.violation_class)
             if i is not None else (b"\x00" * 20, 0, 0, 0, 0)
             for i in self.slots
@@ -427,6 +431,13 @@ class Incident:
     in_set: bool = False
     #: Settled early by a verdict beyond the last standing slot: its offense and jail stand for good.
     settled_early: bool = False
+    #: Closed (not overturned) while in the standing set: it keeps its slot, marked closed, until the slot
+    #: is needed (IStakeManager.CLOSED); its jail ended or went into the floor at the close.
+    closed_in_set: bool = False
+
+    def slot_jail_end(self) -> int:
+        """The jail end its standing slot shows (a closed entry shows none)."""
+        return 0 if self.closed_in_set else self.jail_end
 
     def tuple(self) -> tuple:
         v = self.verdict
@@ -910,15 +921,20 @@ class Model:
 
     def _stand(self, p: Provider, inc: Incident) -> None:
         """Every executed verdict, warnings included, enters its provider's standing set. With every slot
-        taken, the entry whose jail ends first (warnings first, then the earliest; the first slot of equals)
-        is first settled early: its offense and jail stand for good, and the new entry takes its slot."""
+        taken, the entry whose jail ends first (closed entries and warnings first, then the earliest; the
+        first slot of equals) is first settled early: its offense and jail stand for good, and the new entry
+        takes its slot. A closed entry gives up its slot with nothing left to settle."""
         if all(p.slots):
-            slot = min(range(STANDING_SLOTS), key=lambda n: (p.slots[n].jail_end, p.slots[n].executed_at, n))
+            slot = min(range(STANDING_SLOTS),
+                       key=lambda n: (p.slots[n].slot_jail_end(), p.slots[n].executed_at, n))  # fmt: skip
             victim = p.slots[slot]
-            victim.in_set = False
-            victim.settled_early = True
-            self._settle_jail(p, victim)
-            self.notes.append("settled early a warning" if victim.level == WARNING else "settled early a jail")
+            if victim.closed_in_set:
+                self.notes.append("made room with a closed entry")
+            else:
+                victim.in_set = False
+                victim.settled_early = True
+                self._settle_jail(p, victim)
+                self.notes.append("settled early a warning" if victim.level == WARNING else "settled early a jail")
         else:
             slot = p.slots.index(None)
         p.slots[slot] = inc
@@ -938,8 +954,11 @@ class Model:
             if inc.settled_early:
                 self.notes.append("no effect (settled early)")
             return
-        p.slots[p.slots.index(inc)] = None
         inc.in_set = False
+        if overturned:
+            p.slots[p.slots.index(inc)] = None
+        else:
+            inc.closed_in_set = True  # the offense keeps its slot, marked closed
         if overturned:
             inc.offense_stands = False
             inc.jail_stands = False

@@ -85,8 +85,10 @@ def test_a_completed_recovery_ends_its_jail_and_keeps_its_offense(stake_manager,
 
     assert emitted(tx, stake_manager) == [("Unjailed", {"provider": registered.address})]
     assert tuple(stake_manager.lastOffense(registered, SB)) == (entry[1], 1)
-    record, _ = standing_of(stake_manager, registered)
-    assert (record["slots"], record["jailFloor"]) == (0, 0)
+    # The closed entry keeps its slot (no new slot written), its jail gone, its class marked CLOSED.
+    record, entries = standing_of(stake_manager, registered)
+    assert (record["slots"], record["jailFloor"]) == (1, 0)
+    assert entries[0] == (entry[0], entry[1], 0, 1, SB | stake_manager.CLOSED())
 
 
 def test_a_close_without_recovery_keeps_the_jail_for_good(stake_manager, registered, slasher, escrow, chain):
@@ -98,8 +100,9 @@ def test_a_close_without_recovery_keeps_the_jail_for_good(stake_manager, registe
     stake_manager.unstand(registered, other[0] + bytes(12), True, False, sender=slasher)
 
     assert stake_manager.getProvider(registered).jailedUntil == closed[2]
-    record, _ = standing_of(stake_manager, registered)
-    assert (record["jailFloor"], record["jailFloorFrom"], record["slots"]) == (closed[2], closed[1], 0)
+    record, entries = standing_of(stake_manager, registered)
+    assert (record["jailFloor"], record["jailFloorFrom"], record["slots"]) == (closed[2], closed[1], 1)
+    assert entries[0] == (closed[0], closed[1], 0, 1, SB | stake_manager.CLOSED())
     assert tuple(stake_manager.lastOffense(registered, SB)) == (closed[1], 1)
 
 
@@ -194,3 +197,38 @@ def test_a_lower_level_in_the_same_second_keeps_the_higher_offense(stake_manager
     stake_manager.penalize(registered, 0, escrow, standing(at + DAY, at=at, level=1), sender=slasher)
 
     assert tuple(stake_manager.lastOffense(registered, PP)) == (at, 2)
+
+
+def test_a_closed_offense_still_counts_when_a_later_one_of_its_class_is_overturned(stake_manager, registered, slasher,
+                                                                                   escrow, chain):  # fmt: skip
+    closed = stand(stake_manager, registered, escrow, slasher, chain, DAY, violation_class=SB)
+    stake_manager.unstand(registered, closed[0] + bytes(12), False, False, sender=slasher)
+    chain.pending_timestamp += 60
+    later = stand(stake_manager, registered, escrow, slasher, chain, DAY, level=2, violation_class=SB)
+
+    stake_manager.unstand(registered, later[0] + bytes(12), True, False, sender=slasher)
+
+    assert tuple(stake_manager.lastOffense(registered, SB)) == (closed[1], 1)
+    # A closed incident is not found again: a second close changes nothing.
+    tx = stake_manager.unstand(registered, closed[0] + bytes(12), False, True, sender=slasher)
+    assert emitted(tx, stake_manager) == [] and standing_of(stake_manager, registered)[0]["jailFloor"] == 0
+
+
+def test_a_full_standing_set_makes_room_with_a_closed_entry_first(stake_manager, registered, slasher, escrow, chain):
+    """A closed entry's offense moves to the settled record when its slot is needed; no jail changes."""
+    slots = stake_manager.STANDING_SLOTS()
+    entries = [stand(stake_manager, registered, escrow, slasher, chain, 2 * DAY + i) for i in range(slots)]
+    closed = entries[5]
+    stake_manager.unstand(registered, closed[0] + bytes(12), False, False, sender=slasher)
+    jailed_until = stake_manager.getProvider(registered).jailedUntil
+
+    newest = stand(stake_manager, registered, escrow, slasher, chain, DAY, violation_class=SB)
+
+    record, stored = standing_of(stake_manager, registered)
+    assert stored[5][:3] == newest[:3] and record["jailFloor"] == 0
+    assert stake_manager.getProvider(registered).jailedUntil == jailed_until
+    # Every other entry of the class overturned: the closed offense still stands, from the settled record.
+    for entry in entries:
+        if entry is not closed:
+            stake_manager.unstand(registered, entry[0] + bytes(12), True, False, sender=slasher)
+    assert tuple(stake_manager.lastOffense(registered, PP)) == (closed[1], 1)

@@ -97,7 +97,7 @@ interface IStakeManager {
     /// exactly, whatever the order of overturns and recoveries: an overturn takes out offense and jail, a
     /// completed recovery the jail, any other close neither (they then stand for good). Up to
     /// `STANDING_SLOTS` per provider; a verdict beyond that settles early the entry whose jail ends first
-    /// (warnings first): its offense and jail then stand for good.
+    /// (closed entries and warnings first, then the earliest): its offense and jail then stand for good.
     struct Standing {
         /// The incident id's first 20 bytes.
         bytes20 tag;
@@ -107,7 +107,8 @@ interface IStakeManager {
         uint40 jailEnd;
         /// Its level after escalation.
         uint8 level;
-        /// Its violation class.
+        /// Its violation class; with the `CLOSED` bit (0x80) the incident closed: its offense stands for
+        /// good, its jail ended or went into the jail floor (the entry keeps its slot until one is needed).
         uint8 violationClass;
     }
 
