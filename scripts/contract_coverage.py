@@ -2,7 +2,7 @@
 
 Input: the JSON written by scripts/contract_coverage_plugin.py during a test run (executed program
 counters and JUMPI outcomes per executed bytecode). This script compiles contracts/ once through
-the project's `solc` command (standard JSON, the settings of ape-config.yaml: optimizer on with
+the project's `solc` command (standard JSON, the settings of ape-config.yaml: via-IR, optimizer on with
 200 runs, EVM prague, the OpenZeppelin remapping), matches every traced bytecode to a compiled
 contract (runtime or init code; immutables, constructor arguments and the metadata hash are
 ignored in the comparison) and maps executed program counters to source ranges through the
@@ -55,6 +55,7 @@ def compile_contracts() -> dict:
         "sources": sources,
         "settings": {
             "optimizer": {"enabled": True, "runs": 200},
+            "viaIR": True,
             "evmVersion": "prague",
             "remappings": ["@openzeppelin/contracts/=node_modules/@openzeppelin/contracts/"],
             "outputSelection": {"*": {
