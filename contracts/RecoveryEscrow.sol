@@ -132,12 +132,12 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IRecoveryEscrow
     function acceptsMore(bytes32 incidentId) external view returns (bool) {
         Escrow memory escrow = _escrows[incidentId];
-        if (escrow.status == uint8(EscrowStatus.Forfeited)) {
-            (uint256 clock,) = _clock();
-            return clock <= uint256(escrow.openedClock) + _params[escrow.paramsVersion].maxLifetime;
-        }
-        return escrow.status == uint8(EscrowStatus.Escrowed) || escrow.status == uint8(EscrowStatus.Claimed)
+        bool open = escrow.status == uint8(EscrowStatus.Escrowed) || escrow.status == uint8(EscrowStatus.Claimed)
             || escrow.status == uint8(EscrowStatus.Rejected);
+        if (!open && escrow.status != uint8(EscrowStatus.Forfeited)) return false;
+        // Open or forfeited, what is still owed is written off once the incident reaches its maximum lifetime.
+        (uint256 clock,) = _clock();
+        return clock <= uint256(escrow.openedClock) + _params[escrow.paramsVersion].maxLifetime;
     }
 
     /* RECOVERY */
@@ -383,8 +383,10 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         // An appeal may still overturn the verdict and needs the escrow to refund.
         (uint256 clock, uint256 paused) = _requireSettled(incidentId, incident);
         RecoveryParams memory p = _params[escrow.paramsVersion];
-        uint256 closableAt = uint256(escrow.openedClock)
-            + (escrow.status == uint8(EscrowStatus.Claimed) ? p.maxLifetime : p.claimWindow);
+        // An unclaimed escrow closes after the claim window, unless a remainder is owed: that is written
+        // off only at the maximum lifetime, and stays collectable until then.
+        bool lifetime = escrow.status == uint8(EscrowStatus.Claimed) || _verdicts.remainderOf(incidentId) != 0;
+        uint256 closableAt = uint256(escrow.openedClock) + (lifetime ? p.maxLifetime : p.claimWindow);
         if (clock <= closableAt) revert NotClosable(closableAt + paused, block.timestamp);
         forfeited = _end(incidentId, EscrowStatus.Forfeited);
         _insurance += uint128(forfeited);

@@ -1,5 +1,5 @@
-"""Closing an escrow by its default outcome (anyone may): unclaimed past its claim window, or past its
-maximum lifetime, what was not released is forfeited to the insurance pool and the incident closes."""
+"""Closing an escrow by its default outcome (anyone may): unclaimed past its claim window (past its
+maximum lifetime while a remainder is owed), or past its maximum lifetime, what was not released is forfeited to the insurance pool and the incident closes."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def close(client: Client, registry: Registry, verdict: Verdict) -> TxReceipt:
                           f"{incident_id}` once its appeal window has passed")  # fmt: skip
     now = client.w3.eth.get_block("latest")["timestamp"]
     if now < when:
-        deadline = "its maximum lifetime ends" if state != EscrowState.ESCROWED else "its claim window ends"
+        lifetime = state != EscrowState.ESCROWED or verdicts.functions.remainderOf(incident_id).call() != 0
+        deadline = "its maximum lifetime ends" if lifetime else "its claim window ends"
         raise ConfigError(f"{what} is still running: {deadline} at "
                           f"{utc(when)} ({when - now} s from the last "
                           "block); until then the provider can recover it")  # fmt: skip

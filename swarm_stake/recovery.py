@@ -69,18 +69,18 @@ class RecoveryDesk:
         The claim, challenge and lifetime windows run on the pause-free clock (a pause extends them),
         so a pause that starts later moves these times further out. ``payable_from`` is None before a
         tranche vests; ``closable_at`` is the end of the claim window until a claim is filed, then
-        the end of the maximum lifetime.
-        """
+        the end of the maximum lifetime (that too while a remainder is owed: it is written off only
+        then)."""
         escrow = self.escrow.functions
         status, opened_clock = (lambda e: (e[3], e[7]))(escrow.escrowOf(incident_id).call())
         last_vested_at, vested_clock = (lambda c: (c[1], c[5]))(escrow.claimOf(incident_id).call())
         params = self.params(incident_id)
         paused = self.verdicts.functions.pausedTotal().call()
-        claimed = status == ESCROW_CLAIMED
+        lifetime = status == ESCROW_CLAIMED or self.verdicts.functions.remainderOf(incident_id).call() != 0
         return {
             "claim_deadline": opened_clock + params["claim_window"] + paused,
             "payable_from": vested_clock + params["challenge_window"] + paused if last_vested_at else None,
-            "closable_at": opened_clock + params["max_lifetime" if claimed else "claim_window"] + paused,
+            "closable_at": opened_clock + params["max_lifetime" if lifetime else "claim_window"] + paused,
         }
 
     def attestable_epoch(self, incident_id: str, now: int) -> int | None:

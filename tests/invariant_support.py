@@ -1018,10 +1018,12 @@ class Model:
         forfeited = e.status == ST_FORFEITED  # a tombstone forfeited the escrow (closed incidents owe nothing else)
         assert forfeited == bool(inc.flags & FLAG_CLOSED) and (forfeited or e.status in OPEN_STATUSES), "model"
         p = self.providers[v.provider]
-        if forfeited and self.window_passed(e.opened_at, self.rparams[e.version].max_lifetime):
-            # DESIGN: a remainder still owed when the incident reaches its maximum lifetime is written off.
+        if self.window_passed(e.opened_at, self.rparams[e.version].max_lifetime):
+            # DESIGN: a remainder still owed when the incident reaches its maximum lifetime is written off
+            # (an open escrow keeps its incident, and so the pool frozen, until it is closed).
             self._clear_remainder(v.incident_id, v.provider)
-            self._unfreeze(v.provider)
+            if forfeited:
+                self._unfreeze(v.provider)
             return {"collected": 0, "cleared": owed, "remainder": 0}
         record = copy.copy(p.record)
         saved = (self.cap_used, self.cap_updated_at)
@@ -1414,6 +1416,16 @@ class Model:
             self._close_incident(v, recovered=True)
         return out
 
+    def close_window(self, incident_id) -> int:
+        """How long after opening the default close waits: the claim window for an unclaimed escrow, the
+        maximum lifetime for a claimed one or while a remainder is owed (DESIGN: it is written off only at
+        the maximum lifetime)."""
+        e = self.escrows[incident_id]
+        rp = self.rparams[e.version]
+        if e.status == ST_CLAIMED or self.remainders.get(incident_id, 0):
+            return rp.max_lifetime
+        return rp.claim_window
+
     def close(self, v: V) -> Err | int:
         e = self._verified(v)
         if isinstance(e, Err):
@@ -1428,8 +1440,7 @@ class Model:
         blocked = self.appeal_block(v.incident_id)
         if blocked:
             return blocked
-        rp = self.rparams[e.version]
-        window = rp.max_lifetime if e.status == ST_CLAIMED else rp.claim_window
+        window = self.close_window(v.incident_id)
         if not self.window_passed(e.opened_at, window):
             return Err("NotClosable", self.extended_deadline(e.opened_at, window), self.now)
         forfeited = self._end(v.incident_id, ST_FORFEITED)

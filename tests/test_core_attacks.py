@@ -270,3 +270,56 @@ def test_a_jail_that_ran_at_the_observation_refuses_poor_performance_whatever_ca
 
     with reverts(vm.PoorPerformanceWhileJailed, provider=b, jailedUntil=sm.getProvider(b).jailedUntil):
         system.submit(slow)
+
+
+def test_hole2_an_unclaimed_close_does_not_write_off_a_remainder_before_the_maximum_lifetime(system):
+    """Attack: B's verdict is over the cap and owes a remainder; B files no claim, and once the claim window
+    has passed it closes its own escrow before anyone collected: the close used to write the remainder off
+    (DESIGN writes it off only at the incident's maximum lifetime).
+    Defence: while a remainder is owed the escrow closes only after its maximum lifetime; until then the
+    remainder stays collectable, and the pool frozen."""
+    vm, sm, escrow, b = system.VerdictManager, system.StakeManager, system.RecoveryEscrow, system.provider_b
+    set_limits(system, rate_cap_bps=50)
+    v = system.verdict(provider=b, violation_class=PV, severity=P)
+    system.submit(v)
+    owed = vm.remainderOf(v.incident_id)
+    assert owed > 0
+    opened = escrow.escrowOf(v.incident_id).openedClock
+    now = opened + SYSTEM_RECOVERY.claim_window + 60
+    system.chain.pending_timestamp = now
+
+    with reverts(escrow.NotClosable, closableAt=opened + SYSTEM_RECOVERY.max_lifetime, nowTime=now):
+        escrow.close(v.as_tuple(), sender=b)
+
+    assert vm.remainderOf(v.incident_id) == owed and sm.getProvider(b).openIncidents == 1
+    set_limits(system, rate_cap_bps=BPS)
+    assert vm.collect(v.as_tuple(), sender=system.outsider).return_value == owed
+    whole = escrow.escrowOf(v.incident_id).amount
+    system.chain.pending_timestamp = opened + SYSTEM_RECOVERY.max_lifetime + 1
+    tx = escrow.close(v.as_tuple(), sender=b)
+    assert ("EscrowForfeited", {"incidentId": b32(v.incident_id), "provider": b.address, "amount": whole}) in emitted(tx, escrow)
+    assert sm.getProvider(b).openIncidents == 0
+    assert_conserved(system)
+
+
+def test_hole2_a_remainder_past_the_maximum_lifetime_is_written_off_not_collected(system):
+    """An escrow still open past its maximum lifetime (nobody closed it yet) no longer takes a remainder:
+    DESIGN writes what is still owed off at the maximum lifetime, so a late collect clears it and moves no
+    tokens."""
+    vm, sm, escrow, b = system.VerdictManager, system.StakeManager, system.RecoveryEscrow, system.provider_b
+    set_limits(system, rate_cap_bps=50)
+    v = system.verdict(provider=b, violation_class=PV, severity=P)
+    system.submit(v)
+    owed = vm.remainderOf(v.incident_id)
+    escrowed = escrow.escrowOf(v.incident_id).amount
+    pool = sm.getPool(b).assets
+    system.chain.pending_timestamp = escrow.escrowOf(v.incident_id).openedClock + SYSTEM_RECOVERY.max_lifetime + 1
+    set_limits(system, rate_cap_bps=BPS)
+
+    tx = vm.collect(v.as_tuple(), sender=system.outsider)
+
+    assert tx.return_value == 0
+    assert emitted(tx, vm) == [("RemainderCleared", {"incidentId": b32(v.incident_id), "provider": b.address, "remainder": owed})]
+    assert vm.remainderOf(v.incident_id) == 0
+    assert escrow.escrowOf(v.incident_id).amount == escrowed and sm.getPool(b).assets == pool
+    assert_conserved(system)

@@ -239,6 +239,18 @@ def test_accepts_more_while_the_escrow_is_open(system):
     assert escrow.acceptsMore(verdict.incident_id) is True
 
 
+def test_an_open_escrow_accepts_more_until_its_maximum_lifetime(system, chain):
+    """An open escrow nobody closed yet: a remainder still owed at the maximum lifetime is written off."""
+    verdict, _ = execute_verdict(system)
+    escrow = system.RecoveryEscrow
+    opened_at = escrow.escrowOf(verdict.incident_id).openedAt
+    chain.mine(timestamp=opened_at + MAX_LIFETIME)
+    assert escrow.acceptsMore(verdict.incident_id) is True
+    chain.mine(timestamp=opened_at + MAX_LIFETIME + 1)
+    assert escrow.acceptsMore(verdict.incident_id) is False
+    assert escrow.escrowOf(verdict.incident_id).status == Status.ESCROWED
+
+
 def test_accepts_no_more_once_refunded(system):
     verdict, _ = execute_verdict(system)
     appeal(system, verdict)

@@ -961,8 +961,7 @@ class SwarmMachine(RuleBasedStateMachine):
         v = self.pick((targeted and self.open_escrows()) or self.executed(), j).verdict
         e = m.escrows.get(v.incident_id)
         if wait and e is not None:
-            rp = m.rparams[e.version]
-            window = rp.max_lifetime if e.status == ST_CLAIMED else rp.claim_window
+            window = m.close_window(v.incident_id)
             self.jump_to(max(m.extended_deadline(e.opened_at, window), self.appeal_end(v.incident_id)) + 1)
         self.run("close", lambda: m.close(v), self.addr(OUTSIDER), "RecoveryEscrow", "close", v.tuple())
 

@@ -293,8 +293,8 @@ interface IRecoveryEscrow {
     /// `incidentId`: into its escrow while open, into the insurance pool once forfeited. Only `VERDICT_ROLE`.
     function add(bytes32 incidentId, address provider, uint256 amount) external;
 
-    /// @notice Whether the incident can still take a remainder: its escrow is open, or forfeited and not past
-    /// its maximum lifetime (pauses excluded).
+    /// @notice Whether the incident can still take a remainder: its escrow is open or forfeited, and not past
+    /// its maximum lifetime (pauses excluded), when what is still owed is written off.
     function acceptsMore(bytes32 incidentId) external view returns (bool);
 
     /* RECOVERY */
@@ -325,8 +325,9 @@ interface IRecoveryEscrow {
     /// unfrozen, the incident closed. Anyone may call; not while paused or while an appeal is pending.
     function release(IVerdictManager.Verdict calldata verdict) external returns (uint256 amount);
 
-    /// @notice Closes an escrow by its default outcome: unclaimed after the claim deadline, or past its
-    /// maximum lifetime, what was not released is forfeited, the pool unfrozen, the incident closed. Anyone;
+    /// @notice Closes an escrow by its default outcome: unclaimed after the claim deadline (while a remainder
+    /// is owed, only after the maximum lifetime), or past its maximum lifetime, what was not released is
+    /// forfeited, the pool unfrozen, the incident closed. Anyone;
     /// not while an appeal is pending, and never for a tombstoning incident (it ends with the tombstone).
     /// Not for a tombstoning incident (`NotRecoverable`): `IVerdictManager.finalizeTombstone` ends it.
     function close(IVerdictManager.Verdict calldata verdict) external returns (uint256 forfeited);
