@@ -19,6 +19,7 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+    uint8 private constant FLAG_APPEAL_RESOLVED = 1;
 
     IERC20 private immutable _token;
     IStakeManager private immutable _stakeManager;
@@ -146,8 +147,11 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
     /// it was resolved (it is set by `uphold` and `overturn`, both called from here).
     function _pending(bytes32 incidentId) private view returns (Appeal memory appeal_, uint256 deadline) {
         appeal_ = _appeals[incidentId];
-        if (appeal_.appellant == address(0) || !_verdicts.appealPending(incidentId)) revert NoPendingAppeal(incidentId);
-        deadline = deadlineOf(incidentId);
+        (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
+        if (appeal_.appellant == address(0) || incident.appealedAt == 0 || incident.flags & FLAG_APPEAL_RESOLVED != 0) {
+            revert NoPendingAppeal(incidentId);
+        }
+        deadline = uint256(incident.appealedAt) + incident.appealResolution;
     }
 
     /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.

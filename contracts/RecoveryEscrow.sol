@@ -132,9 +132,9 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IRecoveryEscrow
     function acceptsMore(bytes32 incidentId) external view returns (bool) {
         Escrow memory escrow = _escrows[incidentId];
-        bool open = escrow.status == uint8(EscrowStatus.Escrowed) || escrow.status == uint8(EscrowStatus.Claimed)
+        bool isOpen = escrow.status == uint8(EscrowStatus.Escrowed) || escrow.status == uint8(EscrowStatus.Claimed)
             || escrow.status == uint8(EscrowStatus.Rejected);
-        if (!open && escrow.status != uint8(EscrowStatus.Forfeited)) return false;
+        if (!isOpen && escrow.status != uint8(EscrowStatus.Forfeited)) return false;
         // Open or forfeited, what is still owed is written off once the incident reaches its maximum lifetime.
         (uint256 clock,) = _clock();
         return clock <= uint256(escrow.openedClock) + _params[escrow.paramsVersion].maxLifetime;

@@ -44,6 +44,17 @@ contract SwarmLens is ISwarmLens {
     }
 
     /// @inheritdoc ISwarmLens
+    function incidentIdOf(address provider, uint8 violationClass, uint64 observedAt) external view returns (bytes32) {
+        return keccak256(abi.encode(provider, violationClass, observedAt / _verdicts.windows().bucketLength));
+    }
+
+    /// @inheritdoc ISwarmLens
+    function appealPending(bytes32 incidentId) external view returns (bool) {
+        (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
+        return incident.appealedAt != 0 && incident.flags & FLAG_APPEAL_RESOLVED == 0;
+    }
+
+    /// @inheritdoc ISwarmLens
     function verdicts() external view returns (IVerdictManager) {
         return _verdicts;
     }

@@ -21,14 +21,14 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
     bytes32 public constant ESCROW_ROLE = keccak256("ESCROW_ROLE");
 
-    bytes32 public constant VERDICT_TYPEHASH = keccak256(
+    bytes32 private constant VERDICT_TYPEHASH = keccak256(
         "Verdict(bytes32 incidentId,address provider,uint8 violationClass,uint8 severity,bytes32 evidenceHash,uint64 observedAt,uint64 deadline,uint64 committeeEpoch)"
     );
 
-    uint8 public constant FLAG_APPEAL_RESOLVED = 1;
-    uint8 public constant FLAG_OVERTURNED = 2;
-    uint8 public constant FLAG_CLOSED = 4;
-    uint8 public constant FLAG_TOMBSTONE = 8;
+    uint8 private constant FLAG_APPEAL_RESOLVED = 1;
+    uint8 private constant FLAG_OVERTURNED = 2;
+    uint8 private constant FLAG_CLOSED = 4;
+    uint8 private constant FLAG_TOMBSTONE = 8;
 
     uint256 private constant BPS = 10_000;
     uint256 private constant CLASSES = 3;
@@ -41,22 +41,33 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     Windows private _windows;
     Limits private _limits;
 
-    /// @dev System-wide rolling cap use and the last pause: one slot.
-    uint128 private _capUsed;
-    uint40 private _capUpdatedAt;
+    /// @dev System-wide cap use.
+    CapUse private _capUse;
+    /// @dev The last pause.
     uint40 private _pausedAt;
     uint40 private _pausedUntil;
     /// @dev Seconds of every pause before the last one.
     uint64 private _pausedBefore;
     /// @dev Until when a verdict signed under windows since replaced can still be overturned.
     uint40 private _lockFloor;
+    /// @dev Cap use booked before this time no longer counts: set when `capWindow` changes (buckets of
+    /// another length cannot be carried over), to the second after the change.
+    uint40 private _capSince;
 
     mapping(uint256 violationClass => mapping(uint256 level => PenaltyRow)) private _matrix;
     mapping(bytes32 digest => uint256 bitmap) private _approvals;
     mapping(bytes32 incidentId => Incident) private _incidents;
     mapping(bytes32 incidentId => bytes32 digest) private _executedDigests;
-    mapping(address provider => ProviderRecord) private _records;
-    mapping(bytes32 incidentId => uint256 remainder) private _remainders;
+    mapping(address provider => CapUse) private _records;
+    mapping(bytes32 incidentId => Owed) private _remainders;
+    /// @dev Per incident, what its collects booked on the caps (by bucket, like the caps themselves).
+    mapping(bytes32 incidentId => CapUse) private _collects;
+
+    /// @dev A remainder still owed and what collects took of it so far.
+    struct Owed {
+        uint128 remainder;
+        uint128 collected;
+    }
 
     constructor(
         IStakeManager stakeManager_,
@@ -116,21 +127,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IVerdictManager
-    function submitBatch(Verdict[] calldata verdicts, bytes[][] calldata signatures)
-        external
-        returns (uint256 executedCount)
-    {
-        if (verdicts.length != signatures.length) revert InvalidParameter("signatures");
-        for (uint256 i; i < verdicts.length; ++i) {
-            try this.submit(verdicts[i], signatures[i]) returns (bool executed) {
-                if (executed) ++executedCount;
-            } catch (bytes memory reason) {
-                emit VerdictSkipped(i, _hashVerdict(verdicts[i]), reason);
-            }
-        }
-    }
-
-    /// @inheritdoc IVerdictManager
     function execute(Verdict calldata verdict) external nonReentrant {
         bytes32 digest = _hashVerdict(verdict);
         (uint64 epoch_,, uint16 threshold_) = _committee.config();
@@ -179,7 +175,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// otherwise `VerdictDeferred` is emitted and false returned. Neither the caps nor another open
     /// incident can: the verdict isolates the provider now and owes what the caps cut short.
     function _execute(Verdict calldata verdict, bytes32 digest, bool strict) private returns (bool) {
-        (ProviderRecord memory record, IStakeManager.Offense memory offense, uint256 poolAssets, uint256 totalStake) =
+        (CapUse memory record, IStakeManager.Offense memory offense, uint256 poolAssets, uint256 totalStake) =
             _checkExecutable(verdict);
         uint256 pausedUntil_ = _pausedUntil;
         if (block.timestamp < pausedUntil_) {
@@ -201,7 +197,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         private
         view
         returns (
-            ProviderRecord memory record,
+            CapUse memory record,
             IStakeManager.Offense memory offense,
             uint256 poolAssets,
             uint256 totalStake
@@ -232,7 +228,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         PenaltyRow memory row,
         uint256 amount,
         uint256 owed,
-        ProviderRecord memory record
+        CapUse memory record
     ) private {
         Windows memory w = _windows;
         _incidents[verdict.incidentId] = Incident({
@@ -252,7 +248,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         if (slashing) _records[verdict.provider] = record;
         _emitExecuted(verdict, digest, level, amount, jailedUntil);
         if (owed != 0) {
-            _remainders[verdict.incidentId] = owed;
+            _remainders[verdict.incidentId].remainder = uint128(owed);
             emit RemainderOwed(verdict.incidentId, verdict.provider, owed);
         }
         _penalize(verdict, amount, jailedUntil, level);
@@ -300,28 +296,43 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
 
     /// @dev Books against the rolling caps (system and provider) what of `amount` they allow now, and
     /// returns it: the caps bound the tokens a verdict takes, never whether it executes.
-    function _consumeCaps(ProviderRecord memory record, uint256 poolAssets, uint256 totalStake, uint256 amount)
+    function _consumeCaps(CapUse memory record, uint256 poolAssets, uint256 totalStake, uint256 amount)
         private
         returns (uint256 taken)
     {
         Limits memory l = _limits;
-        uint256 systemUsed = _decayed(_capUsed, _capUpdatedAt, l.capWindow);
+        CapUse memory system = _capUse;
+        uint256 systemUsed = _roll(system, l.capWindow);
+        uint256 providerUsed = _roll(record, l.capWindow);
         uint256 systemCap = totalStake * l.rateCapBps / BPS;
-        uint256 providerUsed = _decayed(record.capUsed, record.capUpdatedAt, l.capWindow);
         uint256 providerCap = poolAssets * l.providerCapBps / BPS;
         taken = amount > poolAssets ? poolAssets : amount;
         taken = Math.min(taken, systemCap > systemUsed ? systemCap - systemUsed : 0);
         taken = Math.min(taken, providerCap > providerUsed ? providerCap - providerUsed : 0);
-        _capUsed = uint128(systemUsed + taken);
-        _capUpdatedAt = uint40(block.timestamp);
-        record.capUsed = uint128(providerUsed + taken);
-        record.capUpdatedAt = uint40(block.timestamp);
+        system.current += uint104(taken);
+        _capUse = system;
+        record.current += uint104(taken);
+    }
+
+    /// @dev Moves `use` to the bucket of now (what was booked two or more buckets ago no longer counts)
+    /// and returns the use counted now (see {CapUse}).
+    function _roll(CapUse memory use, uint256 window) private view returns (uint256 used) {
+        uint256 bucket = block.timestamp / window;
+        uint256 last = use.updatedAt / window;
+        if (use.updatedAt < _capSince) {
+            (use.current, use.previous) = (0, 0);
+        } else if (last != bucket) {
+            (use.current, use.previous) = (0, last + 1 == bucket ? use.current : 0);
+        }
+        use.updatedAt = uint40(block.timestamp);
+        return use.current + use.previous * (window - block.timestamp % window) / window;
     }
 
     /// @inheritdoc IVerdictManager
     function collect(Verdict calldata verdict) external nonReentrant returns (uint256 collected) {
         (bytes32 incidentId, Incident memory incident) = _executed(verdict);
-        uint256 owed = _remainders[incidentId];
+        Owed memory debt = _remainders[incidentId];
+        uint256 owed = debt.remainder;
         if (owed == 0) revert NothingOwed(incidentId);
         uint256 pausedUntil_ = _pausedUntil;
         if (block.timestamp < pausedUntil_) revert ExecutionPaused(pausedUntil_);
@@ -333,7 +344,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             if (forfeited) _stakeManager.unfreeze(provider);
             return 0;
         }
-        ProviderRecord memory record = _records[provider];
+        CapUse memory record = _records[provider];
         (IStakeManager.Provider memory registration, uint256 poolAssets, uint256 totalStake) =
             _stakeManager.slashingContext(provider);
         // A tombstoned provider still owes what its standing tombstone verdict took short.
@@ -342,16 +353,26 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         if (collected == 0) revert SlashRateCapExceeded(owed, 0);
         _records[provider] = record;
         owed -= collected;
-        _remainders[incidentId] = owed;
+        _bookCollect(incidentId, owed, debt.collected + collected, collected);
         emit RemainderCollected(incidentId, provider, collected, owed);
         _stakeManager.take(provider, collected, address(_escrow));
         _escrow.add(incidentId, provider, collected);
         if (owed == 0 && forfeited) _stakeManager.unfreeze(provider);
     }
 
+    /// @dev Records a collect of `amount` for `incidentId`: what is still owed, what was collected in all,
+    /// and the booking in its bucket (what an overturn refunds of it).
+    function _bookCollect(bytes32 incidentId, uint256 owed, uint256 collectedTotal, uint256 amount) private {
+        _remainders[incidentId] = Owed(uint128(owed), uint128(collectedTotal));
+        CapUse memory booked = _collects[incidentId];
+        _roll(booked, _limits.capWindow);
+        booked.current += uint104(amount);
+        _collects[incidentId] = booked;
+    }
+
     /// @dev Cancels or writes off the remainder of `incidentId`.
     function _clearRemainder(bytes32 incidentId, address provider, uint256 owed) private {
-        delete _remainders[incidentId];
+        _remainders[incidentId].remainder = 0;
         emit RemainderCleared(incidentId, provider, owed);
     }
 
@@ -391,26 +412,40 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         _incidents[incidentId].flags = incident.flags | FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED;
         slashing = incident.level != uint8(Level.Warning);
         if (slashing) {
-            ProviderRecord memory record = _records[provider];
-            _refundCaps(record, _escrow.escrowOf(incidentId).amount);
-            _records[provider] = record;
-            uint256 owed = _remainders[incidentId];
-            if (owed != 0) _clearRemainder(incidentId, provider, owed);
+            Owed memory debt = _remainders[incidentId];
+            _refundCaps(provider, incidentId, incident.executedAt, _escrow.escrowOf(incidentId).amount - debt.collected);
+            if (debt.remainder != 0) _clearRemainder(incidentId, provider, debt.remainder);
         }
         approvals = _approvals[_executedDigests[incidentId]];
         emit VerdictOverturned(incidentId, provider);
         _stakeManager.unstand(provider, incidentId, true, false);
     }
 
-    /// @dev Gives `amount` back to the system cap and the provider's sub-cap.
-    function _refundCaps(ProviderRecord memory record, uint256 amount) private {
-        uint32 capWindow = _limits.capWindow;
-        uint256 providerUsed = _decayed(record.capUsed, record.capUpdatedAt, capWindow);
-        record.capUsed = uint128(providerUsed > amount ? providerUsed - amount : 0);
-        record.capUpdatedAt = uint40(block.timestamp);
-        uint256 systemUsed = _decayed(_capUsed, _capUpdatedAt, capWindow);
-        _capUsed = uint128(systemUsed > amount ? systemUsed - amount : 0);
-        _capUpdatedAt = uint40(block.timestamp);
+    /// @dev Takes off the caps (system and provider) exactly what the bookings of `incidentId` still count
+    /// for: `executed` booked at `executedAt`, and its collects (see {CapUse}).
+    function _refundCaps(address provider, bytes32 incidentId, uint256 executedAt, uint256 executed) private {
+        uint256 window = _limits.capWindow;
+        uint256 bucket = block.timestamp / window;
+        CapUse memory booked = _collects[incidentId];
+        _roll(booked, window);
+        uint256 executedBucket = executedAt / window;
+        if (executedAt >= _capSince) {
+            if (executedBucket == bucket) booked.current += uint104(executed);
+            else if (executedBucket + 1 == bucket) booked.previous += uint104(executed);
+        }
+        CapUse memory record = _records[provider];
+        _unbook(record, booked, window);
+        _records[provider] = record;
+        CapUse memory system = _capUse;
+        _unbook(system, booked, window);
+        _capUse = system;
+    }
+
+    /// @dev Rolls `use` to now and takes `booked` (rolled to now) off it.
+    function _unbook(CapUse memory use, CapUse memory booked, uint256 window) private view {
+        _roll(use, window);
+        use.current = use.current > booked.current ? use.current - booked.current : 0;
+        use.previous = use.previous > booked.previous ? use.previous - booked.previous : 0;
     }
 
     /// @inheritdoc IVerdictManager
@@ -430,7 +465,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         if (incident.executedAt == 0) revert UnknownIncident(incidentId);
         incident.flags |= FLAG_CLOSED;
         emit IncidentClosed(incidentId, provider);
-        uint256 owed = _remainders[incidentId];
+        uint256 owed = _remainders[incidentId].remainder;
         if (owed != 0) _clearRemainder(incidentId, provider, owed);
         _stakeManager.unstand(provider, incidentId, false, !recovered);
     }
@@ -444,7 +479,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         _incidents[incidentId].flags = incident.flags | FLAG_CLOSED;
         emit IncidentTombstoned(incidentId, provider);
         emit IncidentClosed(incidentId, provider);
-        owed = _remainders[incidentId] != 0;
+        owed = _remainders[incidentId].remainder != 0;
     }
 
     /// @dev The executed incident of `verdict`, checked against the stored digest.
@@ -544,6 +579,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         if (l.rateCapBps == 0 || l.rateCapBps > BPS) revert InvalidParameter("rateCapBps");
         if (l.providerCapBps == 0 || l.providerCapBps > BPS) revert InvalidParameter("providerCapBps");
         if (l.capWindow == 0) revert InvalidParameter("capWindow");
+        if (_limits.capWindow != 0 && l.capWindow != _limits.capWindow) _capSince = uint40(block.timestamp + 1);
         _limits = l;
         emit LimitsSet(l);
     }
@@ -570,11 +606,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IVerdictManager
-    function incidentIdOf(address provider, uint8 violationClass, uint64 observedAt) external view returns (bytes32) {
-        return _incidentIdOf(provider, violationClass, observedAt, _windows.bucketLength);
-    }
-
-    /// @inheritdoc IVerdictManager
     function approvalsOf(bytes32 digest) external view returns (uint256) {
         return _approvals[digest];
     }
@@ -585,19 +616,13 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IVerdictManager
-    function appealPending(bytes32 incidentId) external view returns (bool) {
-        Incident memory incident = _incidents[incidentId];
-        return incident.appealedAt != 0 && incident.flags & FLAG_APPEAL_RESOLVED == 0;
-    }
-
-    /// @inheritdoc IVerdictManager
-    function providerRecord(address provider) external view returns (ProviderRecord memory) {
+    function providerRecord(address provider) external view returns (CapUse memory) {
         return _records[provider];
     }
 
     /// @inheritdoc IVerdictManager
     function remainderOf(bytes32 incidentId) external view returns (uint256) {
-        return _remainders[incidentId];
+        return _remainders[incidentId].remainder;
     }
 
     /// @inheritdoc IVerdictManager
@@ -627,7 +652,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
 
     /// @inheritdoc IVerdictManager
     function capAvailable() external view returns (uint256) {
-        uint256 used = _decayed(_capUsed, _capUpdatedAt, _limits.capWindow);
+        uint256 used = _roll(_capUse, _limits.capWindow);
         uint256 cap = _stakeManager.totalStake() * _limits.rateCapBps / BPS;
         return cap > used ? cap - used : 0;
     }
@@ -667,12 +692,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// @dev Observation to the last moment an appeal of the verdict can be resolved.
     function _bondLock(Windows memory w) private pure returns (uint256) {
         return _slashableWindow(w) + w.appealResolution;
-    }
-
-    /// @dev `used` decayed linearly to zero over `window` seconds since `updatedAt`.
-    function _decayed(uint256 used, uint256 updatedAt, uint256 window) private view returns (uint256) {
-        uint256 elapsed = block.timestamp - updatedAt;
-        return elapsed >= window ? 0 : used * (window - elapsed) / window;
     }
 
     /// @dev The approval bit of `signer`'s seat in `epoch_`; reverts for non-members.

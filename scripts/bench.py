@@ -133,7 +133,9 @@ def verdict_figures(devnet, registry) -> dict[str, int]:
 
     batch = [verdict(providers.pop()) for _ in range(20)]
     receipt = relayer.client.send(
-        relayer.manager.functions.submitBatch([b.as_tuple() for b in batch], [signatures(b) for b in batch])
+        relayer.client.contract("VerdictBatcher", registry.address("VerdictBatcher")).functions.submitBatch(
+            [b.as_tuple() for b in batch], [signatures(b) for b in batch]
+        )
     )
     executed = relayer.events(receipt, "VerdictExecuted")
     assert len(executed) == 20, f"only {len(executed)} of 20 batched verdicts executed"

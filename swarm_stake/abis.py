@@ -21,6 +21,7 @@ SHIPPED_CONTRACTS = (
     "VerdictManager",
     "AppealCourt",
     "SwarmLens",
+    "VerdictBatcher",
 )
 
 

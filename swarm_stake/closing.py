@@ -48,7 +48,8 @@ def close(client: Client, registry: Registry, verdict: Verdict) -> TxReceipt:
         raise ConfigError(f"{what} is still running: {deadline} at "
                           f"{utc(when)} ({when - now} s from the last "
                           "block); until then the provider can recover it")  # fmt: skip
-    if verdicts.functions.appealPending(incident_id).call():
+    lens = client.contract("SwarmLens", registry.address("SwarmLens"))
+    if lens.functions.appealPending(incident_id).call():
         raise ConfigError(f"{what} has a pending appeal: the arbiter may still overturn it and refund the escrow; "
                           "close it after the appeal is resolved")  # fmt: skip
     escrow = client.contract("RecoveryEscrow", registry.address("RecoveryEscrow"))

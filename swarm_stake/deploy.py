@@ -309,6 +309,7 @@ def plan(params: DeployParams, deployer: str) -> list[Step]:
             token_of(a), a["StakeManager"], a["VerdictManager"], a["RecoveryEscrow"], a["OracleCommittee"], deployer,
         )),
         DeployStep("SwarmLens", "SwarmLens", lambda a: (a["VerdictManager"], a["RecoveryEscrow"])),
+        DeployStep("VerdictBatcher", "VerdictBatcher", lambda a: (a["VerdictManager"],)),
     ]  # fmt: skip
 
     def grant(key: str, role_name: str, grantee: Callable[[Addresses], str]) -> CallStep:

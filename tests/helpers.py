@@ -88,12 +88,13 @@ def deploy_reverts(container, name: str, **inputs):
         assert decoded == expected, f"{name} arguments: expected {expected}, got {decoded}"
 
 
-def emitted(tx, contract) -> list[tuple[str, dict]]:
-    """Every event that `contract` emitted in `tx`, in order, as (name, arguments)."""
+def emitted(tx, *contracts) -> list[tuple[str, dict]]:
+    """Every event that `contracts` emitted in `tx`, in the order emitted, as (name, arguments)."""
+    addresses = {addr(contract) for contract in contracts}
     return [
         (log.event_name, {name: _normalize(value) for name, value in log.event_arguments.items()})
         for log in tx.events
-        if log.contract_address == addr(contract)
+        if log.contract_address in addresses
     ]
 
 

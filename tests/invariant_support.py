@@ -342,14 +342,13 @@ class Position:
 
 
 @dataclass
-class Record:
-    """IVerdictManager.ProviderRecord: the provider's rolling cap use."""
+class Booking:
+    """One amount booked on the caps: a slash taken at execution or a collect (DESIGN "Caps bound tokens")."""
 
-    cap_used: int = 0
-    cap_updated_at: int = 0
-
-    def tuple(self) -> tuple:
-        return (self.cap_used, self.cap_updated_at)
+    at: int
+    amount: int
+    provider: str
+    incident_id: bytes
 
 
 @dataclass
@@ -361,7 +360,6 @@ class Provider:
     assets: int = 0
     shares: int = 0
     positions: dict[str, Position] = field(default_factory=dict)
-    record: Record = field(default_factory=Record)
     #: Every executed incident of the provider, warnings included, in execution order.
     incidents: list[Incident] = field(default_factory=list)
     #: The standing set, by slot: the incident in each of the STANDING_SLOTS slots (None: free). An incident
@@ -558,8 +556,10 @@ class Model:
         self.matrix: dict[tuple[int, int], Row] = {}
         self.providers: dict[str, Provider] = {}
         self.total_stake = 0
-        self.cap_used = 0
-        self.cap_updated_at = 0
+        #: Every booking on the caps that still stands (an overturn takes its incident's out).
+        self.bookings: list[Booking] = []
+        #: Bookings before this time no longer count (a change of the cap window starts the caps afresh).
+        self.cap_since = 0
         self.paused_at = 0
         self.paused_until = 0
         #: Every guardian pause as [start, end] (the end of the running one moves with an unpause).
@@ -623,9 +623,16 @@ class Model:
             return S_BELOW
         return S_ACTIVE
 
-    def decayed(self, used: int, updated_at: int, window: int) -> int:
-        elapsed = self.now - updated_at
-        return 0 if elapsed >= window else used * (window - elapsed) // window
+    def cap_use(self, provider: str | None = None) -> int:
+        """The cap use counted now (the system's, or one provider's): DESIGN's fixed time buckets of the cap
+        window, what was booked in this bucket whole, what was booked in the last one weighted by the share
+        of the window this bucket still has to run, nothing older."""
+        window = self.limits.cap_window
+        bucket = self.now // window
+        mine = [b for b in self.bookings if b.at >= self.cap_since and (provider is None or b.provider == provider)]
+        current = sum(b.amount for b in mine if b.at // window == bucket)
+        previous = sum(b.amount for b in mine if b.at // window == bucket - 1)
+        return current + previous * (window - self.now % window) // window
 
     def pause_overlap(self, observed_at: int) -> int:
         start = max(self.paused_at, observed_at)
@@ -870,7 +877,6 @@ class Model:
             return Err("ProviderNotSlashable", v.provider)
         # DESIGN "No shield": the one refusal. A jailed node is not expected to serve, so poor performance
         # observed inside a jail that stands and had started by then is no offense.
-        record = copy.copy(p.record)
         if v.violation_class == POOR_PERFORMANCE and p.jailed_until > v.observed_at and p.jailed_at(v.observed_at):
             return Err("PoorPerformanceWhileJailed", v.provider, p.jailed_until)
         # Only a guardian pause holds a verdict back: no other open incident, of any class, and no cap does.
@@ -888,7 +894,7 @@ class Model:
             # DESIGN "Caps bound tokens": the slash is sized from the pool's assets now; the caps decide how
             # much of it moves now, the rest is owed to the incident.
             slash = p.assets * row.slash_bps // BPS
-            amount = self._book_caps(p, record, slash)
+            amount = self._book_caps(p, slash, v.incident_id)
             remainder = slash - amount
         # apply
         w = self.windows
@@ -900,7 +906,6 @@ class Model:
         )  # fmt: skip
         p.incidents.append(inc)
         self._stand(p, inc)
-        p.record = record
         if level != WARNING:
             p.open_incidents += 1
             p.jailed_until = max(p.jailed_until, jailed_until)
@@ -983,17 +988,16 @@ class Model:
                 return level
         return severity
 
-    def _book_caps(self, p: Provider, record: Record, wanted: int) -> int:
+    def _book_caps(self, p: Provider, wanted: int, iid: bytes) -> int:
         """Takes what the rolling caps (the system's share of all stake, the provider's share of its pool) and
-        the pool allow of `wanted` and books it on both caps; returns it."""
+        the pool allow of `wanted` and books it for incident `iid`; returns it."""
         lim = self.limits
-        system_used = self.decayed(self.cap_used, self.cap_updated_at, lim.cap_window)
-        system_left = max(self.total_stake * lim.rate_cap_bps // BPS - system_used, 0)
-        provider_used = self.decayed(record.cap_used, record.cap_updated_at, lim.cap_window)
-        provider_left = max(p.assets * lim.provider_cap_bps // BPS - provider_used, 0)
+        system_left = max(self.total_stake * lim.rate_cap_bps // BPS - self.cap_use(), 0)
+        provider = next(k for k, x in self.providers.items() if x is p)
+        provider_left = max(p.assets * lim.provider_cap_bps // BPS - self.cap_use(provider), 0)
         taken = min(wanted, p.assets, system_left, provider_left)
-        self.cap_used, self.cap_updated_at = system_used + taken, self.now
-        record.cap_used, record.cap_updated_at = provider_used + taken, self.now
+        if taken:
+            self.bookings.append(Booking(self.now, taken, provider, iid))
         return taken
 
     def _clear_remainder(self, iid: bytes, provider: str) -> int:
@@ -1025,13 +1029,9 @@ class Model:
             if forfeited:
                 self._unfreeze(v.provider)
             return {"collected": 0, "cleared": owed, "remainder": 0}
-        record = copy.copy(p.record)
-        saved = (self.cap_used, self.cap_updated_at)
-        taken = self._book_caps(p, record, owed)
+        taken = self._book_caps(p, owed, v.incident_id)
         if taken == 0:
-            self.cap_used, self.cap_updated_at = saved
             return Err("SlashRateCapExceeded", owed, 0)
-        p.record = record
         left = owed - taken
         if left:
             self.remainders[v.incident_id] = left
@@ -1138,15 +1138,8 @@ class Model:
         returned = cancelled = 0
         slashing = inc.level != WARNING
         if slashing:
-            record = p.record
-            amount = self.escrows[v.incident_id].amount
-            cw = self.limits.cap_window
-            used = self.decayed(record.cap_used, record.cap_updated_at, cw)
-            record.cap_used = used - amount if used > amount else 0
-            record.cap_updated_at = self.now
-            used = self.decayed(self.cap_used, self.cap_updated_at, cw)
-            self.cap_used = used - amount if used > amount else 0
-            self.cap_updated_at = self.now
+            # DESIGN: exactly what the verdict's slash and its collects still count is refunded.
+            self.bookings = [b for b in self.bookings if b.incident_id != v.incident_id]
             cancelled = self._clear_remainder(v.incident_id, provider)
             returned = self._end(v.incident_id, ST_REFUNDED)
             self._return_stake(self.a["RecoveryEscrow"], provider, returned)
@@ -1559,6 +1552,8 @@ class Model:
             return Err("InvalidParameter", "providerCapBps")
         if lim.cap_window == 0:
             return Err("InvalidParameter", "capWindow")
+        if lim.cap_window != self.limits.cap_window:
+            self.cap_since = self.now + 1
         self.limits = lim
         return None
 

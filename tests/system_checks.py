@@ -60,7 +60,7 @@ def pending_appeal_bonds(system) -> int:
     """The bonds of every appeal made on this chain that is still waiting for the arbiter."""
     total = 0
     for incident_id in set(_topics(system, system.AppealCourt, APPEALED_TOPIC)):
-        if system.VerdictManager.appealPending(incident_id):
+        if system.SwarmLens.appealPending(incident_id):
             total += system.AppealCourt.appealOf(incident_id).bond
     return total
 

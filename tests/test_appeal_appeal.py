@@ -42,7 +42,7 @@ def test_operator_appeals_with_the_bond(system, chain):
     assert tuple(court.appealOf(verdict.incident_id)) == (operator.address, APPEAL_BOND)
     assert court.deadlineOf(verdict.incident_id) == deadline
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.APPEALED
-    assert system.VerdictManager.appealPending(verdict.incident_id)
+    assert system.SwarmLens.appealPending(verdict.incident_id)
     assert incident(system, verdict).appealedAt == now
     assert_conserved(system)
 
@@ -160,7 +160,7 @@ def test_appeal_without_the_bond_allowance(system):
     with reverts(system.SwarmToken.ERC20InsufficientAllowance, spender=system.AppealCourt,
                  allowance=APPEAL_BOND - 1, needed=APPEAL_BOND):
         appeal(system, verdict)
-    assert not system.VerdictManager.appealPending(verdict.incident_id)
+    assert not system.SwarmLens.appealPending(verdict.incident_id)
 
 
 def test_no_resolution_deadline_before_an_appeal(system):

@@ -57,7 +57,7 @@ def test_an_expired_appeal_is_upheld_with_the_bond_returned(system, chain, appea
     assert system.RecoveryEscrow.insuranceBalance() == 0
     vm = system.VerdictManager
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
-    assert not vm.appealPending(verdict.incident_id)
+    assert not system.SwarmLens.appealPending(verdict.incident_id)
     # Nothing is lifted: the jail (one day, over by now) keeps its end and the pool stays frozen.
     executed_at = incident(system, verdict).executedAt
     assert system.StakeManager.getProvider(system.provider_a).jailedUntil == executed_at + 86400

@@ -183,7 +183,8 @@ def test_overturn_refunds_the_rate_cap_use(system, appealed):
     resolve(system, verdict, True)
 
     assert vm.capAvailable() == system.StakeManager.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
-    assert vm.providerRecord(system.provider_a).capUsed == 0
+    record = vm.providerRecord(system.provider_a)
+    assert (record.current, record.previous) == (0, 0)
 
 
 def test_overturn_restores_the_escalation_record(system, appealed):
@@ -230,7 +231,7 @@ def test_overturn_state(system, appealed):
 
     vm = system.VerdictManager
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.OVERTURNED
-    assert not vm.appealPending(verdict.incident_id)
+    assert not system.SwarmLens.appealPending(verdict.incident_id)
     assert vm.getIncident(verdict.incident_id)[0][5] & 3 == 3  # FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED
 
 
@@ -292,7 +293,7 @@ def test_uphold_leaves_the_response_in_place(system, appealed):
 
     vm, manager = system.VerdictManager, system.StakeManager
     assert system.SwarmLens.stateOf(verdict.incident_id) == Phase.RESPONDED
-    assert not vm.appealPending(verdict.incident_id)
+    assert not system.SwarmLens.appealPending(verdict.incident_id)
     assert system.RecoveryEscrow.escrowOf(verdict.incident_id).status == ESCROWED
     assert system.RecoveryEscrow.totalEscrowed() == before["slashed"]
     assert manager.statusOf(system.provider_a) == ProviderStatus.JAILED
@@ -308,7 +309,7 @@ def test_only_the_arbiter_resolves(system, appealed):
     for caller in (system.gov, system.outsider, system.operator_a, system.oracles[0]):
         with reverts(court.AccessControlUnauthorizedAccount, account=caller, neededRole=court.ARBITER_ROLE()):
             resolve(system, verdict, True, sender=caller)
-    assert system.VerdictManager.appealPending(verdict.incident_id)
+    assert system.SwarmLens.appealPending(verdict.incident_id)
 
 
 def test_resolve_exactly_at_the_deadline(system, chain, appealed):
@@ -407,5 +408,5 @@ def test_upheld_warning_forfeits_no_bond(system):
     assert emitted(tx, escrow) == [] and transfers(tx, token) == []
     assert escrow.insuranceBalance() == 0
     assert token.balanceOf(system.operator_a) == operator_balance
-    assert not system.VerdictManager.appealPending(verdict.incident_id)
+    assert not system.SwarmLens.appealPending(verdict.incident_id)
     assert_conserved(system)

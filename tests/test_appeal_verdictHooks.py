@@ -139,7 +139,7 @@ def test_mark_appealed_returns_the_incident_as_stored_before(system):
     assert emitted(tx, vm) == [("IncidentAppealed", {"incidentId": iid(verdict), "provider": verdict.provider})]
     assert others(system, tx) == {}
     assert incident(system, verdict) == before._replace(appealedAt=tx.timestamp)
-    assert vm.appealPending(verdict.incident_id)
+    assert system.SwarmLens.appealPending(verdict.incident_id)
 
 
 def test_uphold_of_a_penalty_asks_for_nothing(system):
@@ -201,7 +201,7 @@ def test_overturn_returns_that_it_slashed_and_every_approval(system):
     system.submit(verdict, system.oracles[1:5])
     mark_appealed(system, verdict)
     before = incident(system, verdict)
-    assert vm.providerRecord(a).capUsed > 0
+    assert vm.providerRecord(a).current > 0
 
     tx = vm.overturn(verdict.as_tuple(), sender=court(system))
 
@@ -210,7 +210,7 @@ def test_overturn_returns_that_it_slashed_and_every_approval(system):
     assert others(system, tx) == {"StakeManager": [("Unjailed", {"provider": a.address})]}
     assert incident(system, verdict) == before._replace(flags=FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED)
     assert tuple(system.StakeManager.lastOffense(a, PP)) == (0, 0)
-    assert vm.providerRecord(a).capUsed == 0
+    assert (vm.providerRecord(a).current, vm.providerRecord(a).previous) == (0, 0)
     assert system.StakeManager.getProvider(a).jailedUntil == 0
     # Refund and unfreeze are the court's to apply: neither happened here.
     assert system.StakeManager.getProvider(a).openIncidents == 1

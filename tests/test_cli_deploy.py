@@ -46,7 +46,7 @@ def test_deploy_then_refuse_to_overwrite_the_registry(bare, tmp_path):
     registry = json.loads(out.read_text())
     assert registry["network"] == "staging" and registry["chain_id"] == 31337
     assert set(registry["contracts"]) == {"SwarmToken", "SwarmTimelock", "StakeManager", "OracleCommittee",
-                                          "RecoveryEscrow", "VerdictManager", "AppealCourt", "SwarmLens"}  # fmt: skip
+                                          "RecoveryEscrow", "VerdictManager", "AppealCourt", "SwarmLens", "VerdictBatcher"}  # fmt: skip
     for address in registry["contracts"].values():
         assert len(w3.eth.get_code(address)) > 0
     manager = w3.eth.contract(address=registry["contracts"]["StakeManager"], abi=load_abi("StakeManager"))

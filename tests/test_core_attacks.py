@@ -9,7 +9,7 @@ from helpers import emitted, reverts
 
 from recovery_support import evaluate, file_claim, pass_epochs, payable_from, recover, release, wait_until, EPOCHS
 from swarm_stake.models import Level, Phase, ProviderStatus, ViolationClass
-from system_fixtures import DAY, SYSTEM_RECOVERY, SYSTEM_WINDOWS, TOKEN
+from system_fixtures import DAY, SYSTEM_LIMITS, SYSTEM_RECOVERY, SYSTEM_WINDOWS, TOKEN
 from verdict_support import BPS, assert_conserved, b32, incident, set_limits, slash_amount
 
 pytestmark = pytest.mark.integration
@@ -322,4 +322,63 @@ def test_hole2_a_remainder_past_the_maximum_lifetime_is_written_off_not_collecte
     assert emitted(tx, vm) == [("RemainderCleared", {"incidentId": b32(v.incident_id), "provider": b.address, "remainder": owed})]
     assert vm.remainderOf(v.incident_id) == 0
     assert escrow.escrowOf(v.incident_id).amount == escrowed and sm.getPool(b).assets == pool
+    assert_conserved(system)
+
+
+def _executed_amount(system, tx) -> int:
+    return [args for name, args in emitted(tx, system.VerdictManager) if name == "VerdictExecuted"][0]["amount"]
+
+
+def _start_of_next_cap_bucket(system) -> int:
+    """Moves to 100 s into the next bucket of the cap window (one day) and returns that time."""
+    start = (system.chain.pending_timestamp // DAY + 1) * DAY + 100
+    system.chain.pending_timestamp = start
+    return start
+
+
+def test_hole8_an_overturn_refunds_only_what_its_slash_still_counts_on_the_caps(system):
+    """Wrong: A's slash x counted on the rolling caps, then half decayed; B's slash y came after. The
+    overturn of A's verdict subtracted the whole x from the decayed sum, so it also freed capacity that
+    B's slash used: the caps allowed more than the rate they state.
+    Defence: cap use is kept in fixed buckets (this window and the last), so the part of x still counted
+    is known exactly, and exactly that is refunded: afterwards the caps count y, as if A's verdict never
+    was."""
+    vm, sm = system.VerdictManager, system.StakeManager
+    t0 = _start_of_next_cap_bucket(system)
+    wrong = system.verdict(violation_class=SB, severity=P)  # 10% of A's pool
+    system.submit(wrong)
+    system.AppealCourt.appeal(wrong.as_tuple(), sender=system.operator_a)
+    system.chain.pending_timestamp = t0 + DAY + DAY // 2  # the next bucket: x counts half
+    y = _executed_amount(system, system.submit(system.verdict(provider=system.provider_b, violation_class=SB, severity=P)))
+    assert y > 0
+
+    system.AppealCourt.resolveAppeal(wrong.as_tuple(), True, sender=system.arbiter)
+
+    system.chain.mine(timestamp=t0 + DAY + DAY // 2 + 60)
+    assert vm.capAvailable() == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS - y
+    assert vm.providerRecord(system.provider_a).current == vm.providerRecord(system.provider_a).previous == 0
+    assert_conserved(system)
+
+
+def test_hole8_an_overturn_refunds_exactly_what_its_collects_still_count(system):
+    """The same for a remainder collected in a later bucket: A's verdict over a 5% cap takes what the
+    cap allows and owes the rest; in the next bucket B's slash and then a collect of A's remainder fill
+    the cap. The overturn of A's verdict takes off the caps exactly the parts of its execution and of its
+    collect that still count: B's slash stays counted, and only it."""
+    vm, sm = system.VerdictManager, system.StakeManager
+    set_limits(system, rate_cap_bps=500)
+    t0 = _start_of_next_cap_bucket(system)
+    wrong = system.verdict(violation_class=SB, severity=P)  # 10% of A's pool
+    system.submit(wrong)
+    assert vm.remainderOf(wrong.incident_id) > 0
+    system.AppealCourt.appeal(wrong.as_tuple(), sender=system.operator_a)
+    system.chain.pending_timestamp = t0 + DAY + DAY // 2
+    y = _executed_amount(system, system.submit(system.verdict(provider=system.provider_b)))
+    collected = vm.collect(wrong.as_tuple(), sender=system.outsider).return_value
+    assert y > 0 and collected > 0
+
+    system.AppealCourt.resolveAppeal(wrong.as_tuple(), True, sender=system.arbiter)
+
+    system.chain.mine(timestamp=t0 + DAY + DAY // 2 + 60)
+    assert vm.capAvailable() == sm.totalStake() * 500 // BPS - y
     assert_conserved(system)

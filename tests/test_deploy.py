@@ -67,10 +67,11 @@ def test_plan_deploys_every_contract_wired_to_earlier_addresses():
     deploys = [action for action in executor.actions if action[0] == "deploy"]
     assert [d[1] for d in deploys] == [
         "SwarmToken", "SwarmTimelock", "StakeManager", "OracleCommittee", "RecoveryEscrow", "VerdictManager",
-        "AppealCourt", "SwarmLens",
+        "AppealCourt", "SwarmLens", "VerdictBatcher",
     ]  # fmt: skip
     by_name = {d[1]: d[2] for d in deploys}
     assert by_name["SwarmLens"] == ("addr:VerdictManager", "addr:RecoveryEscrow")
+    assert by_name["VerdictBatcher"] == ("addr:VerdictManager",)
     assert by_name["SwarmToken"] == (DEPLOYER, params.token_supply)
     assert by_name["SwarmTimelock"] == (60, [DEPLOYER], ["0x" + "00" * 20])
     assert by_name["StakeManager"] == ("addr:SwarmToken", DEPLOYER, 86400, 5)
@@ -165,7 +166,7 @@ def test_ape_deploy_script_writes_registry(tmp_path):
     assert registry.chain_id == 31337
     assert set(registry.contracts) == {
         "SwarmToken", "SwarmTimelock", "StakeManager", "OracleCommittee", "RecoveryEscrow", "VerdictManager",
-        "AppealCourt", "SwarmLens",
+        "AppealCourt", "SwarmLens", "VerdictBatcher",
     }  # fmt: skip
     assert registry.params.unbonding_period == 30 * 86400
     assert f"deployed StakeManager at {registry.contracts['StakeManager']}" in result.stdout

@@ -19,7 +19,7 @@ from system_checks import (
     severe_breach,
 )
 from system_checks import conserved_after_each_test  # noqa: F401 (autouse: conservation after every test)
-from system_fixtures import SYSTEM_WINDOWS, TOKEN
+from system_fixtures import SYSTEM_LIMITS, SYSTEM_WINDOWS, TOKEN
 
 from swarm_stake.models import Level
 
@@ -111,13 +111,14 @@ def test_add_grows_an_escrow_under_a_claim(system, state):
 
 
 def test_a_collect_adds_the_remainder_to_the_open_escrow(system, chain):
-    """Through its real caller: a penalty over a 0.5% provider cap escrows 80 tokens and owes 80; a day
-    later (the cap fully decayed) collect takes 0.5% of the 15,920 tokens left, and the escrow grows by it."""
+    """Through its real caller: a penalty over a 0.5% provider cap escrows 80 tokens and owes 80; two cap
+    windows later (the slash no longer counted) collect takes 0.5% of the 15,920 tokens left, and the
+    escrow grows by it."""
     set_limits(system, provider_cap_bps=50)
     verdict, tx = execute_verdict(system)
     escrow = system.RecoveryEscrow
     assert escrow.escrowOf(verdict.incident_id).amount == 80 * TOKEN
-    chain.pending_timestamp = chain.blocks[tx.block_number].timestamp + SYSTEM_WINDOWS.appeal_window
+    chain.pending_timestamp = chain.blocks[tx.block_number].timestamp + 2 * SYSTEM_LIMITS.cap_window
     collected = 15_920 * TOKEN * 50 // 10_000
 
     tx = system.VerdictManager.collect(verdict.as_tuple(), sender=system.outsider)
@@ -153,10 +154,13 @@ def test_add_to_a_forfeited_escrow_goes_to_insurance(system, chain):
 
 
 def test_a_collect_after_the_tombstone_goes_to_insurance(system, chain):
-    """Through its real caller: a day after execution the caps have decayed and collect takes 10% of the
-    4,500 tokens left in provider B's pool, which the forfeited escrow passes to the insurance pool."""
+    """Through its real caller: two cap windows after execution the slash no longer counts and collect
+    takes 10% of the 4,500 tokens left in provider B's pool, which the forfeited escrow passes to the
+    insurance pool."""
     verdict = tombstone_owing(system, chain)
     escrow = system.RecoveryEscrow
+    executed_at = system.VerdictManager.getIncident(verdict.incident_id)[0][1]  # executedAt
+    chain.pending_timestamp = executed_at + 2 * SYSTEM_LIMITS.cap_window
     collected = 450 * TOKEN
 
     tx = system.VerdictManager.collect(verdict.as_tuple(), sender=system.outsider)

@@ -124,7 +124,7 @@ RUN_LENGTH = int(os.environ.get("SWARM_STAKE_FUZZ_RUN_LENGTH", "100"))
 SEED = os.environ.get("SWARM_STAKE_FUZZ_SEED")
 
 PROVIDER_C, OPERATOR_C, SPARE = 17, 18, 19
-CONTRACTS = ("SwarmToken", "StakeManager", "VerdictManager", "AppealCourt", "RecoveryEscrow", "OracleCommittee",
+CONTRACTS = ("SwarmToken", "StakeManager", "VerdictManager", "AppealCourt", "RecoveryEscrow", "OracleCommittee", "SwarmLens",
              "SwarmTimelock")  # fmt: skip
 HOLDERS = ("StakeManager", "RecoveryEscrow", "OracleCommittee", "AppealCourt")
 EVIDENCE = [keccak(text=f"evidence {i}") for i in range(3)]
@@ -151,6 +151,21 @@ STATS = Stats()
 #: Encoded read requests and decoded replies of the invariant checks, by their inputs.
 READ_REQUESTS: dict = {}
 DECODED: dict = {}
+
+
+def counted_cap_use(record, m) -> int:
+    """What a stored IVerdictManager.CapUse (updatedAt, current, previous) counts at the model's time: its
+    bucket and the one before it, read the way DESIGN's fixed buckets are counted."""
+    updated_at, current, previous = record
+    window = m.limits.cap_window
+    if updated_at < m.cap_since:
+        return 0
+    bucket, last = m.now // window, updated_at // window
+    if last + 1 == bucket:
+        current, previous = 0, current
+    elif last != bucket:
+        return 0
+    return current + previous * (window - m.now % window) // window
 
 
 def cached_decode(decode, raw):
@@ -1223,7 +1238,7 @@ class SwarmMachine(RuleBasedStateMachine):
         incidents = {iid: (call("VerdictManager", "getIncident", iid),
                            call("VerdictManager", "remainderOf", iid) if iid in self.ev_owed else None)
                      for iid in m.incidents}  # fmt: skip
-        appeals = {iid: (call("AppealCourt", "appealOf", iid), call("VerdictManager", "appealPending", iid))
+        appeals = {iid: (call("AppealCourt", "appealOf", iid), call("SwarmLens", "appealPending", iid))
                    for iid in m.appeals}  # fmt: skip
         bonds = {o: call("OracleCommittee", "bondOf", o) for o in self.oracles}
 
@@ -1326,8 +1341,7 @@ class SwarmMachine(RuleBasedStateMachine):
         assert r[config] == (m.epoch, len(self.members()), m.threshold)
         assert r[insurance] == m.insurance and r[total_escrowed] == m.escrowed and r[total_stake] == m.total_stake
         lim = m.limits
-        expected_cap = max(m.total_stake * lim.rate_cap_bps // BPS - m.decayed(m.cap_used, m.cap_updated_at,
-                                                                                 lim.cap_window), 0)  # fmt: skip
+        expected_cap = max(m.total_stake * lim.rate_cap_bps // BPS - m.cap_use(), 0)
         assert r[cap_available] == expected_cap, f"capAvailable {r[cap_available]} != model {expected_cap}"
         for who, i in balances.items():
             assert r[i] == m.balances[who], f"balance of {who}: chain {r[i]} != model {m.balances[who]}"
@@ -1342,7 +1356,8 @@ class SwarmMachine(RuleBasedStateMachine):
             )
             assert pools[provider] == (x.assets, x.shares), f"pool {provider}: {pools[provider]} != {x.assets, x.shares}"
             assert r[reads[provider]["status"]] == m.status(provider, m.now)
-            assert r[reads[provider]["record"]] == x.record.tuple(), f"record of {provider}"
+            counted = counted_cap_use(r[reads[provider]["record"]], m)
+            assert counted == m.cap_use(provider), f"cap use of {provider}: chain {counted} != model {m.cap_use(provider)}"
             for c in range(CLASSES):
                 assert r[reads[provider]["offenses"][c]] == x.offense(c), f"escalation record of {provider}, class {c}"
             chain_record, chain_entries = r[reads[provider]["standing"]]
@@ -1424,7 +1439,7 @@ def baseline_model(system, rpc: Rpc, abis: Abis) -> Model:
             if any(pos):
                 x.positions[staker] = Position(*pos)
         m.providers[provider] = x
-        assert view("VerdictManager", "providerRecord", provider) == x.record.tuple()
+        assert view("VerdictManager", "providerRecord", provider) == (0, 0, 0), "the baseline has no cap use"
         assert all(view("StakeManager", "lastOffense", provider, c) == (0, 0) for c in range(CLASSES))
         assert view("StakeManager", "standingOf", provider) == x.standing_view(), "the baseline has no standing set"
     m.total_stake = view("StakeManager", "totalStake")

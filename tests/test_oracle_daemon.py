@@ -325,7 +325,7 @@ def test_a_store_written_by_an_older_release_is_brought_up_to_date(tmp_path):
     assert store.holder("attest:0x01:5:0") == "0xa"  # attestation keys are unchanged
     proposal = store.proposal("0xp")
     assert (proposal["severity"], proposal["observed_at"], proposal["log_index"]) == (1, 1234, 0)
-    assert store.open_incident("0xP", 0)["severity"] == 0
+    assert [row["severity"] for row in store.open_incidents("0xP", 0)] == [0]
     store.close()
     again = Store(path)  # opening again changes nothing
     assert again.holder("verdict:0x01:1") == "0xd" and again.proposal("0xp")["severity"] == 1

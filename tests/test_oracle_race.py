@@ -224,3 +224,85 @@ def test_proposals_in_adjacent_incident_buckets_are_one_failure_and_only_the_ear
     # Once the earliest is gone (expired), the next one of the failure is the one to co-sign.
     daemon.store.set_proposal_status("0xa", "expired")
     assert daemon._earliest_of_failure(daemon.store.proposal("0xb")) is True
+
+
+def test_an_open_incident_of_another_failure_does_not_stop_a_proposal(tmp_path):
+    """Attack (hole 1 on the oracle's side): provider B keeps a cheap incident of a class open (here a
+    warning, which never closes, then a penalty) and then fails again in that class. The chain executes
+    every verdict as its own incident, but the daemon counted any open incident of the class as the
+    answer to every later failure of it (the old rule "one open incident per class") and proposed
+    nothing: the new failure went unpunished.
+    Defence: only an answer to the same failure (its bucket or an adjacent one) covers a detection; an
+    open incident of the same failure still does, and a higher measurement of it is an upgrade."""
+    from swarm_stake.oracle.daemon import OracleDaemon
+    from swarm_stake.oracle.store import Store
+
+    daemon = OracleDaemon.__new__(OracleDaemon)  # only the store, the windows and the address are needed here
+    daemon.store = Store(tmp_path / "oracle.db")
+    daemon._windows = (600, 30, 60)  # max age, grace, bucket length
+    daemon.address = "0x" + "22" * 20
+    provider, pp, now = "0x" + "11" * 20, int(ViolationClass.POOR_PERFORMANCE), 60 * 1000 + 30
+    daemon.store.set_incident("0x01", provider, pp, "open", 1, int(Level.WARNING), now - 300)
+    daemon.store.set_incident("0x02", provider, pp, "open", 2, int(Level.PENALTY), now - 180)
+
+    assert daemon._covered(provider, pp, int(Level.PENALTY), now, now) is None  # a new failure: proposed
+
+    daemon.store.set_incident("0x03", provider, pp, "open", 3, int(Level.WARNING), now - 50)  # this failure
+    assert daemon._covered(provider, pp, int(Level.PENALTY), now, now) == ("responded", Level.WARNING, now - 50)
+
+
+def test_an_executed_verdict_supersedes_only_the_proposals_of_its_own_failure(tmp_path):
+    """Sibling of the shield: when a verdict of a class executed, every pending proposal of that class
+    was marked superseded and never co-signed, the proposal of another failure of the provider
+    included. Now only the proposals of the same failure at or below the executed severity are; a
+    higher one (an upgrade) and another failure's stay pending."""
+    from swarm_stake.oracle.chainwatch import ChainEvent
+    from swarm_stake.oracle.daemon import OracleDaemon
+    from swarm_stake.oracle.store import Store
+
+    daemon = OracleDaemon.__new__(OracleDaemon)
+    daemon.store = Store(tmp_path / "oracle.db")
+    daemon._windows = (600, 30, 60)
+    daemon._executed = {}
+    daemon.notify = lambda *args, **kwargs: None
+    provider, now = "0x" + "11" * 20, 60 * 1000 + 30
+
+    def propose(digest, observed_at, severity, block):
+        message = {"incident_id": f"0x{observed_at // 60:x}", "provider": provider, "violation_class": 0,
+                   "severity": int(severity), "observed_at": observed_at}  # fmt: skip
+        daemon.store.add_proposal(digest, message["incident_id"], provider, 0, "0xO", message, block, "0xt", 0)
+
+    propose("0x" + "aa" * 32, now, Level.PENALTY, 1)  # the one that executes
+    propose("0x" + "bb" * 32, now + 20, Level.PENALTY, 2)  # the same failure, the same severity
+    propose("0x" + "cc" * 32, now - 10, Level.SEVERE, 3)  # the same failure, measured higher: an upgrade
+    propose("0x" + "dd" * 32, now + 300, Level.PENALTY, 4)  # another failure
+    executed = (bytes.fromhex("01" * 32), provider, 0, int(Level.PENALTY), bytes(32), now, now + 600, 1)
+    args = {"incidentId": executed[0], "provider": provider, "verdict": executed, "digest": bytes.fromhex("aa" * 32),
+            "level": int(Level.PENALTY), "amount": 0, "jailedUntil": 0}  # fmt: skip
+
+    daemon._on_VerdictExecuted(ChainEvent("VerdictExecuted", args, 5, "0xt", 0), args)
+
+    status = {d[:4]: daemon.store.proposal(d)["status"] for d in ("0x" + c * 32 for c in ("aa", "bb", "cc", "dd"))}
+    assert status == {"0xaa": "executed", "0xbb": "superseded", "0xcc": "open", "0xdd": "open"}
+
+
+def test_a_proposal_relayed_through_the_verdict_batcher_is_read_as_a_proposal():
+    """A member's signature can reach the chain inside a VerdictBatcher batch: the daemons read the verdict
+    from that transaction as from a direct submission, and record the proposal to co-sign it."""
+    with LocalSwarm() as swarm:
+        proposer = swarm.oracles[2]
+        client = swarm.devnet.client(proposer)
+        desk = VerdictDesk(client, swarm.registry)
+        provider = swarm.address("provider-b")
+        handle = swarm.start_daemon_thread(0)
+        wait_for(lambda: handle.daemon.cycles >= 4 and handle.daemon.chain_ok, 30, what="the daemon cycling")
+        verdict = warning_verdict(swarm, desk, provider)
+        batcher = client.contract("VerdictBatcher", swarm.registry.address("VerdictBatcher"))
+        account = swarm.devnet.accounts[proposer]
+        client.send(batcher.functions.submitBatch([verdict.as_tuple()], [[desk.sign(verdict, account)]]))
+        digest = "0x" + desk.manager.functions.hashVerdict(verdict.as_tuple()).call().hex()
+
+        wait_for(lambda: handle.daemon.store.proposal(digest) is not None, 20, what="the proposal recorded")
+        row = handle.daemon.store.proposal(digest)
+        assert (row["incident_id"], row["provider"], row["proposer"]) == (verdict.incident_id, provider, account.address)
+        assert json.loads(row["message"])["severity"] == Level.WARNING

@@ -257,4 +257,4 @@ def test_no_default_close_while_the_incident_can_be_appealed(system, chain):
     with reverts(escrow.AppealWindowOpen, windowEnd=window_end, nowTime=opened + 3601):
         close(system, verdict)
     system.AppealCourt.appeal(verdict.as_tuple(), sender=system.operator_a)  # still appealable, and appealed
-    assert system.VerdictManager.appealPending(verdict.incident_id)
+    assert system.SwarmLens.appealPending(verdict.incident_id)

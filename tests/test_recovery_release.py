@@ -383,7 +383,7 @@ def test_release_waits_while_an_appeal_is_pending(system):
     attest(system, verdict, 0)
     # Appealed within the appeal window; the tranche's challenge window ends while it is pending.
     system.AppealCourt.appeal(verdict.as_tuple(), sender=system.operator_a)
-    assert system.VerdictManager.appealPending(verdict.incident_id)
+    assert system.SwarmLens.appealPending(verdict.incident_id)
     wait_until(system, payable_from(system, verdict))
     with reverts(escrow.AppealPending, incidentId=iid(verdict)):
         release(system, verdict)

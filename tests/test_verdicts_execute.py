@@ -244,7 +244,7 @@ def test_a_verdict_over_the_provider_cap_executes_and_owes_the_rest(system):
 
     assert emitted(tx, vm)[3:] == [executed(system, v, Level.PENALTY, cap, tx.timestamp + DAY),
                                    remainder_owed(system, v, amount - cap)]
-    assert vm.providerRecord(a).capUsed == cap
+    assert vm.providerRecord(a).current == cap
 
 
 def test_a_spent_cap_still_isolates_the_provider(system):
@@ -286,18 +286,21 @@ def test_the_slash_is_sized_at_first_execution_so_a_later_top_up_changes_nothing
     assert_conserved(system)
 
 
-def test_collect_takes_what_the_decayed_cap_allows(system):
-    """Anyone collects the remainder as the rolling window frees the cap, in as many calls as it takes."""
+def test_collect_takes_what_the_rolling_cap_allows(system):
+    """Anyone collects the remainder as the rolling window frees the cap, in as many calls as it takes: in
+    the bucket after the slash, 300 s into it, the slash counts for (window - 300) / window of itself."""
     vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
     window = 600
     set_limits(system, rate_cap_bps=50, cap_window=window)
+    start = (system.chain.pending_timestamp // window + 1) * window + 100
+    system.chain.pending_timestamp = start
     v = system.verdict()
     amount = slash_amount(system, a, PP, Level.PENALTY)
     first = system.submit(v)
     cap = sm.totalStake() * 50 // BPS  # the total after the first slash is what the cap counts now
     taken = first.events.filter(vm.VerdictExecuted)[0].amount
     owed = amount - taken
-    system.chain.pending_timestamp = first.timestamp + 300
+    system.chain.pending_timestamp = start + window + 200
     used = taken * (window - 300) // window
     available = sm.totalStake() * 50 // BPS - used
 

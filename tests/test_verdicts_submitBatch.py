@@ -1,5 +1,6 @@
-"""VerdictManager.submitBatch: many verdicts in one transaction; a bad item is skipped with its exact
-revert data, the others execute."""
+"""VerdictBatcher.submitBatch: many verdicts in one transaction; a bad item is skipped with its exact
+revert data, the others execute, each exactly as VerdictManager.submit would (it takes its authority
+from the signatures, not from the caller)."""
 
 import pytest
 from helpers import emitted, reverts
@@ -34,7 +35,13 @@ def _provider_c(system):
 def _batch(system, items, sender=None):
     """Submits [(verdict or raw tuple, signatures)] in one transaction."""
     verdicts = [v if isinstance(v, tuple) else v.as_tuple() for v, _ in items]
-    return system.VerdictManager.submitBatch(verdicts, [s for _, s in items], sender=sender or system.outsider)
+    return system.VerdictBatcher.submitBatch(verdicts, [s for _, s in items], sender=sender or system.outsider)
+
+
+
+def _events(system, tx):
+    """The events of the verdict contract and the batcher in `tx`, in the order emitted."""
+    return emitted(tx, system.VerdictManager, system.VerdictBatcher)
 
 
 def _executes(system, verdict, tx, amount, jail=DAY):
@@ -56,7 +63,7 @@ def test_batch_executes_every_good_item_and_returns_the_count(system):
     expected = []
     for v, amount in zip(verdicts, amounts, strict=True):
         expected += _executes(system, v, tx, amount)
-    assert emitted(tx, vm) == expected
+    assert _events(system, tx) == expected
     assert system.RecoveryEscrow.totalEscrowed() == sum(amounts)
     assert_conserved(system)
 
@@ -122,7 +129,7 @@ def test_batch_skips_a_bad_item_with_its_exact_revert_data(system, kind):
     tx = _batch(system, [(first, system.sign(first, quorum)), (bad, bad_signatures), (last, system.sign(last, quorum))])
 
     assert tx.return_value == 2
-    assert emitted(tx, vm) == [
+    assert _events(system, tx) == [
         *_executes(system, first, tx, amount_a),
         ("VerdictSkipped", {"index": 1, "digest": digest_of(system, bad), "reason": reason}),
         *_executes(system, last, tx, amount_c),
@@ -141,11 +148,11 @@ def test_batch_skips_an_expired_item(system):
     tx = _batch(system, [(late, system.sign(late, system.oracles[:3])), (good, system.sign(good, system.oracles[:3]))])
 
     assert tx.return_value == 1
-    assert emitted(tx, vm)[0] == (
+    assert _events(system, tx)[0] == (
         "VerdictSkipped",
         {"index": 0, "digest": digest_of(system, late), "reason": error_data("VerdictDeadlinePassed", now - 1, now)},
     )
-    assert emitted(tx, vm)[-1][0] == "VerdictExecuted"
+    assert _events(system, tx)[-1][0] == "VerdictExecuted"
 
 
 def test_batch_skips_an_item_that_is_not_a_verdict(system):
@@ -159,7 +166,7 @@ def test_batch_skips_an_item_that_is_not_a_verdict(system):
     tx = _batch(system, [(raw, []), (good, system.sign(good, system.oracles[:3]))])
 
     assert tx.return_value == 1
-    assert emitted(tx, vm)[0] == (
+    assert _events(system, tx)[0] == (
         "VerdictSkipped",
         {"index": 0, "digest": bytes(vm.hashVerdict(raw)), "reason": error_data("SeverityNotApplicable", 7, 1)},
     )
@@ -174,7 +181,7 @@ def test_batch_records_items_below_quorum_and_defers_paused_ones(system):
     tx = _batch(system, [(short, system.sign(short, o[:2])), (full, system.sign(full, o[:3]))])
 
     assert tx.return_value == 0
-    assert emitted(tx, vm) == [
+    assert _events(system, tx) == [
         approved(system, short, o[0], 1),
         approved(system, short, o[1], 2),
         approved(system, full, o[0], 1),
@@ -187,11 +194,20 @@ def test_batch_records_items_below_quorum_and_defers_paused_ones(system):
 
 def test_batch_reverts_on_length_mismatch(system):
     v = system.verdict()
-    with reverts(system.VerdictManager.InvalidParameter, name="signatures"):
-        system.VerdictManager.submitBatch([v.as_tuple()], [], sender=system.outsider)
+    with reverts(system.VerdictBatcher.LengthMismatch, verdicts=1, signatures=0):
+        system.VerdictBatcher.submitBatch([v.as_tuple()], [], sender=system.outsider)
 
 
 def test_empty_batch_does_nothing(system):
-    tx = system.VerdictManager.submitBatch([], [], sender=system.outsider)
+    tx = system.VerdictBatcher.submitBatch([], [], sender=system.outsider)
     assert tx.return_value == 0
-    assert emitted(tx, system.VerdictManager) == []
+    assert _events(system, tx) == []
+
+
+def test_the_batcher_holds_no_role_and_names_its_verdict_contract(system):
+    """A batch has no power of its own: the batcher is granted nothing, and submits to the deployed
+    verdict contract."""
+    vm, batcher = system.VerdictManager, system.VerdictBatcher
+    assert batcher.verdicts() == vm.address
+    for role in (vm.DEFAULT_ADMIN_ROLE(), vm.APPEALS_ROLE(), vm.GUARDIAN_ROLE(), vm.ESCROW_ROLE()):
+        assert not vm.hasRole(role, batcher)

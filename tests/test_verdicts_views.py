@@ -1,5 +1,5 @@
-"""VerdictManager views: hashVerdict, incidentIdOf, stateOf, approvalsOf, getIncident, providerRecord,
-penaltyRow, windows, limits, capAvailable, slashableWindow, bondLockPeriod."""
+"""VerdictManager views (hashVerdict, approvalsOf, getIncident, providerRecord, penaltyRow, windows, limits,
+capAvailable, slashableWindow, bondLockPeriod) and the SwarmLens views over them (incidentIdOf, stateOf)."""
 
 import pytest
 from helpers import emitted
@@ -54,16 +54,16 @@ def test_incidentIdOf_equals_the_python_derivation(system, violation_class):
     observed = system.chain.pending_timestamp - 123
     for provider in (system.provider_a, system.provider_b):
         expected = incident_id(provider.address, violation_class, observed, BUCKET)
-        assert "0x" + bytes(system.VerdictManager.incidentIdOf(provider, violation_class, observed)).hex() == expected
+        assert "0x" + bytes(system.SwarmLens.incidentIdOf(provider, violation_class, observed)).hex() == expected
 
 
 def test_incidentIdOf_is_one_per_bucket(system):
     vm, a = system.VerdictManager, system.provider_a
     start = (system.chain.pending_timestamp // BUCKET) * BUCKET
-    same = {bytes(vm.incidentIdOf(a, 0, t)) for t in (start, start + 1, start + BUCKET - 1)}
+    same = {bytes(system.SwarmLens.incidentIdOf(a, 0, t)) for t in (start, start + 1, start + BUCKET - 1)}
     assert len(same) == 1
-    assert bytes(vm.incidentIdOf(a, 0, start - 1)) not in same
-    assert bytes(vm.incidentIdOf(a, 0, start + BUCKET)) not in same
+    assert bytes(system.SwarmLens.incidentIdOf(a, 0, start - 1)) not in same
+    assert bytes(system.SwarmLens.incidentIdOf(a, 0, start + BUCKET)) not in same
 
 
 def test_stateOf_phases_of_a_warning(system):
@@ -117,7 +117,7 @@ def test_incident_keeps_the_windows_in_force_at_execution(system):
 
 def test_providerRecord_of_a_provider_without_offenses_is_empty(system):
     record = system.VerdictManager.providerRecord(system.provider_a)
-    assert (record.capUsed, record.capUpdatedAt) == (0,) * 2
+    assert (record.updatedAt, record.current, record.previous) == (0,) * 3
     for violation_class in range(3):
         assert tuple(system.StakeManager.lastOffense(system.provider_a, violation_class)) == (0, 0)
 
@@ -139,10 +139,14 @@ def test_windows_limits_and_derived_periods(system):
     assert system.StakeManager.unbondingPeriod() > window
 
 
-def test_capAvailable_follows_the_rolling_window(system):
+def test_capAvailable_counts_this_bucket_and_the_last_one_weighted(system):
+    """Cap use in fixed buckets of the window: a slash counts whole in its bucket, then through the next
+    bucket with the share of the window that bucket still has to run, then no more."""
     vm, sm = system.VerdictManager, system.StakeManager
     window = 1_000
     set_limits(system, cap_window=window)
+    start = (system.chain.pending_timestamp // window + 1) * window + 100  # 100 s into a bucket
+    system.chain.pending_timestamp = start
     assert vm.capAvailable() == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
 
     tx = system.submit(system.verdict())
@@ -150,8 +154,24 @@ def test_capAvailable_follows_the_rolling_window(system):
     amount = emitted(tx, vm)[-1][1]["amount"]
     cap = sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
     assert vm.capAvailable() == cap - amount  # read in the block of the slash
-    system.chain.mine(timestamp=tx.timestamp + 250)
+    system.chain.mine(timestamp=start + 800)  # the same bucket: counted whole
+    assert vm.capAvailable() == cap - amount
+    system.chain.mine(timestamp=start + window + 150)  # the next bucket, 250 s into it: 3/4 counted
     assert vm.capAvailable() == cap - amount * (window - 250) // window
-    system.chain.mine(timestamp=tx.timestamp + window)
+    system.chain.mine(timestamp=start + 2 * window - 100)  # the first second of the bucket after
     assert vm.capAvailable() == cap
-    assert vm.providerRecord(system.provider_a).capUsed == amount  # stored undecayed, decayed on read
+    assert tuple(vm.providerRecord(system.provider_a)) == (tx.timestamp, amount, 0)  # stored as booked
+
+
+def test_a_change_of_the_cap_window_starts_the_caps_afresh(system):
+    """Buckets of another length cannot be carried over: after `capWindow` changes, use booked before
+    no longer counts (and an overturn refunds nothing of it)."""
+    vm, sm = system.VerdictManager, system.StakeManager
+    tx = system.submit(system.verdict())
+    assert vm.capAvailable() < sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
+    assert emitted(tx, vm)[-1][1]["amount"] > 0
+
+    set_limits(system, cap_window=2 * DAY)
+
+    system.chain.mine()
+    assert vm.capAvailable() == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS

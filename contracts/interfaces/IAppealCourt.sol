@@ -7,8 +7,9 @@ import {IVerdictManager} from "./IVerdictManager.sol";
 /// @notice Appeals of executed verdicts: the provider's operator key appeals within the appeal window
 /// with a bond (none for a warning); the arbiter upholds or overturns before the resolution deadline;
 /// an appeal left unresolved past its deadline counts as upheld, with the bond returned. The court
-/// applies the consequences of every appeal outcome (an overturn refunds the escrow, unfreezes the pool,
-/// lifts the jail no other incident holds and penalizes the signers; a standing tombstoning verdict
+/// applies the consequences of every appeal outcome (an overturn refunds the escrow, unfreezes the pool
+/// and penalizes the signers, while the verdict contract takes the verdict's jail and offense out of the
+/// provider's standing set; a standing tombstoning verdict
 /// tombstones the provider and forfeits its escrow), and finalizes tombstones no appeal stopped.
 /// @dev Roles and their powers:
 /// - `ARBITER_ROLE` (appointed through the governance timelock) resolves pending appeals. It cannot

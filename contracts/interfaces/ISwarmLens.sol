@@ -13,6 +13,14 @@ interface ISwarmLens {
     /// or a warning past its appeal window) or Overturned.
     function stateOf(bytes32 incidentId) external view returns (IVerdictManager.Phase);
 
+    /// @notice The incident id of a failure of `provider` in `violationClass` observed at `observedAt`:
+    /// `keccak256(abi.encode(provider, violationClass, observedAt / bucketLength))` with the verdict
+    /// contract's current bucket length.
+    function incidentIdOf(address provider, uint8 violationClass, uint64 observedAt) external view returns (bytes32);
+
+    /// @notice Whether `incidentId` has an appeal waiting for the arbiter.
+    function appealPending(bytes32 incidentId) external view returns (bool);
+
     /// @notice The verdict contract read.
     function verdicts() external view returns (IVerdictManager);
 }

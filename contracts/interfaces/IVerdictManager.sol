@@ -192,7 +192,7 @@ interface IVerdictManager {
         uint96 appealBond;
         /// Taken from each signer's operator bond when its verdict is overturned.
         uint96 oraclePenalty;
-        /// Rolling cap on slashing, in basis points of total stake per `capWindow`.
+        /// Rolling cap on slashing, in basis points of total stake per `capWindow` (see {CapUse}).
         uint16 rateCapBps;
         /// Rolling sub-cap per provider, in basis points of its pool per `capWindow`.
         uint16 providerCapBps;
@@ -221,12 +221,19 @@ interface IVerdictManager {
         uint32 appealResolution;
     }
 
-    /// @notice Per-provider record, packed into one slot: sub-cap use.
-    struct ProviderRecord {
-        /// Slashed within the rolling window (decays linearly over `capWindow`).
-        uint128 capUsed;
-        /// Time `capUsed` was last updated.
-        uint40 capUpdatedAt;
+    /// @notice Cap use in fixed buckets of `capWindow` seconds, packed into one slot (the system's, and
+    /// each provider's sub-cap use). The use counted at time t is the current bucket's sum plus the
+    /// previous bucket's sum weighted by the share of the window it still covers,
+    /// `previous * (capWindow - t % capWindow) / capWindow`: so the part of one slash still counted is
+    /// known exactly, and an overturn refunds exactly that. A change of `capWindow` starts the caps
+    /// afresh: use booked until then no longer counts (buckets of another length cannot be carried over).
+    struct CapUse {
+        /// Time of the last booking (its bucket is `updatedAt / capWindow`).
+        uint40 updatedAt;
+        /// Booked in the bucket of `updatedAt`.
+        uint104 current;
+        /// Booked in the bucket before it.
+        uint104 previous;
     }
 
 
@@ -244,8 +251,6 @@ interface IVerdictManager {
     /// @notice The `remainder` still owed on `incidentId` was cancelled (an overturn) or written off (the
     /// incident ended, or reached its maximum lifetime, first).
     event RemainderCleared(bytes32 indexed incidentId, address indexed provider, uint256 remainder);
-    /// @notice Item `index` of a batch was skipped; `reason` is the revert data.
-    event VerdictSkipped(uint256 indexed index, bytes32 indexed digest, bytes reason);
     /// @notice The verdict `digest` executed: `provider` slashed `amount` into escrow at `level`,
     /// jailed until `jailedUntil` (0: a warning, nothing slashed or frozen). The event carries every
     /// field of the verdict, so the verdict that later steps take can be rebuilt from the chain.
@@ -290,12 +295,6 @@ interface IVerdictManager {
 
     /// @notice Records the caller's own approval (a member sending the transaction itself).
     function approve(Verdict calldata verdict) external returns (bool executed);
-
-    /// @notice Submits many verdicts; an item that fails is skipped with `VerdictSkipped`.
-    /// @return executedCount How many verdicts executed.
-    function submitBatch(Verdict[] calldata verdicts, bytes[][] calldata signatures)
-        external
-        returns (uint256 executedCount);
 
     /// @notice Executes a verdict that already has quorum, until its deadline plus the grace (extended
     /// by time spent paused). Anyone may call.
@@ -360,20 +359,14 @@ interface IVerdictManager {
     /// @notice The EIP-712 digest of `verdict` that members sign.
     function hashVerdict(Verdict calldata verdict) external view returns (bytes32);
 
-    /// @notice The incident id of a failure of `provider` in `violationClass` observed at `observedAt`.
-    function incidentIdOf(address provider, uint8 violationClass, uint64 observedAt) external view returns (bytes32);
-
     /// @notice The approval bitmap of `digest` (bit i: seat i of the verdict's epoch approved).
     function approvalsOf(bytes32 digest) external view returns (uint256);
 
     /// @notice The stored incident and the digest of its executed verdict.
     function getIncident(bytes32 incidentId) external view returns (Incident memory incident, bytes32 digest);
 
-    /// @notice Whether `incidentId` has an appeal waiting for the arbiter.
-    function appealPending(bytes32 incidentId) external view returns (bool);
-
     /// @notice The per-provider record of `provider`.
-    function providerRecord(address provider) external view returns (ProviderRecord memory);
+    function providerRecord(address provider) external view returns (CapUse memory);
 
     /// @notice Tokens still owed on `incidentId` (a slash the caps cut short).
     function remainderOf(bytes32 incidentId) external view returns (uint256);

@@ -75,7 +75,7 @@ COLLECT_FRACTION = 10
 PHASE_DETECTED = 1
 #: Why a detection is not proposed, by the status it gets.
 COVERED_NOTES = {
-    "responded": "an incident of this class is open",
+    "responded": "an incident of this failure is open",
     "awaiting-cosign": "another oracle proposed it",
     "duplicate": "already proposed",
 }
@@ -421,13 +421,18 @@ class OracleDaemon:
                                 event.log_index)  # fmt: skip
 
     def _verdict_from_tx(self, tx_hash: str, digest: str) -> Verdict | None:
-        """The verdict a transaction approved (submit, approve or submitBatch), matched by digest."""
+        """The verdict a transaction approved (submit or approve, or a VerdictBatcher batch), matched by digest."""
+        from ..abis import load_abi
+
         tx = self.w3.eth.get_transaction(tx_hash)
-        try:
-            function, params = self.manager.decode_function_input(tx["input"])
-        except ValueError:
-            return None
-        candidates = params.get("verdicts") or [params.get("verdict")]
+        params: dict[str, Any] = {}
+        for abi in (self.manager.abi, load_abi("VerdictBatcher")):
+            try:
+                params = self.w3.eth.contract(abi=abi).decode_function_input(tx["input"])[1]
+                break
+            except ValueError:
+                continue
+        candidates = params.get("verdicts_") or params.get("verdicts") or [params.get("verdict")]
         for raw in candidates:
             if raw is None:
                 continue
@@ -444,7 +449,12 @@ class OracleDaemon:
                                 int(verdict.severity), verdict.observed_at)  # fmt: skip
         digest = _hex(args["digest"])
         for row in self.store.pending_proposals(args["provider"], int(verdict.violation_class)):
-            self.store.set_proposal_status(row["digest"], "executed" if row["digest"] == digest else "superseded")
+            if row["digest"] == digest:
+                self.store.set_proposal_status(digest, "executed")
+            elif self.same_failure(row["observed_at"], verdict.observed_at) and row["severity"] <= verdict.severity:
+                # Another proposal of the failure this verdict answers; one of another failure, or a higher
+                # measurement of this one (an upgrade), is still to be co-signed.
+                self.store.set_proposal_status(row["digest"], "superseded")
         if self.store.signature(digest) is not None:
             self.store.set_signature_status(digest, "executed")
         self.notify(f"response:{incident}", "response", {
@@ -991,26 +1001,26 @@ class OracleDaemon:
                  chain_now: int) -> tuple[str, int, int] | None:  # fmt: skip
         """What already answers a failure measured at ``severity``, if anything: (the detection's
         status, the highest severity answered, the observedAt an upgrade must carry to name the
-        same incident). An answer to another failure of the class counts as the highest severity
-        (the chain has one open incident per class). Another member's proposal above ``severity``
-        answers nothing: this oracle cannot confirm it, so it proposes what it measured."""
-        found: list[tuple[str, int, int]] = []
-        incident = self.store.open_incident(provider, violation_class)
-        if incident is not None:
-            found.append(("responded", incident["severity"], incident["observed_at"]))
+        same incident). Only answers to the same failure count (its incident bucket or an adjacent
+        one): an open incident, or a proposal, of another failure of the class is no answer, since
+        the chain executes every verdict as its own incident (DESIGN "No shield"). Another member's
+        proposal above ``severity`` answers nothing: this oracle cannot confirm it, so it proposes
+        what it measured."""
+        found: list[tuple[str, int, int]] = [
+            ("responded", incident["severity"], incident["observed_at"])
+            for incident in self.store.open_incidents(provider, violation_class)
+        ]
         for proposal in self.store.pending_proposals(provider, violation_class):
             if proposal["proposer"] != self.address and proposal["severity"] <= severity:
                 found.append(("awaiting-cosign", proposal["severity"], proposal["observed_at"]))
         for own in self.store.live_verdicts(provider, violation_class, chain_now):
             message = json.loads(own["message"])
             found.append(("duplicate", message["severity"], message["observed_at"]))
+        found = [answer for answer in found if self.same_failure(answer[2], observed_at)]
         if not found:
             return None
-        for status, _, at in found:
-            if not self.same_failure(at, observed_at):
-                return status, max(Level), at
-        status, severity, _ = max(found, key=lambda answer: answer[1])
-        return status, severity, found[0][2]
+        status, highest, _ = max(found, key=lambda answer: answer[1])
+        return status, highest, found[0][2]
 
     def chain_accepts_upgrade(self, verdict: Verdict) -> bool:
         """Whether the VerdictManager takes ``verdict``, a higher severity for an incident that already

@@ -377,9 +377,10 @@ class Store:
     def set_incident_phase(self, incident_id: str, phase: str, block: int) -> None:
         self.db.execute("UPDATE incidents SET phase = ?, block = ? WHERE incident_id = ?", (phase, block, incident_id))
 
-    def open_incident(self, provider: str, violation_class: int) -> sqlite3.Row | None:
-        return self._one(
-            "SELECT * FROM incidents WHERE provider = ? AND violation_class = ? AND phase = 'open'",
+    def open_incidents(self, provider: str, violation_class: int) -> list[sqlite3.Row]:
+        """The provider's open incidents of ``violation_class``, oldest observation first."""
+        return self._all(
+            "SELECT * FROM incidents WHERE provider = ? AND violation_class = ? AND phase = 'open' ORDER BY observed_at",
             provider, violation_class,
         )  # fmt: skip
 
