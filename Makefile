@@ -96,7 +96,7 @@ $(TOOLS)/slither.stamp: $(TOOLS)/npm.stamp $(TOOLS)/venv.stamp $(TOOLS)/solc.sta
 # contract tests (the recorder is an opt-in pytest plugin; method in docs/COVERAGE.md).
 COVERAGE_TESTS ?= tests/test_stake_manager_*.py tests/test_committee_*.py tests/test_verdicts_*.py \
   tests/test_appeal_*.py tests/test_recovery_*.py tests/test_escrow_*.py tests/test_governance.py \
-  tests/test_incident_lifecycle.py
+  tests/test_incident_lifecycle.py tests/test_core_attacks.py
 coverage-contracts: setup $(TOOLS)/compile.stamp
 	rm -f $(TOOLS)/contract-coverage.json
 	SWARM_STAKE_CONTRACT_COVERAGE=$(TOOLS)/contract-coverage.json PYTHONPATH=$(ROOT)/scripts \
