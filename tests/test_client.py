@@ -3,6 +3,7 @@
 import pytest
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
+from rpc_proxy import RpcProxy
 
 from swarm_stake.chain import Client, decode_revert
 from swarm_stake.devnet import ORACLE_ACCOUNTS, Devnet
@@ -97,49 +98,10 @@ def test_contract_error_shows_times_as_dates_and_bytes_as_hex():
     assert "incidentId=0x" + "ab" * 32 in str(error)
 
 
-class _CountingProxy:
-    """A JSON-RPC proxy in front of the devnet that counts the methods it forwards (real HTTP both ways)."""
-
-    def __init__(self, upstream: str):
-        import http.server
-        import json
-        import threading
-        from collections import Counter
-
-        import requests
-
-        self.methods: Counter = Counter()
-        proxy = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                calls = json.loads(body)
-                for call in calls if isinstance(calls, list) else [calls]:
-                    proxy.methods[call["method"]] += 1
-                answer = requests.post(upstream, data=body, headers={"Content-Type": "application/json"}, timeout=30)
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_a_client_asks_the_chain_id_once_however_many_calls_it_makes(devnet):
     """web3.py validates each call against the chain id; a client caches it, so ten contract reads and a
     block lookup cost one eth_chainId request, not one each."""
-    proxy = _CountingProxy(devnet.rpc_url)
+    proxy = RpcProxy(devnet.rpc_url)
     try:
         reader = Client.connect(proxy.url)
         token = reader.contract("SwarmToken", devnet.registry.address("SwarmToken"))

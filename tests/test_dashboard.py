@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import requests
 from cli_support import assert_error, clean_env, run_cli
+from rpc_proxy import RpcProxy
 from web3 import Web3
 
 from swarm_stake.abis import load_abi
@@ -387,7 +388,7 @@ def test_the_page_reports_a_lost_chain_and_keeps_the_last_data(scene, tmp_path):
     from swarm_stake.chain import Client
     from swarm_stake.dashboard import Dashboard, StatusReader
 
-    proxy = ToggleProxy(scene.swarm.devnet.rpc_url)
+    proxy = RpcProxy(scene.swarm.devnet.rpc_url)
 
     class FirstTwoReads(StatusReader):
         """Breaks the chain once the page has had its first snapshot (the test reads the one before)."""
@@ -416,43 +417,6 @@ def test_the_page_reports_a_lost_chain_and_keeps_the_last_data(scene, tmp_path):
     banner = dom.one(lambda e: e.attrs.get("id") == "error")
     assert banner.text.startswith("cannot refresh: cannot read the chain")
     assert dom.find_all(lambda e: e.tag == "tr" and e.attrs.get("data-status") == "jailed")
-
-
-class ToggleProxy:
-    """A JSON-RPC relay to anvil that refuses every request (HTTP 502) once ``broken`` is set."""
-
-    def __init__(self, target: str):
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.broken = False
-        outer = self
-
-        class Relay(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if outer.broken:
-                    self.send_response(502)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                answer = requests.post(target, data=body, headers={"Content-Type": "application/json"}, timeout=30)
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 # -- the evidence behind each incident ---------------------------------------------------------
