@@ -894,7 +894,7 @@ class Model:
             # DESIGN "Caps bound tokens": the slash is sized from the pool's assets now; the caps decide how
             # much of it moves now, the rest is owed to the incident.
             slash = p.assets * row.slash_bps // BPS
-            amount = self._book_caps(p, slash, v.incident_id)
+            amount = self._book_caps(v.provider, slash, v.incident_id)
             remainder = slash - amount
         # apply
         w = self.windows
@@ -988,12 +988,12 @@ class Model:
                 return level
         return severity
 
-    def _book_caps(self, p: Provider, wanted: int, iid: bytes) -> int:
+    def _book_caps(self, provider: str, wanted: int, iid: bytes) -> int:
         """Takes what the rolling caps (the system's share of all stake, the provider's share of its pool) and
         the pool allow of `wanted` and books it for incident `iid`; returns it."""
         lim = self.limits
+        p = self.providers[provider]
         system_left = max(self.total_stake * lim.rate_cap_bps // BPS - self.cap_use(), 0)
-        provider = next(k for k, x in self.providers.items() if x is p)
         provider_left = max(p.assets * lim.provider_cap_bps // BPS - self.cap_use(provider), 0)
         taken = min(wanted, p.assets, system_left, provider_left)
         if taken:
@@ -1029,7 +1029,7 @@ class Model:
             if forfeited:
                 self._unfreeze(v.provider)
             return {"collected": 0, "cleared": owed, "remainder": 0}
-        taken = self._book_caps(p, owed, v.incident_id)
+        taken = self._book_caps(v.provider, owed, v.incident_id)
         if taken == 0:
             return Err("SlashRateCapExceeded", owed, 0)
         left = owed - taken
