@@ -58,6 +58,13 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     mapping(address provider => Pool) private _pools;
     mapping(address provider => mapping(address staker => Position)) private _positions;
 
+    /// @dev System-wide cap use, each provider's, and per incident what its collects booked (see {CapUse}).
+    CapUse private _capUse;
+    mapping(address provider => CapUse) private _capUses;
+    mapping(bytes32 incidentId => CapUse) private _collects;
+
+    uint256 private constant BPS = 10_000;
+
     constructor(IERC20 token_, address admin, uint32 unbondingPeriod_, uint96 minSelfStake_) {
         if (address(token_) == address(0) || admin == address(0)) revert ZeroAddress();
         _token = token_;
@@ -206,7 +213,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function penalize(address provider, uint256 amount, address escrow, Standing calldata entry)
+    function penalize(address provider, uint256 amount, address escrow, Standing calldata entry, Caps calldata caps)
         external
         onlyRole(SLASHER_ROLE)
         nonReentrant
@@ -224,7 +231,10 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         if (jailUntil > p.jailedUntil) p.jailedUntil = jailUntil;
         emit PoolFreezeChanged(provider, openIncidents);
         emit Jailed(provider, p.jailedUntil);
-        if (amount != 0) _slash(provider, amount, escrow);
+        if (amount != 0) {
+            _book(provider, amount, caps);
+            _slash(provider, amount, escrow);
+        }
     }
 
     /// @inheritdoc IStakeManager
@@ -348,11 +358,86 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function take(address provider, uint256 amount, address escrow) external onlyRole(SLASHER_ROLE) nonReentrant {
+    function take(address provider, uint256 amount, address escrow, bytes32 incidentId, Caps calldata caps)
+        external
+        onlyRole(SLASHER_ROLE)
+        nonReentrant
+    {
         if (escrow == address(0)) revert ZeroAddress();
         Provider storage p = _registered(provider);
         if (p.openIncidents == 0) revert PoolNotFrozen(provider);
+        _book(provider, amount, caps);
+        CapUse memory booked = _collects[incidentId];
+        _roll(booked, caps);
+        booked.current += uint104(amount);
+        _collects[incidentId] = booked;
         _slash(provider, amount, escrow);
+    }
+
+    /// @inheritdoc IStakeManager
+    function refundCaps(address provider, bytes32 incidentId, uint256 executedAt, uint256 executed, Caps calldata caps)
+        external
+        onlyRole(SLASHER_ROLE)
+    {
+        uint256 bucket = block.timestamp / caps.window;
+        CapUse memory booked = _collects[incidentId];
+        _roll(booked, caps);
+        uint256 executedBucket = executedAt / caps.window;
+        if (executedAt >= caps.since) {
+            if (executedBucket == bucket) booked.current += uint104(executed);
+            else if (executedBucket + 1 == bucket) booked.previous += uint104(executed);
+        }
+        CapUse memory use = _capUses[provider];
+        _unbook(use, booked, caps);
+        _capUses[provider] = use;
+        use = _capUse;
+        _unbook(use, booked, caps);
+        _capUse = use;
+    }
+
+    /// @dev Books `amount` on the system-wide cap and on the sub-cap of `provider`.
+    function _book(address provider, uint256 amount, Caps calldata caps) private {
+        CapUse memory use = _capUse;
+        _roll(use, caps);
+        use.current += uint104(amount);
+        _capUse = use;
+        use = _capUses[provider];
+        _roll(use, caps);
+        use.current += uint104(amount);
+        _capUses[provider] = use;
+    }
+
+    /// @dev Rolls `use` to now and takes `booked` (rolled to now) off it.
+    function _unbook(CapUse memory use, CapUse memory booked, Caps calldata caps) private view {
+        _roll(use, caps);
+        use.current = use.current > booked.current ? use.current - booked.current : 0;
+        use.previous = use.previous > booked.previous ? use.previous - booked.previous : 0;
+    }
+
+    /// @dev Moves `use` to the bucket of now (what was booked two or more buckets ago, or before
+    /// `caps.since`, no longer counts) and returns the use counted now (see {CapUse}).
+    function _roll(CapUse memory use, Caps calldata caps) private view returns (uint256 used) {
+        uint256 window = caps.window;
+        uint256 bucket = block.timestamp / window;
+        uint256 last = use.updatedAt / window;
+        if (use.updatedAt < caps.since) {
+            (use.current, use.previous) = (0, 0);
+        } else if (last != bucket) {
+            (use.current, use.previous) = (0, last + 1 == bucket ? use.current : 0);
+        }
+        use.updatedAt = uint40(block.timestamp);
+        return use.current + use.previous * (window - block.timestamp % window) / window;
+    }
+
+    /// @dev What the caps (system and `provider`'s, whose pool holds `poolAssets`) let be slashed now.
+    function _capLeft(address provider, uint256 poolAssets, Caps calldata caps) private view returns (uint256 left) {
+        uint256 systemUsed = _roll(_capUse, caps);
+        uint256 providerUsed = _roll(_capUses[provider], caps);
+        uint256 systemCap = uint256(_totalStake) * caps.rateCapBps / BPS;
+        uint256 providerCap = poolAssets * caps.providerCapBps / BPS;
+        left = poolAssets;
+        if (systemCap < systemUsed + left) left = systemCap > systemUsed ? systemCap - systemUsed : 0;
+        if (providerCap < providerUsed + left) left = providerCap > providerUsed ? providerCap - providerUsed : 0;
     }
 
     /// @inheritdoc IStakeManager
@@ -443,22 +528,34 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function slashingContext(address provider)
+    function slashingContext(address provider, Caps calldata caps)
         external
         view
-        returns (Provider memory registration, uint256 poolAssets, uint256 totalStake_)
+        returns (Provider memory registration, uint256 capLeft)
     {
-        return (_providers[provider], _pools[provider].assets, _totalStake);
+        return (_providers[provider], _capLeft(provider, _pools[provider].assets, caps));
     }
 
     /// @inheritdoc IStakeManager
-    function verdictContext(address provider, uint8 violationClass, uint64 observedAt)
+    function capUseOf(address provider) external view returns (CapUse memory) {
+        return _capUses[provider];
+    }
+
+    /// @inheritdoc IStakeManager
+    function capAvailable(Caps calldata caps) external view returns (uint256) {
+        uint256 used = _roll(_capUse, caps);
+        uint256 cap = uint256(_totalStake) * caps.rateCapBps / BPS;
+        return cap > used ? cap - used : 0;
+    }
+
+    /// @inheritdoc IStakeManager
+    function verdictContext(address provider, uint8 violationClass, uint64 observedAt, Caps calldata caps)
         external
         view
         returns (
             Provider memory registration,
             uint256 poolAssets,
-            uint256 totalStake_,
+            uint256 capLeft,
             Offense memory offense,
             bool jailedAtObservation
         )
@@ -474,7 +571,8 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
                 jailedAtObservation = entry.at <= observedAt && observedAt < entry.jailEnd;
             }
         }
-        return (registration, _pools[provider].assets, _totalStake, offense, jailedAtObservation);
+        poolAssets = _pools[provider].assets;
+        capLeft = _capLeft(provider, poolAssets, caps);
     }
 
     /// @inheritdoc IStakeManager

@@ -41,8 +41,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     Windows private _windows;
     Limits private _limits;
 
-    /// @dev System-wide cap use.
-    CapUse private _capUse;
     /// @dev The last pause.
     uint40 private _pausedAt;
     uint40 private _pausedUntil;
@@ -58,10 +56,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     mapping(bytes32 digest => uint256 bitmap) private _approvals;
     mapping(bytes32 incidentId => Incident) private _incidents;
     mapping(bytes32 incidentId => bytes32 digest) private _executedDigests;
-    mapping(address provider => CapUse) private _records;
     mapping(bytes32 incidentId => Owed) private _remainders;
-    /// @dev Per incident, what its collects booked on the caps (by bucket, like the caps themselves).
-    mapping(bytes32 incidentId => CapUse) private _collects;
 
     /// @dev A remainder still owed and what collects took of it so far.
     struct Owed {
@@ -175,8 +170,8 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// otherwise `VerdictDeferred` is emitted and false returned. Neither the caps nor another open
     /// incident can: the verdict isolates the provider now and owes what the caps cut short.
     function _execute(Verdict calldata verdict, bytes32 digest, bool strict) private returns (bool) {
-        (CapUse memory record, IStakeManager.Offense memory offense, uint256 poolAssets, uint256 totalStake) =
-            _checkExecutable(verdict);
+        IStakeManager.Caps memory caps = _caps();
+        (IStakeManager.Offense memory offense, uint256 poolAssets, uint256 capLeft) = _checkExecutable(verdict, caps);
         uint256 pausedUntil_ = _pausedUntil;
         if (block.timestamp < pausedUntil_) {
             if (strict) revert ExecutionPaused(pausedUntil_);
@@ -186,32 +181,26 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         uint8 level = _escalate(verdict.violationClass, verdict.severity, offense);
         PenaltyRow memory row = _matrix[verdict.violationClass][level];
         uint256 slash = level == uint8(Level.Warning) ? 0 : poolAssets * row.slashBps / BPS;
-        uint256 amount = slash == 0 ? 0 : _consumeCaps(record, poolAssets, totalStake, slash);
-        _apply(verdict, digest, level, row, amount, slash - amount, record);
+        uint256 amount = Math.min(slash, capLeft);
+        _apply(verdict, digest, level, row, amount, slash - amount, caps);
         return true;
     }
 
-    /// @dev The checks that no waiting can cure; returns the provider's records, its pool's assets and the
-    /// total stake.
-    function _checkExecutable(Verdict calldata verdict)
+    /// @dev The checks that no waiting can cure; returns the provider's escalation record of the class, its
+    /// pool's assets and what the caps let be slashed now.
+    function _checkExecutable(Verdict calldata verdict, IStakeManager.Caps memory caps)
         private
         view
-        returns (
-            CapUse memory record,
-            IStakeManager.Offense memory offense,
-            uint256 poolAssets,
-            uint256 totalStake
-        )
+        returns (IStakeManager.Offense memory offense, uint256 poolAssets, uint256 capLeft)
     {
         if (_incidents[verdict.incidentId].executedAt != 0) revert IncidentAlreadyExecuted(verdict.incidentId);
         uint256 executableUntil =
             uint256(verdict.deadline) + _windows.executionGrace + _pauseOverlap(verdict.observedAt);
         if (block.timestamp > executableUntil) revert ExecutionWindowPassed(executableUntil, block.timestamp);
-        record = _records[verdict.provider];
         IStakeManager.Provider memory registration;
         bool jailed;
-        (registration, poolAssets, totalStake, offense, jailed) =
-            _stakeManager.verdictContext(verdict.provider, verdict.violationClass, verdict.observedAt);
+        (registration, poolAssets, capLeft, offense, jailed) =
+            _stakeManager.verdictContext(verdict.provider, verdict.violationClass, verdict.observedAt, caps);
         if (!registration.registered || registration.tombstoned) revert ProviderNotSlashable(verdict.provider);
         // A jailed node is not expected to serve: poor performance observed inside a jail that stands and
         // had started by then is no offense (a jail imposed after it proves nothing about the observation).
@@ -228,7 +217,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         PenaltyRow memory row,
         uint256 amount,
         uint256 owed,
-        CapUse memory record
+        IStakeManager.Caps memory caps
     ) private {
         Windows memory w = _windows;
         _incidents[verdict.incidentId] = Incident({
@@ -245,19 +234,24 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
 
         bool slashing = level != uint8(Level.Warning);
         uint256 jailedUntil = slashing ? block.timestamp + row.jailDuration : 0;
-        if (slashing) _records[verdict.provider] = record;
         _emitExecuted(verdict, digest, level, amount, jailedUntil);
         if (owed != 0) {
             _remainders[verdict.incidentId].remainder = uint128(owed);
             emit RemainderOwed(verdict.incidentId, verdict.provider, owed);
         }
-        _penalize(verdict, amount, jailedUntil, level);
+        _penalize(verdict, amount, jailedUntil, level, caps);
         if (slashing) _escrow.open(verdict.incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
     }
 
     /// @dev The StakeManager's part of an execution: the incident enters the standing set (and, unless a
     /// warning, the pool is frozen, the provider jailed and `amount` slashed into the escrow).
-    function _penalize(Verdict calldata verdict, uint256 amount, uint256 jailedUntil, uint8 level) private {
+    function _penalize(
+        Verdict calldata verdict,
+        uint256 amount,
+        uint256 jailedUntil,
+        uint8 level,
+        IStakeManager.Caps memory caps
+    ) private {
         _stakeManager.penalize(
             verdict.provider,
             amount,
@@ -268,7 +262,8 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
                 jailEnd: uint40(jailedUntil),
                 level: level,
                 violationClass: verdict.violationClass
-            })
+            }),
+            caps
         );
     }
 
@@ -294,40 +289,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         }
     }
 
-    /// @dev Books against the rolling caps (system and provider) what of `amount` they allow now, and
-    /// returns it: the caps bound the tokens a verdict takes, never whether it executes.
-    function _consumeCaps(CapUse memory record, uint256 poolAssets, uint256 totalStake, uint256 amount)
-        private
-        returns (uint256 taken)
-    {
-        Limits memory l = _limits;
-        CapUse memory system = _capUse;
-        uint256 systemUsed = _roll(system, l.capWindow);
-        uint256 providerUsed = _roll(record, l.capWindow);
-        uint256 systemCap = totalStake * l.rateCapBps / BPS;
-        uint256 providerCap = poolAssets * l.providerCapBps / BPS;
-        taken = amount > poolAssets ? poolAssets : amount;
-        taken = Math.min(taken, systemCap > systemUsed ? systemCap - systemUsed : 0);
-        taken = Math.min(taken, providerCap > providerUsed ? providerCap - providerUsed : 0);
-        system.current += uint104(taken);
-        _capUse = system;
-        record.current += uint104(taken);
-    }
-
-    /// @dev Moves `use` to the bucket of now (what was booked two or more buckets ago no longer counts)
-    /// and returns the use counted now (see {CapUse}).
-    function _roll(CapUse memory use, uint256 window) private view returns (uint256 used) {
-        uint256 bucket = block.timestamp / window;
-        uint256 last = use.updatedAt / window;
-        if (use.updatedAt < _capSince) {
-            (use.current, use.previous) = (0, 0);
-        } else if (last != bucket) {
-            (use.current, use.previous) = (0, last + 1 == bucket ? use.current : 0);
-        }
-        use.updatedAt = uint40(block.timestamp);
-        return use.current + use.previous * (window - block.timestamp % window) / window;
-    }
-
     /// @inheritdoc IVerdictManager
     function collect(Verdict calldata verdict) external nonReentrant returns (uint256 collected) {
         (bytes32 incidentId, Incident memory incident) = _executed(verdict);
@@ -344,30 +305,18 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             if (forfeited) _stakeManager.unfreeze(provider);
             return 0;
         }
-        CapUse memory record = _records[provider];
-        (IStakeManager.Provider memory registration, uint256 poolAssets, uint256 totalStake) =
-            _stakeManager.slashingContext(provider);
+        IStakeManager.Caps memory caps = _caps();
+        (IStakeManager.Provider memory registration, uint256 capLeft) = _stakeManager.slashingContext(provider, caps);
         // A tombstoned provider still owes what its standing tombstone verdict took short.
         if (!registration.registered) revert ProviderNotSlashable(provider);
-        collected = _consumeCaps(record, poolAssets, totalStake, owed);
+        collected = Math.min(owed, capLeft);
         if (collected == 0) revert SlashRateCapExceeded(owed, 0);
-        _records[provider] = record;
         owed -= collected;
-        _bookCollect(incidentId, owed, debt.collected + collected, collected);
+        _remainders[incidentId] = Owed(uint128(owed), uint128(debt.collected + collected));
         emit RemainderCollected(incidentId, provider, collected, owed);
-        _stakeManager.take(provider, collected, address(_escrow));
+        _stakeManager.take(provider, collected, address(_escrow), incidentId, caps);
         _escrow.add(incidentId, provider, collected);
         if (owed == 0 && forfeited) _stakeManager.unfreeze(provider);
-    }
-
-    /// @dev Records a collect of `amount` for `incidentId`: what is still owed, what was collected in all,
-    /// and the booking in its bucket (what an overturn refunds of it).
-    function _bookCollect(bytes32 incidentId, uint256 owed, uint256 collectedTotal, uint256 amount) private {
-        _remainders[incidentId] = Owed(uint128(owed), uint128(collectedTotal));
-        CapUse memory booked = _collects[incidentId];
-        _roll(booked, _limits.capWindow);
-        booked.current += uint104(amount);
-        _collects[incidentId] = booked;
     }
 
     /// @dev Cancels or writes off the remainder of `incidentId`.
@@ -411,41 +360,15 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         address provider = verdict.provider;
         _incidents[incidentId].flags = incident.flags | FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED;
         slashing = incident.level != uint8(Level.Warning);
-        if (slashing) {
-            Owed memory debt = _remainders[incidentId];
-            _refundCaps(provider, incidentId, incident.executedAt, _escrow.escrowOf(incidentId).amount - debt.collected);
-            if (debt.remainder != 0) _clearRemainder(incidentId, provider, debt.remainder);
-        }
+        Owed memory debt = _remainders[incidentId];
+        if (debt.remainder != 0) _clearRemainder(incidentId, provider, debt.remainder);
         approvals = _approvals[_executedDigests[incidentId]];
         emit VerdictOverturned(incidentId, provider);
-        _stakeManager.unstand(provider, incidentId, true, false);
-    }
-
-    /// @dev Takes off the caps (system and provider) exactly what the bookings of `incidentId` still count
-    /// for: `executed` booked at `executedAt`, and its collects (see {CapUse}).
-    function _refundCaps(address provider, bytes32 incidentId, uint256 executedAt, uint256 executed) private {
-        uint256 window = _limits.capWindow;
-        uint256 bucket = block.timestamp / window;
-        CapUse memory booked = _collects[incidentId];
-        _roll(booked, window);
-        uint256 executedBucket = executedAt / window;
-        if (executedAt >= _capSince) {
-            if (executedBucket == bucket) booked.current += uint104(executed);
-            else if (executedBucket + 1 == bucket) booked.previous += uint104(executed);
+        if (slashing) {
+            uint256 executed = _escrow.escrowOf(incidentId).amount - debt.collected;
+            _stakeManager.refundCaps(provider, incidentId, incident.executedAt, executed, _caps());
         }
-        CapUse memory record = _records[provider];
-        _unbook(record, booked, window);
-        _records[provider] = record;
-        CapUse memory system = _capUse;
-        _unbook(system, booked, window);
-        _capUse = system;
-    }
-
-    /// @dev Rolls `use` to now and takes `booked` (rolled to now) off it.
-    function _unbook(CapUse memory use, CapUse memory booked, uint256 window) private view {
-        _roll(use, window);
-        use.current = use.current > booked.current ? use.current - booked.current : 0;
-        use.previous = use.previous > booked.previous ? use.previous - booked.previous : 0;
+        _stakeManager.unstand(provider, incidentId, true, false);
     }
 
     /// @inheritdoc IVerdictManager
@@ -616,11 +539,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IVerdictManager
-    function providerRecord(address provider) external view returns (CapUse memory) {
-        return _records[provider];
-    }
-
-    /// @inheritdoc IVerdictManager
     function remainderOf(bytes32 incidentId) external view returns (uint256) {
         return _remainders[incidentId].remainder;
     }
@@ -652,9 +570,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
 
     /// @inheritdoc IVerdictManager
     function capAvailable() external view returns (uint256) {
-        uint256 used = _roll(_capUse, _limits.capWindow);
-        uint256 cap = _stakeManager.totalStake() * _limits.rateCapBps / BPS;
-        return cap > used ? cap - used : 0;
+        return _stakeManager.capAvailable(_caps());
     }
 
     /// @inheritdoc IVerdictManager
@@ -670,6 +586,12 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /* INTERNAL */
+
+    /// @dev The cap parameters in force, as the StakeManager books them.
+    function _caps() private view returns (IStakeManager.Caps memory) {
+        Limits memory l = _limits;
+        return IStakeManager.Caps(l.rateCapBps, l.providerCapBps, l.capWindow, _capSince);
+    }
 
     function _hashVerdict(Verdict calldata verdict) private view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(VERDICT_TYPEHASH, verdict)));

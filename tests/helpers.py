@@ -191,6 +191,11 @@ def fund(token, holder, manager, accounts, amount: int) -> None:
         token.approve(manager, 2**256 - 1, sender=account)
 
 
+#: Cap parameters for direct StakeManager calls (rateCapBps, providerCapBps, window, since): caps that
+#: never bind, so that a test of the StakeManager alone sees whole amounts move.
+CAPS = (10_000, 10_000, 86_400, 0)
+
+
 def standing(jail_end: int, *, tag: bytes | None = None, at: int = 0, level: int = 1, violation_class: int = 0):
     """An IStakeManager.Standing entry for StakeManager.penalize: an incident (`tag`, by default a fresh one)
     executed at `at` whose jail ends at `jail_end` (0: a warning, no jail or freeze)."""
@@ -205,7 +210,7 @@ def penalize(stake_manager, provider, amount, escrow, slasher, jail_for: int = 3
     import ape
 
     now = max(ape.chain.pending_timestamp, ape.chain.blocks.head.timestamp + 1)
-    return stake_manager.penalize(provider, amount, escrow, standing(now + jail_for), sender=slasher)
+    return stake_manager.penalize(provider, amount, escrow, standing(now + jail_for), CAPS, sender=slasher)
 
 
 def slash_and_settle(stake_manager, provider, amount, escrow, slasher, restorer):
@@ -222,6 +227,6 @@ def slash_and_settle(stake_manager, provider, amount, escrow, slasher, restorer)
 def jail(stake_manager, provider, until, escrow, slasher, restorer):
     """A jail until `until` whose incident has already ended (penalized, then unfrozen): the provider is
     jailed, its pool is not frozen."""
-    tx = stake_manager.penalize(provider, 0, escrow, standing(until), sender=slasher)
+    tx = stake_manager.penalize(provider, 0, escrow, standing(until), CAPS, sender=slasher)
     stake_manager.unfreeze(provider, sender=restorer)
     return tx

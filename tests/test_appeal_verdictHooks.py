@@ -196,12 +196,12 @@ def test_overturn_returns_that_it_slashed_and_every_approval(system):
     """Four signers for a threshold of three: the approval bitmap names all four seats (each is penalized
     by the court). The hook itself refunds the cap use and takes the verdict out of the standing set: the
     escalation record empty again, the jail (the only one) lifted."""
-    vm, a = system.VerdictManager, system.provider_a
+    vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
     verdict = system.verdict()
     system.submit(verdict, system.oracles[1:5])
     mark_appealed(system, verdict)
     before = incident(system, verdict)
-    assert vm.providerRecord(a).current > 0
+    assert sm.capUseOf(a).current > 0
 
     tx = vm.overturn(verdict.as_tuple(), sender=court(system))
 
@@ -210,7 +210,7 @@ def test_overturn_returns_that_it_slashed_and_every_approval(system):
     assert others(system, tx) == {"StakeManager": [("Unjailed", {"provider": a.address})]}
     assert incident(system, verdict) == before._replace(flags=FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED)
     assert tuple(system.StakeManager.lastOffense(a, PP)) == (0, 0)
-    assert (vm.providerRecord(a).current, vm.providerRecord(a).previous) == (0, 0)
+    assert (sm.capUseOf(a).current, sm.capUseOf(a).previous) == (0, 0)
     assert system.StakeManager.getProvider(a).jailedUntil == 0
     # Refund and unfreeze are the court's to apply: neither happened here.
     assert system.StakeManager.getProvider(a).openIncidents == 1

@@ -356,7 +356,7 @@ def test_hole8_an_overturn_refunds_only_what_its_slash_still_counts_on_the_caps(
 
     system.chain.mine(timestamp=t0 + DAY + DAY // 2 + 60)
     assert vm.capAvailable() == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS - y
-    assert vm.providerRecord(system.provider_a).current == vm.providerRecord(system.provider_a).previous == 0
+    assert sm.capUseOf(system.provider_a).current == sm.capUseOf(system.provider_a).previous == 0
     assert_conserved(system)
 
 

@@ -5,7 +5,7 @@ released, nor for an incident without one. acceptsMore says whether the incident
 while its escrow is open, and for a forfeited escrow until its maximum lifetime on the pause-free clock."""
 
 import pytest
-from helpers import emitted, reverts
+from helpers import CAPS, emitted, reverts
 from recovery_support import MAX_LIFETIME, Status, file_claim, recover, reject
 from system_checks import (
     appeal,
@@ -33,7 +33,7 @@ def collect_by_hand(system, verdict, amount):
     StakeManager.take moves that much of the (frozen) pool to the escrow. Returns the add transaction."""
     vm = impersonate(system, system.VerdictManager)
     tx = system.RecoveryEscrow.add(verdict.incident_id, verdict.provider, amount, sender=vm)
-    system.StakeManager.take(verdict.provider, amount, system.RecoveryEscrow, sender=vm)
+    system.StakeManager.take(verdict.provider, amount, system.RecoveryEscrow, verdict.incident_id, CAPS, sender=vm)
     return tx
 
 

@@ -1222,7 +1222,7 @@ class SwarmMachine(RuleBasedStateMachine):
                 "provider": call("StakeManager", "getProvider", provider),
                 "pool": call("StakeManager", "getPool", provider),
                 "status": call("StakeManager", "statusOf", provider),
-                "record": call("VerdictManager", "providerRecord", provider),
+                "record": call("StakeManager", "capUseOf", provider),
                 "offenses": [call("StakeManager", "lastOffense", provider, c) for c in range(CLASSES)],
                 "standing": call("StakeManager", "standingOf", provider),
                 "positions": {
@@ -1439,7 +1439,7 @@ def baseline_model(system, rpc: Rpc, abis: Abis) -> Model:
             if any(pos):
                 x.positions[staker] = Position(*pos)
         m.providers[provider] = x
-        assert view("VerdictManager", "providerRecord", provider) == (0, 0, 0), "the baseline has no cap use"
+        assert view("StakeManager", "capUseOf", provider) == (0, 0, 0), "the baseline has no cap use"
         assert all(view("StakeManager", "lastOffense", provider, c) == (0, 0) for c in range(CLASSES))
         assert view("StakeManager", "standingOf", provider) == x.standing_view(), "the baseline has no standing set"
     m.total_stake = view("StakeManager", "totalStake")

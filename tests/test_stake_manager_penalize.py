@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import MIN_SELF_STAKE, TOKEN, ProviderStatus
-from helpers import ZERO_ADDRESS, addr, build_pool, emitted, pool, reverts, transfers, standing
+from helpers import CAPS, ZERO_ADDRESS, addr, build_pool, emitted, pool, reverts, transfers, standing
 
 pytestmark = pytest.mark.integration
 
@@ -13,7 +13,7 @@ def test_penalize_freezes_jails_and_slashes(stake_manager, token, registered, de
     amount = 2_000 * TOKEN + 1
     escrow_balance = token.balanceOf(escrow)
 
-    tx = stake_manager.penalize(registered, amount, escrow, standing(until), sender=slasher)
+    tx = stake_manager.penalize(registered, amount, escrow, standing(until), CAPS, sender=slasher)
 
     model.slash(amount)
     assert emitted(tx, stake_manager) == [
@@ -38,7 +38,7 @@ def test_penalize_freezes_jails_and_slashes(stake_manager, token, registered, de
 def test_penalize_with_zero_amount_slashes_nothing(stake_manager, token, registered, slasher, escrow, chain):
     until = chain.pending_timestamp + 600
 
-    tx = stake_manager.penalize(registered, 0, escrow, standing(until), sender=slasher)
+    tx = stake_manager.penalize(registered, 0, escrow, standing(until), CAPS, sender=slasher)
 
     assert [name for name, _ in emitted(tx, stake_manager)] == ["PoolFreezeChanged", "Jailed"]
     assert transfers(tx, token) == []
@@ -47,9 +47,9 @@ def test_penalize_with_zero_amount_slashes_nothing(stake_manager, token, registe
 
 def test_penalize_counts_incidents_and_keeps_the_later_jail(stake_manager, registered, slasher, escrow, chain):
     later = chain.pending_timestamp + 86_400
-    stake_manager.penalize(registered, 0, escrow, standing(later), sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, standing(later), CAPS, sender=slasher)
 
-    tx = stake_manager.penalize(registered, TOKEN, escrow, standing(later - 3_600), sender=slasher)
+    tx = stake_manager.penalize(registered, TOKEN, escrow, standing(later - 3_600), CAPS, sender=slasher)
 
     assert emitted(tx, stake_manager)[:2] == [
         ("PoolFreezeChanged", {"provider": registered.address, "openIncidents": 2}),
@@ -60,7 +60,7 @@ def test_penalize_counts_incidents_and_keeps_the_later_jail(stake_manager, regis
 
 def test_penalize_reverts_slash_exceeds_stake_and_changes_nothing(stake_manager, registered, slasher, escrow, chain):
     with reverts(stake_manager.SlashExceedsStake, amount=MIN_SELF_STAKE + 1, poolAssets=MIN_SELF_STAKE):
-        stake_manager.penalize(registered, MIN_SELF_STAKE + 1, escrow, standing(chain.pending_timestamp + 600), sender=slasher)
+        stake_manager.penalize(registered, MIN_SELF_STAKE + 1, escrow, standing(chain.pending_timestamp + 600), CAPS, sender=slasher)
     registration = stake_manager.getProvider(registered)
     assert (registration.openIncidents, registration.jailedUntil) == (0, 0)
 
@@ -70,17 +70,17 @@ def test_penalize_reverts_jail_not_in_future(stake_manager, registered, slasher,
     chain.pending_timestamp = now
 
     with reverts(stake_manager.JailNotInFuture, until=now):
-        stake_manager.penalize(registered, TOKEN, escrow, standing(now), sender=slasher)
+        stake_manager.penalize(registered, TOKEN, escrow, standing(now), CAPS, sender=slasher)
 
 
 def test_penalize_reverts_zero_address_escrow(stake_manager, registered, slasher, chain):
     with reverts(stake_manager.ZeroAddress):
-        stake_manager.penalize(registered, TOKEN, ZERO_ADDRESS, standing(chain.pending_timestamp + 600), sender=slasher)
+        stake_manager.penalize(registered, TOKEN, ZERO_ADDRESS, standing(chain.pending_timestamp + 600), CAPS, sender=slasher)
 
 
 def test_penalize_reverts_provider_not_registered(stake_manager, stranger, slasher, escrow, chain):
     with reverts(stake_manager.ProviderNotRegistered, provider=stranger):
-        stake_manager.penalize(stranger, 0, escrow, standing(chain.pending_timestamp + 600), sender=slasher)
+        stake_manager.penalize(stranger, 0, escrow, standing(chain.pending_timestamp + 600), CAPS, sender=slasher)
 
 
 @pytest.mark.parametrize("caller", ["admin", "restorer", "stranger"])
@@ -92,7 +92,7 @@ def test_penalize_reverts_access_control_unauthorized_account(
     with reverts(
         stake_manager.AccessControlUnauthorizedAccount, account=addr(account), neededRole=stake_manager.SLASHER_ROLE()
     ):
-        stake_manager.penalize(registered, TOKEN, escrow, standing(chain.pending_timestamp + 600), sender=account)
+        stake_manager.penalize(registered, TOKEN, escrow, standing(chain.pending_timestamp + 600), CAPS, sender=account)
 
 
 def test_penalize_blocks_stake_and_withdraw_not_unstake_requests(stake_manager, registered, delegators, slasher, escrow,
@@ -101,7 +101,7 @@ def test_penalize_blocks_stake_and_withdraw_not_unstake_requests(stake_manager, 
     request = stake_manager.requestUnstake(registered, 1_000, sender=delegators[0])
     end = request.timestamp + stake_manager.unbondingPeriod()
 
-    stake_manager.penalize(registered, 0, escrow, standing(chain.pending_timestamp + 60), sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, standing(chain.pending_timestamp + 60), CAPS, sender=slasher)
 
     chain.pending_timestamp = end
     with reverts(stake_manager.PoolFrozen, provider=registered, openIncidents=1):
@@ -114,7 +114,7 @@ def test_penalize_blocks_stake_and_withdraw_not_unstake_requests(stake_manager, 
 
 def test_a_penalty_jail_ends_by_time(stake_manager, registered, slasher, escrow, chain):
     until = chain.pending_timestamp + 3_600
-    stake_manager.penalize(registered, 0, escrow, standing(until), sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, standing(until), CAPS, sender=slasher)
 
     chain.mine(timestamp=until - 1)
     assert stake_manager.statusOf(registered) == ProviderStatus.JAILED

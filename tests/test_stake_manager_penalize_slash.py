@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 from conftest import MIN_SELF_STAKE, TOKEN, ProviderStatus
-from helpers import build_pool, emitted, penalize, pool, reverts, to_assets, transfers, standing
+from helpers import CAPS, build_pool, emitted, penalize, pool, reverts, to_assets, transfers, standing
 
 pytestmark = pytest.mark.integration
 
@@ -106,7 +106,7 @@ def test_slash_below_minimum_then_top_up_restores_active(stake_manager, register
 
 def test_slash_works_while_frozen_jailed_and_tombstoned(stake_manager, registered, slasher, appeals, escrow, chain):
     penalize(stake_manager, registered, 0, escrow, slasher)
-    stake_manager.penalize(registered, 0, escrow, standing(chain.pending_timestamp + 100), sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, standing(chain.pending_timestamp + 100), CAPS, sender=slasher)
     stake_manager.tombstone(registered, sender=appeals)
 
     tx = penalize(stake_manager, registered, 10 * TOKEN, escrow, slasher)

@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import MIN_SELF_STAKE, TOKEN, UNBONDING, ProviderStatus
-from helpers import build_pool, emitted, penalize, pool, position, reverts, slash_and_settle, to_assets, transfers, standing
+from helpers import CAPS, build_pool, emitted, penalize, pool, position, reverts, slash_and_settle, to_assets, transfers, standing
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +97,7 @@ def test_request_unstake_delegator_may_leave_an_inactive_provider(
 ):
     build_pool(stake_manager, registered, delegators)
     if state == "jailed":
-        stake_manager.penalize(registered, 0, escrow, standing(chain.pending_timestamp + 3_600), sender=slasher)
+        stake_manager.penalize(registered, 0, escrow, standing(chain.pending_timestamp + 3_600), CAPS, sender=slasher)
     elif state == "tombstoned":
         stake_manager.tombstone(registered, sender=appeals)
     else:

@@ -1,7 +1,7 @@
 """StakeManager.setOperator: only the owner key changes the operator key."""
 
 import pytest
-from helpers import ZERO_ADDRESS, emitted, reverts, standing
+from helpers import CAPS, ZERO_ADDRESS, emitted, reverts, standing
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +21,7 @@ def test_set_operator_changes_the_operator_key(stake_manager, registered, operat
 
 def test_set_operator_keeps_the_rest_of_the_registration(stake_manager, registered, stranger, slasher, chain, escrow):
     until = chain.pending_timestamp + 1_000
-    stake_manager.penalize(registered, 0, escrow, standing(until), sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, standing(until), CAPS, sender=slasher)
 
     stake_manager.setOperator(stranger, sender=registered)
 

@@ -6,7 +6,10 @@ from fractions import Fraction
 
 import pytest
 from conftest import MIN_SELF_STAKE, TOKEN, UNBONDING, ProviderStatus
-from helpers import ZERO_ADDRESS, addr, build_pool, emitted, penalize, pool, reverts, transfers
+from helpers import CAPS, ZERO_ADDRESS, addr, build_pool, emitted, penalize, pool, reverts, transfers
+
+#: The incident a take is booked for.
+INCIDENT = b"\x11" * 32
 
 pytestmark = pytest.mark.integration
 
@@ -21,7 +24,7 @@ def test_take_moves_exactly_the_amount_to_the_escrow(stake_manager, token, regis
     escrow_balance, held, total = token.balanceOf(escrow), token.balanceOf(stake_manager), stake_manager.totalStake()
     amount = 1_234 * TOKEN + 5
 
-    tx = stake_manager.take(registered, amount, escrow, sender=slasher)
+    tx = stake_manager.take(registered, amount, escrow, INCIDENT, CAPS, sender=slasher)
 
     model.slash(amount)
     assert emitted(tx, stake_manager) == [
@@ -53,7 +56,7 @@ def test_take_reduces_every_position_by_the_same_fraction(stake_manager, registe
     total_before = model.assets
     amount = total_before // 4 + 11  # a quarter, not round
 
-    stake_manager.take(registered, amount, escrow, sender=slasher)
+    stake_manager.take(registered, amount, escrow, INCIDENT, CAPS, sender=slasher)
 
     model.slash(amount)
     model.check(stake_manager, registered)
@@ -70,7 +73,7 @@ def test_take_the_whole_pool(stake_manager, token, registered, delegators, slash
     model = build_pool(stake_manager, registered, delegators)
     penalize(stake_manager, registered, 0, escrow, slasher)
 
-    stake_manager.take(registered, model.assets, escrow, sender=slasher)
+    stake_manager.take(registered, model.assets, escrow, INCIDENT, CAPS, sender=slasher)
 
     assert pool(stake_manager, registered) == (0, model.shares)
     assert stake_manager.selfStakeOf(registered) == 0
@@ -85,10 +88,10 @@ def test_take_works_after_the_jail_and_for_a_tombstoned_provider(
     penalize(stake_manager, registered, 0, escrow, slasher, jail_for=60)
     chain.mine(timestamp=stake_manager.getProvider(registered).jailedUntil)
     assert stake_manager.statusOf(registered) == ProviderStatus.ACTIVE
-    stake_manager.take(registered, 10 * TOKEN, escrow, sender=slasher)
+    stake_manager.take(registered, 10 * TOKEN, escrow, INCIDENT, CAPS, sender=slasher)
     stake_manager.tombstone(registered, sender=appeals)
 
-    tx = stake_manager.take(registered, 20 * TOKEN, escrow, sender=slasher)
+    tx = stake_manager.take(registered, 20 * TOKEN, escrow, INCIDENT, CAPS, sender=slasher)
 
     assert [args["poolAssets"] for name, args in emitted(tx, stake_manager) if name == "Slashed"] == [
         MIN_SELF_STAKE - 30 * TOKEN
@@ -100,7 +103,7 @@ def test_take_reverts_pool_not_frozen(stake_manager, token, registered, slasher,
     held = token.balanceOf(stake_manager)
 
     with reverts(stake_manager.PoolNotFrozen, provider=registered):
-        stake_manager.take(registered, TOKEN, escrow, sender=slasher)
+        stake_manager.take(registered, TOKEN, escrow, INCIDENT, CAPS, sender=slasher)
     assert pool(stake_manager, registered) == (MIN_SELF_STAKE, MIN_SELF_STAKE * 1_000)
     assert token.balanceOf(stake_manager) == held
 
@@ -110,7 +113,7 @@ def test_take_reverts_pool_not_frozen_once_the_incident_ended(stake_manager, reg
     stake_manager.unfreeze(registered, sender=restorer)
 
     with reverts(stake_manager.PoolNotFrozen, provider=registered):
-        stake_manager.take(registered, TOKEN, escrow, sender=slasher)
+        stake_manager.take(registered, TOKEN, escrow, INCIDENT, CAPS, sender=slasher)
     assert stake_manager.getPool(registered).assets == MIN_SELF_STAKE - TOKEN
 
 
@@ -122,7 +125,7 @@ def test_take_reverts_pool_not_frozen_when_only_another_pool_is(
     penalize(stake_manager, registered, 0, escrow, slasher)
 
     with reverts(stake_manager.PoolNotFrozen, provider=stranger):
-        stake_manager.take(stranger, TOKEN, escrow, sender=slasher)
+        stake_manager.take(stranger, TOKEN, escrow, INCIDENT, CAPS, sender=slasher)
     assert stake_manager.getPool(stranger).assets == 3_000 * TOKEN
 
 
@@ -132,7 +135,7 @@ def test_take_reverts_slash_exceeds_stake(stake_manager, token, registered, slas
     held = token.balanceOf(stake_manager)
 
     with reverts(stake_manager.SlashExceedsStake, amount=left + 1, poolAssets=left):
-        stake_manager.take(registered, left + 1, escrow, sender=slasher)
+        stake_manager.take(registered, left + 1, escrow, INCIDENT, CAPS, sender=slasher)
     assert stake_manager.getPool(registered).assets == left
     assert token.balanceOf(stake_manager) == held == stake_manager.totalStake()
 
@@ -145,7 +148,7 @@ def test_take_reverts_slash_exceeds_stake_of_the_named_pool_only(
     penalize(stake_manager, registered, 0, escrow, slasher)
 
     with reverts(stake_manager.SlashExceedsStake, amount=MIN_SELF_STAKE + 1, poolAssets=MIN_SELF_STAKE):
-        stake_manager.take(registered, MIN_SELF_STAKE + 1, escrow, sender=slasher)
+        stake_manager.take(registered, MIN_SELF_STAKE + 1, escrow, INCIDENT, CAPS, sender=slasher)
     assert stake_manager.totalStake() == MIN_SELF_STAKE + 3_000 * TOKEN
 
 
@@ -153,13 +156,13 @@ def test_take_reverts_zero_address_escrow(stake_manager, registered, slasher, es
     penalize(stake_manager, registered, 0, escrow, slasher)
 
     with reverts(stake_manager.ZeroAddress):
-        stake_manager.take(registered, TOKEN, ZERO_ADDRESS, sender=slasher)
+        stake_manager.take(registered, TOKEN, ZERO_ADDRESS, INCIDENT, CAPS, sender=slasher)
     assert stake_manager.getPool(registered).assets == MIN_SELF_STAKE
 
 
 def test_take_reverts_provider_not_registered(stake_manager, stranger, slasher, escrow):
     with reverts(stake_manager.ProviderNotRegistered, provider=stranger):
-        stake_manager.take(stranger, TOKEN, escrow, sender=slasher)
+        stake_manager.take(stranger, TOKEN, escrow, INCIDENT, CAPS, sender=slasher)
 
 
 # The appeal court (APPEALS_ROLE) tombstones and unjails but cannot move stake.
@@ -174,7 +177,7 @@ def test_take_reverts_access_control_unauthorized_account(
     with reverts(
         stake_manager.AccessControlUnauthorizedAccount, account=addr(account), neededRole=stake_manager.SLASHER_ROLE()
     ):
-        stake_manager.take(registered, TOKEN, escrow, sender=account)
+        stake_manager.take(registered, TOKEN, escrow, INCIDENT, CAPS, sender=account)
     assert stake_manager.getPool(registered).assets == MIN_SELF_STAKE
     assert token.balanceOf(stake_manager) == held
 
@@ -189,7 +192,7 @@ def test_take_leaves_a_pending_exit_slashable_until_withdrawn(
     model.request_unstake(delegators[0], shares)
     penalize(stake_manager, registered, 0, escrow, slasher)
     amount = model.assets // 10
-    stake_manager.take(registered, amount, escrow, sender=slasher)
+    stake_manager.take(registered, amount, escrow, INCIDENT, CAPS, sender=slasher)
     model.slash(amount)
     stake_manager.unfreeze(registered, sender=restorer)
     chain.pending_timestamp = chain.pending_timestamp + UNBONDING

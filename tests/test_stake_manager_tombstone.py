@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import MIN_SELF_STAKE, UNBONDING, ProviderStatus
-from helpers import addr, emitted, reverts, standing
+from helpers import CAPS, addr, emitted, reverts, standing
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,7 @@ def test_tombstone_excludes_the_provider(stake_manager, registered, appeals):
 
 
 def test_tombstone_outranks_jail_in_status(stake_manager, registered, slasher, appeals, chain, escrow):
-    stake_manager.penalize(registered, 0, escrow, standing(chain.pending_timestamp + 86_400), sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, standing(chain.pending_timestamp + 86_400), CAPS, sender=slasher)
 
     stake_manager.tombstone(registered, sender=appeals)
 

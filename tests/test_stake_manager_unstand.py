@@ -4,7 +4,7 @@ record is its latest offense that stands, whatever the order (DESIGN, "Overturns
 
 import pytest
 from conftest import TOKEN, ProviderStatus
-from helpers import addr, emitted, reverts, standing
+from helpers import CAPS, addr, emitted, reverts, standing
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ def stand(stake_manager, provider, escrow, slasher, chain, jail_for, *, level=1,
     at = chain.pending_timestamp
     entry = standing(at + jail_for if jail_for else 0, at=at, level=level, violation_class=violation_class)
     chain.pending_timestamp = at
-    stake_manager.penalize(provider, 0, escrow, entry, sender=slasher)
+    stake_manager.penalize(provider, 0, escrow, entry, CAPS, sender=slasher)
     return entry
 
 
@@ -119,7 +119,7 @@ def test_an_unknown_incident_changes_nothing(stake_manager, registered, slasher,
 def test_a_warning_records_an_offense_and_no_jail_or_freeze(stake_manager, registered, slasher, escrow, chain):
     at = chain.pending_timestamp
 
-    tx = stake_manager.penalize(registered, 0, escrow, standing(0, at=at, level=0, violation_class=SB), sender=slasher)
+    tx = stake_manager.penalize(registered, 0, escrow, standing(0, at=at, level=0, violation_class=SB), CAPS, sender=slasher)
 
     assert emitted(tx, stake_manager) == []
     assert tuple(stake_manager.lastOffense(registered, SB)) == (at, 0)
@@ -151,12 +151,12 @@ def test_verdict_context_says_whether_a_standing_jail_ran_at_an_observation(stak
     entry = stand(stake_manager, registered, escrow, slasher, chain, DAY)
 
     def jailed(observed_at):
-        return stake_manager.verdictContext(registered, PP, observed_at)[4]
+        return stake_manager.verdictContext(registered, PP, observed_at, CAPS)[4]
 
     assert not jailed(before - 1)  # observed before the jail began
     assert jailed(entry[1]) and jailed(entry[2] - 1)
     assert not jailed(entry[2])
-    context = stake_manager.verdictContext(registered, PP, entry[1])
+    context = stake_manager.verdictContext(registered, PP, entry[1], CAPS)
     assert tuple(context[3]) == (entry[1], 1) and context[1] == stake_manager.getPool(registered).assets
 
 
@@ -193,8 +193,8 @@ def test_a_lower_level_in_the_same_second_keeps_the_higher_offense(stake_manager
     """A repeat whose escalated row is switched off falls back below the offense it repeats, in the same
     second: the escalation record keeps the later offense, which at equal times is the higher level."""
     at = chain.pending_timestamp
-    stake_manager.penalize(registered, 0, escrow, standing(at + DAY, at=at, level=2), sender=slasher)
-    stake_manager.penalize(registered, 0, escrow, standing(at + DAY, at=at, level=1), sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, standing(at + DAY, at=at, level=2), CAPS, sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, standing(at + DAY, at=at, level=1), CAPS, sender=slasher)
 
     assert tuple(stake_manager.lastOffense(registered, PP)) == (at, 2)
 

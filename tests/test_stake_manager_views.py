@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import MIN_SELF_STAKE, TOKEN, UNBONDING, ProviderStatus
-from helpers import build_pool, penalize, pool, position, slash_and_settle, to_assets, to_shares, standing
+from helpers import CAPS, build_pool, penalize, pool, position, slash_and_settle, to_assets, to_shares, standing
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def test_views_status_of_through_its_transitions(
     assert status() == ProviderStatus.ACTIVE
 
     until = chain.pending_timestamp + 600
-    stake_manager.penalize(registered, TOKEN, escrow, standing(until), sender=slasher)
+    stake_manager.penalize(registered, TOKEN, escrow, standing(until), CAPS, sender=slasher)
     stake_manager.unfreeze(registered, sender=restorer)
     assert status() == ProviderStatus.JAILED  # a jail outranks a shortfall
     chain.mine(timestamp=until)
@@ -36,7 +36,7 @@ def test_views_status_of_through_its_transitions(
     assert status() == ProviderStatus.ACTIVE
 
     overturned = standing(chain.pending_timestamp + 600)
-    stake_manager.penalize(registered, 0, escrow, overturned, sender=slasher)
+    stake_manager.penalize(registered, 0, escrow, overturned, CAPS, sender=slasher)
     stake_manager.unstand(registered, overturned[0] + bytes(12), True, False, sender=slasher)
     assert status() == ProviderStatus.ACTIVE
     stake_manager.setMinSelfStake(MIN_SELF_STAKE + 1, sender=admin)

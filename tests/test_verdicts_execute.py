@@ -244,7 +244,7 @@ def test_a_verdict_over_the_provider_cap_executes_and_owes_the_rest(system):
 
     assert emitted(tx, vm)[3:] == [executed(system, v, Level.PENALTY, cap, tx.timestamp + DAY),
                                    remainder_owed(system, v, amount - cap)]
-    assert vm.providerRecord(a).current == cap
+    assert sm.capUseOf(a).current == cap
 
 
 def test_a_spent_cap_still_isolates_the_provider(system):

@@ -179,7 +179,7 @@ def test_execution_response_follows_the_matrix_row(system, violation_class, leve
     assert not provider.tombstoned
     assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
     assert tuple(sm.lastOffense(a, violation_class)) == (tx.timestamp, level)
-    record = vm.providerRecord(a)
+    record = sm.capUseOf(a)
     assert (record.updatedAt, record.current, record.previous) == (tx.timestamp, amount, 0)
     # The incident stands: its offense and jail are in the provider's standing set.
     (_, _, slots, _), entries = sm.standingOf(a)
@@ -746,7 +746,7 @@ def test_warning_records_only(system):
     assert sm.statusOf(a) == ProviderStatus.ACTIVE
     assert escrow_record(system, v.incident_id)[3] == 0  # no escrow (status None)
     assert tuple(sm.lastOffense(a, PP)) == (tx.timestamp, W)  # a warning is an offense: it escalates
-    assert tuple(vm.providerRecord(a)) == (0, 0, 0)  # a warning books nothing on the caps
+    assert tuple(sm.capUseOf(a)) == (0, 0, 0)  # a warning books nothing on the caps
     assert system.SwarmLens.stateOf(v.incident_id) == Phase.RESPONDED
     assert_conserved(system)
 

@@ -1,4 +1,4 @@
-"""VerdictManager views (hashVerdict, approvalsOf, getIncident, providerRecord, penaltyRow, windows, limits,
+"""VerdictManager views (hashVerdict, approvalsOf, getIncident, penaltyRow, windows, limits,
 capAvailable, slashableWindow, bondLockPeriod) and the SwarmLens views over them (incidentIdOf, stateOf)."""
 
 import pytest
@@ -115,8 +115,8 @@ def test_incident_keeps_the_windows_in_force_at_execution(system):
     assert incident(system, w.incident_id)["appealWindow"] == 2 * DAY
 
 
-def test_providerRecord_of_a_provider_without_offenses_is_empty(system):
-    record = system.VerdictManager.providerRecord(system.provider_a)
+def test_capUseOf_a_provider_without_offenses_is_empty(system):
+    record = system.StakeManager.capUseOf(system.provider_a)
     assert (record.updatedAt, record.current, record.previous) == (0,) * 3
     for violation_class in range(3):
         assert tuple(system.StakeManager.lastOffense(system.provider_a, violation_class)) == (0, 0)
@@ -160,7 +160,7 @@ def test_capAvailable_counts_this_bucket_and_the_last_one_weighted(system):
     assert vm.capAvailable() == cap - amount * (window - 250) // window
     system.chain.mine(timestamp=start + 2 * window - 100)  # the first second of the bucket after
     assert vm.capAvailable() == cap
-    assert tuple(vm.providerRecord(system.provider_a)) == (tx.timestamp, amount, 0)  # stored as booked
+    assert tuple(sm.capUseOf(system.provider_a)) == (tx.timestamp, amount, 0)  # stored as booked
 
 
 def test_a_change_of_the_cap_window_starts_the_caps_afresh(system):

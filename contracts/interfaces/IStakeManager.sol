@@ -157,6 +157,31 @@ interface IStakeManager {
         uint32 unbondingEnd;
     }
 
+    /// @notice Cap use in fixed buckets of `capWindow` seconds, packed into one slot (the system's, each
+    /// provider's sub-cap use, and what each incident's collects booked). The use counted at time t is the current bucket's sum plus the
+    /// previous bucket's sum weighted by the share of the window it still covers,
+    /// `previous * (capWindow - t % capWindow) / capWindow`: so the part of one slash still counted is
+    /// known exactly, and an overturn refunds exactly that. A change of `capWindow` starts the caps
+    /// afresh: use booked until then no longer counts (buckets of another length cannot be carried over).
+    struct CapUse {
+        /// Time of the last booking (its bucket is `updatedAt / capWindow`).
+        uint40 updatedAt;
+        /// Booked in the bucket of `updatedAt`.
+        uint104 current;
+        /// Booked in the bucket before it.
+        uint104 previous;
+    }
+
+    /// @notice The cap parameters, owned by the VerdictManager and passed with every call that books or
+    /// refunds cap use: basis points of total stake and of the pool per `window` seconds, and `since`,
+    /// before which booked use no longer counts (the time `window` last changed, plus one second).
+    struct Caps {
+        uint16 rateCapBps;
+        uint16 providerCapBps;
+        uint32 window;
+        uint40 since;
+    }
+
     /* EVENTS */
 
     /// @notice `provider` (the owner key) registered with `operator`, staking `assets` for `shares`.
@@ -245,9 +270,11 @@ interface IStakeManager {
     /// @notice The response to an executed verdict in one call: adds `entry` to the standing set of
     /// `provider` (its offense becomes the class's escalation record); for a slashing verdict
     /// (`entry.jailEnd` non-zero) also counts one more open incident (pool frozen), jails `provider` until
-    /// `entry.jailEnd` (a later jail wins) and moves `amount` (may be 0) of its pool to `escrow`. Only
-    /// `SLASHER_ROLE`. Every staker of the pool, unbonding ones included, loses the same fraction.
-    function penalize(address provider, uint256 amount, address escrow, Standing calldata entry) external;
+    /// `entry.jailEnd` (a later jail wins) and moves `amount` (may be 0; at most `verdictContext`'s
+    /// `capLeft`) of its pool to `escrow`, booking it on the caps. Only `SLASHER_ROLE`. Every staker of the
+    /// pool, unbonding ones included, loses the same fraction.
+    function penalize(address provider, uint256 amount, address escrow, Standing calldata entry, Caps calldata caps)
+        external;
 
     /// @notice Takes `incidentId` out of the standing set of `provider`: overturned, its offense and jail
     /// go; closed, its offense stands for good, and its jail too unless `keepJail` is false (a completed
@@ -255,9 +282,16 @@ interface IStakeManager {
     /// incident settled early is no longer in the set: nothing changes). Only `SLASHER_ROLE`.
     function unstand(address provider, bytes32 incidentId, bool overturned, bool keepJail) external;
 
-    /// @notice Moves `amount` more of the frozen pool of `provider` to `escrow`: a remainder an open incident
-    /// is owed (the caps cut its slash short). Only `SLASHER_ROLE`; the pool must be frozen.
-    function take(address provider, uint256 amount, address escrow) external;
+    /// @notice Moves `amount` more of the frozen pool of `provider` to `escrow`: a remainder `incidentId`
+    /// is owed (the caps cut its slash short); at most `slashingContext`'s `capLeft`. Booked on the caps
+    /// and as a collect of `incidentId` (see {refundCaps}). Only `SLASHER_ROLE`; the pool must be frozen.
+    function take(address provider, uint256 amount, address escrow, bytes32 incidentId, Caps calldata caps)
+        external;
+
+    /// @notice Takes off the caps (system and `provider`'s) exactly what the bookings of the overturned
+    /// `incidentId` still count for: `executed` booked at `executedAt`, and its collects. Only `SLASHER_ROLE`.
+    function refundCaps(address provider, bytes32 incidentId, uint256 executedAt, uint256 executed, Caps calldata caps)
+        external;
 
 
     /// @notice Excludes `provider` for good. Only `APPEALS_ROLE`.
@@ -304,26 +338,32 @@ interface IStakeManager {
     /// @notice The pool of `provider`.
     function getPool(address provider) external view returns (Pool memory);
 
-    /// @notice What a verdict on `provider` reads, in one call: its registration, its pool's assets and the
-    /// total stake of all pools.
-    function slashingContext(address provider)
+    /// @notice What a collect from `provider` reads, in one call: its registration and what the caps let
+    /// be slashed from its pool now (`capLeft`: at most the pool's assets).
+    function slashingContext(address provider, Caps calldata caps)
         external
         view
-        returns (Provider memory registration, uint256 poolAssets, uint256 totalStake_);
+        returns (Provider memory registration, uint256 capLeft);
 
     /// @notice What a verdict on `provider` of `violationClass` observed at `observedAt` reads, in one call:
-    /// its registration, its pool's assets, the total stake, the class's escalation record and whether a
-    /// jail that stands had started and was running at `observedAt`.
-    function verdictContext(address provider, uint8 violationClass, uint64 observedAt)
+    /// its registration, its pool's assets, what the caps let be slashed now, the class's escalation
+    /// record and whether a jail that stands had started and was running at `observedAt`.
+    function verdictContext(address provider, uint8 violationClass, uint64 observedAt, Caps calldata caps)
         external
         view
         returns (
             Provider memory registration,
             uint256 poolAssets,
-            uint256 totalStake_,
+            uint256 capLeft,
             Offense memory offense,
             bool jailedAtObservation
         );
+
+    /// @notice The cap use booked for `provider` (its sub-cap), as stored.
+    function capUseOf(address provider) external view returns (CapUse memory);
+
+    /// @notice What the system-wide cap lets be slashed now.
+    function capAvailable(Caps calldata caps) external view returns (uint256);
 
     /// @notice The escalation record of `provider` in `violationClass`: its latest offense that stands.
     function lastOffense(address provider, uint8 violationClass) external view returns (Offense memory);

@@ -192,7 +192,7 @@ interface IVerdictManager {
         uint96 appealBond;
         /// Taken from each signer's operator bond when its verdict is overturned.
         uint96 oraclePenalty;
-        /// Rolling cap on slashing, in basis points of total stake per `capWindow` (see {CapUse}).
+        /// Rolling cap on slashing, in basis points of total stake per `capWindow` (see {IStakeManager-CapUse}).
         uint16 rateCapBps;
         /// Rolling sub-cap per provider, in basis points of its pool per `capWindow`.
         uint16 providerCapBps;
@@ -221,20 +221,6 @@ interface IVerdictManager {
         uint32 appealResolution;
     }
 
-    /// @notice Cap use in fixed buckets of `capWindow` seconds, packed into one slot (the system's, and
-    /// each provider's sub-cap use). The use counted at time t is the current bucket's sum plus the
-    /// previous bucket's sum weighted by the share of the window it still covers,
-    /// `previous * (capWindow - t % capWindow) / capWindow`: so the part of one slash still counted is
-    /// known exactly, and an overturn refunds exactly that. A change of `capWindow` starts the caps
-    /// afresh: use booked until then no longer counts (buckets of another length cannot be carried over).
-    struct CapUse {
-        /// Time of the last booking (its bucket is `updatedAt / capWindow`).
-        uint40 updatedAt;
-        /// Booked in the bucket of `updatedAt`.
-        uint104 current;
-        /// Booked in the bucket before it.
-        uint104 previous;
-    }
 
 
     /* EVENTS */
@@ -364,9 +350,6 @@ interface IVerdictManager {
 
     /// @notice The stored incident and the digest of its executed verdict.
     function getIncident(bytes32 incidentId) external view returns (Incident memory incident, bytes32 digest);
-
-    /// @notice The per-provider record of `provider`.
-    function providerRecord(address provider) external view returns (CapUse memory);
 
     /// @notice Tokens still owed on `incidentId` (a slash the caps cut short).
     function remainderOf(bytes32 incidentId) external view returns (uint256);
