@@ -235,8 +235,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         (uint64 epoch_,, uint16 threshold_) = _committee.config();
         if (attestation.committeeEpoch != epoch_) revert StaleCommitteeEpoch(attestation.committeeEpoch, epoch_);
         bytes32 digest = _hashAttestation(attestation);
-        uint256 bitmap = _collect(digest, epoch_, signatures);
-        if (CommitteeApprovals.count(bitmap) < threshold_) return false;
+        if (!_collect(digest, epoch_, threshold_, signatures)) return false;
 
         uint256 epoch = attestation.observationEpoch;
         // Epochs skipped over lost their attestation grace without quorum: missed, neither vest nor reset.
@@ -280,9 +279,14 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         }
     }
 
-    /// @dev Adds the approvals carried by `signatures` to those recorded for `digest`; returns the bitmap.
-    function _collect(bytes32 digest, uint64 epoch_, bytes[] calldata signatures) private returns (uint256 bitmap) {
-        bitmap = _approvals[digest];
+    /// @dev Adds the approvals carried by `signatures` to those recorded for `digest`; returns whether they
+    /// reach `threshold_`. Approvals are stored only below quorum: an applied attestation moves its claim on
+    /// (`nextEpoch`), so no later submission of it is accepted and its approvals are never read again.
+    function _collect(bytes32 digest, uint64 epoch_, uint16 threshold_, bytes[] calldata signatures)
+        private
+        returns (bool reached)
+    {
+        uint256 bitmap = _approvals[digest];
         uint256 added;
         for (uint256 i; i < signatures.length; ++i) {
             (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(digest, signatures[i]);
@@ -292,7 +296,8 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
             added |= bit;
             bitmap |= bit;
         }
-        _approvals[digest] = bitmap;
+        reached = CommitteeApprovals.count(bitmap) >= threshold_;
+        if (!reached) _approvals[digest] = bitmap;
     }
 
     /// @inheritdoc IRecoveryEscrow

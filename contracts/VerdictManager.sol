@@ -126,9 +126,12 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         bytes32 digest = _hashVerdict(verdict);
         (uint64 epoch_,, uint16 threshold_) = _committee.config();
         if (verdict.committeeEpoch != epoch_) revert StaleCommitteeEpoch(verdict.committeeEpoch, epoch_);
-        uint256 approvals = CommitteeApprovals.count(_approvals[digest]);
+        // Executed: its approvals may live in the incident only (see {Incident-approvals}).
+        if (_incidents[verdict.incidentId].executedAt != 0) revert IncidentAlreadyExecuted(verdict.incidentId);
+        uint256 bitmap = _approvals[digest];
+        uint256 approvals = CommitteeApprovals.count(bitmap);
         if (approvals < threshold_) revert QuorumNotReached(approvals, threshold_);
-        _execute(verdict, digest, true);
+        _execute(verdict, digest, bitmap, true);
     }
 
     /// @dev Checks a verdict before any approval is recorded; returns its digest and the threshold.
@@ -153,28 +156,34 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         digest = _hashVerdict(verdict);
     }
 
-    /// @dev Stores the approvals and executes on quorum when nothing defers it.
+    /// @dev Executes on quorum when nothing defers it; otherwise stores the approvals.
     function _record(Verdict calldata verdict, bytes32 digest, uint256 bitmap, uint16 threshold_)
         private
         returns (bool executed)
     {
+        if (CommitteeApprovals.count(bitmap) >= threshold_) return _execute(verdict, digest, bitmap, false);
+        _keep(verdict.incidentId, digest, bitmap);
+        return false;
+    }
+
+    /// @dev Stores the approvals of a verdict that is not executing; the first approval detects the incident
+    /// (an empty submission must not mark it).
+    function _keep(bytes32 incidentId, bytes32 digest, uint256 bitmap) private {
         _approvals[digest] = bitmap;
-        Incident storage incident = _incidents[verdict.incidentId];
-        // Only an approval detects an incident: an empty submission must not mark it.
+        Incident storage incident = _incidents[incidentId];
         if (incident.detectedAt == 0 && bitmap != 0) incident.detectedAt = uint40(block.timestamp);
-        if (CommitteeApprovals.count(bitmap) < threshold_) return false;
-        return _execute(verdict, digest, false);
     }
 
     /// @dev Applies the penalty of a verdict with quorum. Only a pause defers it: with `strict` it reverts,
     /// otherwise `VerdictDeferred` is emitted and false returned. Neither the caps nor another open
     /// incident can: the verdict isolates the provider now and owes what the caps cut short.
-    function _execute(Verdict calldata verdict, bytes32 digest, bool strict) private returns (bool) {
+    function _execute(Verdict calldata verdict, bytes32 digest, uint256 bitmap, bool strict) private returns (bool) {
         IStakeManager.Caps memory caps = _caps();
         (IStakeManager.Offense memory offense, uint256 poolAssets, uint256 capLeft) = _checkExecutable(verdict, caps);
         uint256 pausedUntil_ = _pausedUntil;
         if (block.timestamp < pausedUntil_) {
             if (strict) revert ExecutionPaused(pausedUntil_);
+            _keep(verdict.incidentId, digest, bitmap);
             emit VerdictDeferred(digest, verdict.incidentId, ExecutionPaused.selector);
             return false;
         }
@@ -182,7 +191,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         PenaltyRow memory row = _matrix[verdict.violationClass][level];
         uint256 slash = level == uint8(Level.Warning) ? 0 : poolAssets * row.slashBps / BPS;
         uint256 amount = Math.min(slash, capLeft);
-        _apply(verdict, digest, level, row, amount, slash - amount, caps);
+        _apply(verdict, digest, bitmap, level, row, amount, slash - amount);
         return true;
     }
 
@@ -213,22 +222,27 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     function _apply(
         Verdict calldata verdict,
         bytes32 digest,
+        uint256 bitmap,
         uint8 level,
         PenaltyRow memory row,
         uint256 amount,
-        uint256 owed,
-        IStakeManager.Caps memory caps
+        uint256 owed
     ) private {
         Windows memory w = _windows;
+        uint256 detectedAt = _incidents[verdict.incidentId].detectedAt;
+        // Approvals that fit stay in the incident; others in their own slot (see {Incident-approvals}).
+        bool fits = bitmap >> 24 == 0;
+        if (!fits) _approvals[digest] = bitmap;
         _incidents[verdict.incidentId] = Incident({
-            detectedAt: _incidents[verdict.incidentId].detectedAt,
+            detectedAt: uint40(detectedAt == 0 ? block.timestamp : detectedAt),
             executedAt: uint40(block.timestamp),
             appealedAt: 0,
             level: level,
             violationClass: verdict.violationClass,
             flags: row.tombstone ? FLAG_TOMBSTONE : 0,
             appealWindow: w.appealWindow,
-            appealResolution: w.appealResolution
+            appealResolution: w.appealResolution,
+            approvals: fits ? uint24(bitmap) : 0
         });
         _executedDigests[verdict.incidentId] = digest;
 
@@ -239,7 +253,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             _remainders[verdict.incidentId].remainder = uint128(owed);
             emit RemainderOwed(verdict.incidentId, verdict.provider, owed);
         }
-        _penalize(verdict, amount, jailedUntil, level, caps);
+        _penalize(verdict, amount, jailedUntil, level, _caps());
         if (slashing) _escrow.open(verdict.incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
     }
 
@@ -362,7 +376,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         slashing = incident.level != uint8(Level.Warning);
         Owed memory debt = _remainders[incidentId];
         if (debt.remainder != 0) _clearRemainder(incidentId, provider, debt.remainder);
-        approvals = _approvals[_executedDigests[incidentId]];
+        approvals = incident.approvals != 0 ? incident.approvals : _approvals[_executedDigests[incidentId]];
         emit VerdictOverturned(incidentId, provider);
         if (slashing) {
             uint256 executed = _escrow.escrowOf(incidentId).amount - debt.collected;

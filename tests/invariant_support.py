@@ -419,6 +419,8 @@ class Incident:
     appeal_window: int
     appeal_resolution: int
     appealed_at: int = 0
+    #: The approvals of the executed verdict, kept in the incident when they fit 24 seats (else 0).
+    approvals: int = 0
     #: End of the jail this incident imposed (0: a warning jails nobody).
     jail_end: int = 0
     #: DESIGN: an offense stands unless overturned (a recovered one still counts)...
@@ -441,7 +443,7 @@ class Incident:
         v = self.verdict
         return (
             self.detected_at, self.executed_at, self.appealed_at, self.level, v.violation_class, self.flags,
-            self.appeal_window, self.appeal_resolution,
+            self.appeal_window, self.appeal_resolution, self.approvals,
         )  # fmt: skip
 
 
@@ -847,7 +849,7 @@ class Model:
     def _record(self, v: V, digest: bytes, bitmap: int, approved: list) -> Err | dict:
         result = {"approved": approved, "executed": False, "deferred": None}
         if popcount(bitmap) >= self.threshold:
-            outcome = self._execute(v, digest, strict=False)
+            outcome = self._execute(v, digest, strict=False, bitmap=bitmap)
             if isinstance(outcome, Err):
                 return outcome
             result.update(outcome)
@@ -861,12 +863,14 @@ class Model:
     def execute(self, v: V, digest: bytes) -> Err | dict:
         if v.committee_epoch != self.epoch:
             return Err("StaleCommitteeEpoch", v.committee_epoch, self.epoch)
+        if v.incident_id in self.incidents:
+            return Err("IncidentAlreadyExecuted", v.incident_id)
         approvals = popcount(self.approvals.get(digest, 0))
         if approvals < self.threshold:
             return Err("QuorumNotReached", approvals, self.threshold)
-        return self._execute(v, digest, strict=True)
+        return self._execute(v, digest, strict=True, bitmap=self.approvals[digest])
 
-    def _execute(self, v: V, digest: bytes, strict: bool) -> Err | dict:
+    def _execute(self, v: V, digest: bytes, strict: bool, bitmap: int) -> Err | dict:
         if v.incident_id in self.incidents:
             return Err("IncidentAlreadyExecuted", v.incident_id)
         until = v.deadline + self.windows.execution_grace + self.pause_overlap(v.observed_at)
@@ -903,6 +907,7 @@ class Model:
             verdict=v, digest=digest, detected_at=self.detected.get(v.incident_id, 0), executed_at=self.now,
             level=level, flags=FLAG_TOMBSTONE if row.tombstone else 0, appeal_window=w.appeal_window,
             appeal_resolution=w.appeal_resolution, jail_end=jailed_until, jail_stands=level != WARNING,
+            approvals=bitmap if bitmap < 1 << 24 else 0,
         )  # fmt: skip
         p.incidents.append(inc)
         self._stand(p, inc)

@@ -122,7 +122,7 @@ def resolve(system, verdict, overturn: bool, sender=None):
 
 Incident = namedtuple(
     "Incident",
-    "detectedAt executedAt appealedAt level violationClass flags appealWindow appealResolution",
+    "detectedAt executedAt appealedAt level violationClass flags appealWindow appealResolution approvals",
 )
 
 

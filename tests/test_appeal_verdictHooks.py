@@ -206,6 +206,8 @@ def test_overturn_returns_that_it_slashed_and_every_approval(system):
     tx = vm.overturn(verdict.as_tuple(), sender=court(system))
 
     assert tuple(tx.return_value) == (True, seats(1, 2, 3, 4))
+    assert before.approvals == seats(1, 2, 3, 4)  # kept in the incident: no approval slot was written
+    assert vm.approvalsOf(vm.hashVerdict(verdict.as_tuple())) == 0
     assert emitted(tx, vm) == [("VerdictOverturned", {"incidentId": iid(verdict), "provider": a.address})]
     assert others(system, tx) == {"StakeManager": [("Unjailed", {"provider": a.address})]}
     assert incident(system, verdict) == before._replace(flags=FLAG_APPEAL_RESOLVED | FLAG_OVERTURNED)
@@ -215,6 +217,26 @@ def test_overturn_returns_that_it_slashed_and_every_approval(system):
     # Refund and unfreeze are the court's to apply: neither happened here.
     assert system.StakeManager.getProvider(a).openIncidents == 1
     assert system.RecoveryEscrow.escrowOf(verdict.incident_id).status == 1  # still escrowed
+
+
+def test_overturn_returns_the_approvals_of_seats_beyond_24_kept_in_their_own_slot(system):
+    """An incident keeps the approvals of its verdict only when they fit seats 1-24. Signers seated 26-28
+    of a 28-seat committee: the incident keeps none, the approval slot keeps all three, and the overturn
+    still names every signer (each is penalized by the court)."""
+    vm = system.VerdictManager
+    system.govern(system.OracleCommittee, "setMinBond", 0)
+    fillers = [f"0x{i:040x}" for i in range(0x1000, 0x1000 + 25)]
+    system.govern(system.OracleCommittee, "setCommittee", [*fillers, *(o.address for o in system.oracles[:3])], 3)
+    verdict = system.verdict(epoch=system.OracleCommittee.epoch())
+    system.submit(verdict, system.oracles[:3])
+    bitmap = seats(25, 26, 27)
+    assert incident(system, verdict).approvals == 0
+    assert vm.approvalsOf(vm.hashVerdict(verdict.as_tuple())) == bitmap
+    mark_appealed(system, verdict)
+
+    tx = vm.overturn(verdict.as_tuple(), sender=court(system))
+
+    assert tuple(tx.return_value) == (True, bitmap)
 
 
 def test_overturn_of_a_warning_returns_that_it_did_not_slash(system):

@@ -65,7 +65,8 @@ def test_approvals_add_up_across_calls_until_quorum(system):
     assert emitted(tx, escrow) == [
         ("EpochAttested", {"incidentId": iid(verdict), "epoch": 0, "passed": True, "vestedEpochs": 1})
     ]
-    assert escrow.approvalsOf(key) == 0b1011
+    # Applied: its approvals are not kept (the claim moved on, nothing can apply it again).
+    assert escrow.approvalsOf(key) == 0b11
     claim = escrow.claimOf(verdict.incident_id)
     assert (claim.nextEpoch, claim.vestedEpochs, claim.lastVestedAt) == (1, 1, tx.timestamp)
     assert_conserved(system)

@@ -26,6 +26,7 @@ INCIDENT_FIELDS = (
     "flags",
     "appealWindow",
     "appealResolution",
+    "approvals",
 )
 
 # Errors of IVerdictManager by canonical signature (for revert data inside events).

@@ -219,6 +219,10 @@ interface IVerdictManager {
         uint32 appealWindow;
         /// Appeal resolution time copied at execution.
         uint32 appealResolution;
+        /// The approvals of the executed verdict (bit i: seat i of its epoch), kept here when they fit (seats
+        /// 1 to 24; 0: kept as `approvalsOf(digest)`), so that a verdict reaching quorum in one transaction
+        /// writes no approval slot of its own.
+        uint24 approvals;
     }
 
 
@@ -345,7 +349,10 @@ interface IVerdictManager {
     /// @notice The EIP-712 digest of `verdict` that members sign.
     function hashVerdict(Verdict calldata verdict) external view returns (bytes32);
 
-    /// @notice The approval bitmap of `digest` (bit i: seat i of the verdict's epoch approved).
+    /// @notice The approvals recorded for `digest` (bit i: seat i of the verdict's epoch approved) while it
+    /// waits for quorum or for the end of a pause. A verdict that executes keeps its approvals in its
+    /// incident when they fit ({Incident-approvals}); then this shows only those recorded before the
+    /// transaction that reached quorum.
     function approvalsOf(bytes32 digest) external view returns (uint256);
 
     /// @notice The stored incident and the digest of its executed verdict.
