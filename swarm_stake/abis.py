@@ -24,12 +24,18 @@ SHIPPED_CONTRACTS = (
     "VerdictBatcher",
 )
 
+#: Third-party contracts the package ships (contracts/vendor/), with their runtime code: not deployed
+#: by swarm-stake, but installed by the devnet where public networks already have them.
+VENDORED_CONTRACTS = ("Multicall3",)
+
 
 @cache
 def load_artifact(name: str) -> dict[str, Any]:
-    """Return ``{"contractName", "abi", "bytecode"}`` of a shipped contract."""
-    if name not in SHIPPED_CONTRACTS:
-        raise KeyError(f"no shipped artifact named {name!r}; known: {', '.join(SHIPPED_CONTRACTS)}")
+    """Return ``{"contractName", "abi", "bytecode"}`` of a shipped contract (a vendored one also has
+    its ``runtimeBytecode``)."""
+    if name not in SHIPPED_CONTRACTS + VENDORED_CONTRACTS:
+        known = ", ".join(SHIPPED_CONTRACTS + VENDORED_CONTRACTS)
+        raise KeyError(f"no shipped artifact named {name!r}; known: {known}")
     text = resources.files("swarm_stake").joinpath("artifacts", f"{name}.json").read_text()
     return json.loads(text)
 

@@ -222,11 +222,14 @@ class Devnet:
 
     def deploy(self, params: DeployParams | None = None, committee: tuple[int, ...] = ORACLE_ACCOUNTS[:3],
                threshold: int = 2) -> Registry:
-        """Deploy swarm-stake from dev account 0, give every other dev account tokens, and seat the
-        oracle ``committee`` (dev account indices, each bonding the minimum) with ``threshold``."""
+        """Install Multicall3 at its canonical address, deploy swarm-stake from dev account 0, give every
+        other dev account tokens, and seat the oracle ``committee`` (dev account indices, each bonding
+        the minimum) with ``threshold``."""
         from .deploy import deploy_with_client
+        from .multicall import install_multicall3
 
         client = self.client(0)
+        install_multicall3(client.w3)  # public networks have it; batched reads (swarm_stake.multicall) use it
         params = params or devnet_params()
         self.registry = deploy_with_client(client, params, network="devnet")
         token = client.contract("SwarmToken", self.registry.address("SwarmToken"))
