@@ -113,7 +113,7 @@ class StatusReader:
         self.incidents = Incidents(client, registry, self.index)
         self.desk = RecoveryDesk(client, registry)
         self.escrow = self.desk.escrow
-        self.reads = Multicall(client.w3)
+        self.multicall = Multicall(client.w3)
 
     def provider_addresses(self, block: int) -> list[str]:
         """Every provider registered up to ``block`` (StakeManager `ProviderRegistered` events), in
@@ -155,7 +155,7 @@ class StatusReader:
         calls += [c for i in opened for c in (escrow_fn.escrowOf(i), escrow_fn.claimOf(i), escrow_fn.vestedOf(i))]
         calls += [self.staking.token.functions.symbol(), self.staking.token.functions.decimals(),
                   escrow_fn.insuranceBalance(), escrow_fn.totalEscrowed()]  # fmt: skip
-        live = self.reads.call(calls, number, batches=max(1, -(-len(addresses) // PROVIDERS_PER_BATCH)))
+        live = self.multicall.call(calls, number, batches=max(1, -(-len(addresses) // PROVIDERS_PER_BATCH)))
         at = 0
 
         def take(count: int) -> list[Any]:
@@ -222,7 +222,7 @@ class StatusReader:
             "escrows": escrows,
             "insurance_pool": str(insurance),
             "total_escrowed": str(total_escrowed),
-            "index": {**index.as_json(), "multicall": self.reads.available},
+            "index": {**index.as_json(), "multicall": self.multicall.available},
             "generated_at": time.time(),
         }
 
@@ -232,7 +232,7 @@ class StatusReader:
         the index has not seen the escrow open yet."""
         fn = self.escrow.functions
         if reads is None:
-            reads = self.reads.call([fn.escrowOf(incident_id), fn.claimOf(incident_id), fn.vestedOf(incident_id)], block)
+            reads = self.multicall.call([fn.escrowOf(incident_id), fn.claimOf(incident_id), fn.vestedOf(incident_id)], block)
         (amount, recoverable_bps, _path, status, opened_at, version, evaluated, _clock), claim, vested = reads
         filed_at, _last_vested, next_epoch, vested_epochs, released, _vested_clock = claim
         required = epochs.get(version)

@@ -81,7 +81,7 @@ class Incidents:
         self.client = client
         self.registry = registry
         self.index = index
-        self.reads = Multicall(client.w3)
+        self.multicall = Multicall(client.w3)
         self.verdicts = client.contract("VerdictManager", registry.address("VerdictManager"))
         self.lens = client.contract("SwarmLens", registry.address("SwarmLens"))
         self.escrow = client.contract("RecoveryEscrow", registry.address("RecoveryEscrow"))
@@ -109,7 +109,7 @@ class Incidents:
     def _views(self, logs: list[Any], block: int | str = "latest") -> list[IncidentView]:
         """The incidents of ``logs`` (`VerdictExecuted`), their live state read in one batch at ``block``."""
         ids = [log["args"]["incidentId"] for log in logs]
-        live = self.reads.call([fn for i in ids for fn in self.live_calls(i)], block)
+        live = self.multicall.call([fn for i in ids for fn in self.live_calls(i)], block)
         return [self.view(log, live[3 * n : 3 * n + 3]) for n, log in enumerate(logs)]
 
     def view(self, log: Any, live: list[Any]) -> IncidentView:
