@@ -39,6 +39,7 @@ from .incidents import TIMELINE_CONTRACTS, Incidents, TimelineEntry, timeline_en
 from .index import EventIndex
 from .models import EscrowState
 from .multicall import Multicall
+from .multicall import view as view_call
 from .recovery import RecoveryDesk
 from .staking import METADATA_EVENTS, Staking
 
@@ -148,13 +149,13 @@ class StatusReader:
             return times[block]
 
         # Every live value in one list of calls: providers, incidents, escrows, then the totals.
-        escrow_fn = self.escrow.functions
+        escrow, token = self.escrow, self.staking.token
         calls = [call for address in addresses for call in self.staking.provider_calls(address)]
         calls += [call for log in executed for call in self.incidents.live_calls(log["args"]["incidentId"])]
         opened = list(dict.fromkeys(i for i in (log["args"]["incidentId"] for log in executed) if i in escrowed))
-        calls += [c for i in opened for c in (escrow_fn.escrowOf(i), escrow_fn.claimOf(i), escrow_fn.vestedOf(i))]
-        calls += [self.staking.token.functions.symbol(), self.staking.token.functions.decimals(),
-                  escrow_fn.insuranceBalance(), escrow_fn.totalEscrowed()]  # fmt: skip
+        calls += [view_call(escrow, name, i) for i in opened for name in ("escrowOf", "claimOf", "vestedOf")]
+        calls += [view_call(token, "symbol"), view_call(token, "decimals"), view_call(escrow, "insuranceBalance"),
+                  view_call(escrow, "totalEscrowed")]  # fmt: skip
         live = self.multicall.call(calls, number, batches=max(1, -(-len(addresses) // PROVIDERS_PER_BATCH)))
         at = 0
 
@@ -232,7 +233,8 @@ class StatusReader:
         the index has not seen the escrow open yet."""
         fn = self.escrow.functions
         if reads is None:
-            reads = self.multicall.call([fn.escrowOf(incident_id), fn.claimOf(incident_id), fn.vestedOf(incident_id)], block)
+            reads = self.multicall.call([view_call(self.escrow, name, incident_id) for name in ("escrowOf", "claimOf", "vestedOf")],
+                                        block)  # fmt: skip
         (amount, recoverable_bps, _path, status, opened_at, version, evaluated, _clock), claim, vested = reads
         filed_at, _last_vested, next_epoch, vested_epochs, released, _vested_clock = claim
         required = epochs.get(version)

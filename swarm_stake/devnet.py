@@ -331,6 +331,30 @@ class Devnet:
             self.rpc([("evm_setAutomine", [True])])
         return addresses
 
+    def open_incidents(self, providers: list[str], evidence_hash: str = "0x" + "cd" * 32) -> None:
+        """One executed verdict against each of ``providers`` (poor performance, penalty: slash into
+        escrow, jail, freeze), signed by the first three seated oracles and submitted 20 to a transaction
+        through the VerdictBatcher: for load tests and benchmarks (deploy with a committee of at least
+        three and slashing caps that leave room, e.g. ``rate_cap_bps`` 10,000)."""
+        from .models import Level, ViolationClass
+        from .verdicts import VerdictDesk
+
+        assert self.registry is not None, "deploy first"
+        members = [i for i in ORACLE_ACCOUNTS if self.accounts[i].address in self.registry.roles.get("oracle", [])][:3]
+        oracles = [self.client(i) for i in members]
+        desks = [VerdictDesk(o, self.registry) for o in oracles]
+        relayer = desks[0]
+        batcher = relayer.client.contract("VerdictBatcher", self.registry.address("VerdictBatcher"))
+        for first in range(0, len(providers), 20):
+            now = relayer.client.w3.eth.get_block("latest")["timestamp"]
+            batch = [relayer.build(p, ViolationClass.POOR_PERFORMANCE, Level.PENALTY, evidence_hash, now)
+                     for p in providers[first : first + 20]]  # fmt: skip
+            signatures = [[d.sign(v, o.account) for d, o in zip(desks, oracles, strict=True)] for v in batch]
+            receipt = relayer.client.send(batcher.functions.submitBatch([v.as_tuple() for v in batch], signatures))
+            executed = relayer.events(receipt, "VerdictExecuted")
+            if len(executed) != len(batch):
+                raise ChainConnectionError(f"only {len(executed)} of {len(batch)} verdicts executed (slashing caps?)")
+
     def increase_time(self, seconds: int) -> int:
         """Move the chain's clock forward by ``seconds`` and mine a block; return its timestamp."""
         from web3 import Web3

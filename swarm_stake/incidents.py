@@ -103,8 +103,10 @@ class Incidents:
 
     def live_calls(self, incident_id: Any) -> list[Any]:
         """The views of an incident's live state, in the order :meth:`view` takes their results."""
-        return [self.verdicts.functions.remainderOf(incident_id), self.lens.functions.stateOf(incident_id),
-                self.escrow.functions.stateOf(incident_id)]  # fmt: skip
+        from .multicall import view
+
+        return [view(self.verdicts, "remainderOf", incident_id), view(self.lens, "stateOf", incident_id),
+                view(self.escrow, "stateOf", incident_id)]  # fmt: skip
 
     def _views(self, logs: list[Any], block: int | str = "latest") -> list[IncidentView]:
         """The incidents of ``logs`` (`VerdictExecuted`), their live state read in one batch at ``block``."""

@@ -147,8 +147,11 @@ class Staking:
 
     def provider_calls(self, address: str) -> list[Any]:
         """The views of a provider's state, in the order :meth:`provider_view` takes their results."""
-        fn = self.manager.functions
-        return [fn.getProvider(address), fn.getPool(address), fn.statusOf(address), fn.selfStakeOf(address)]
+        from .multicall import view
+
+        manager = self.manager
+        return [view(manager, "getProvider", address), view(manager, "getPool", address),
+                view(manager, "statusOf", address), view(manager, "selfStakeOf", address)]  # fmt: skip
 
     @staticmethod
     def provider_view(address: str, live: list[Any], metadata_uri: str | None, block: int) -> ProviderView:

@@ -3,8 +3,7 @@
 import pytest
 from eth_utils import function_signature_to_4byte_selector
 
-from swarm_stake.abis import SHIPPED_CONTRACTS, VENDORED_CONTRACTS, load_artifact
-from swarm_stake.chain import _abi_type
+from swarm_stake.abis import SHIPPED_CONTRACTS, VENDORED_CONTRACTS, abi_type, load_artifact
 
 
 @pytest.mark.parametrize("name", SHIPPED_CONTRACTS + VENDORED_CONTRACTS)
@@ -29,7 +28,7 @@ def test_vendored_multicall3_has_every_entry_point_of_the_canonical_deployment()
     from ape_ethereum.multicall.constants import MULTICALL3_CODE
 
     functions = [item for item in load_artifact("Multicall3")["abi"] if item["type"] == "function"]
-    signatures = [f"{f['name']}({','.join(_abi_type(i) for i in f['inputs'])})" for f in functions]
+    signatures = [f"{f['name']}({','.join(abi_type(i) for i in f['inputs'])})" for f in functions]
     assert len(signatures) == 16 and "aggregate3((address,bool,bytes)[])" in signatures
     missing = [sig for sig in signatures if function_signature_to_4byte_selector(sig) not in bytes(MULTICALL3_CODE)]
     assert not missing

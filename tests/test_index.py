@@ -16,6 +16,7 @@ import pytest
 from cli_support import assert_error, assert_ok, clean_env, run_cli
 from rpc_proxy import RpcProxy
 from web3 import Web3
+from web3.datastructures import AttributeDict
 
 from swarm_stake import dashboard
 from swarm_stake.abis import load_abi
@@ -263,3 +264,73 @@ def test_an_index_of_another_chain_is_emptied_and_filled_again(tmp_path):
             index.sync()
             assert len(index.providers()) == 1 and index.providers()[0] not in first
             assert indexed(index) == chain_events(chain.client(0).w3, registry)
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, dict | AttributeDict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def test_the_scanner_decodes_every_event_as_web3_does_and_batches_read_as_single_calls():
+    """The scanner's own log decoding and Multicall's written-out ABI coding give exactly what web3.py's
+    process_log and contract calls give: every event of a deployment with providers and executed verdicts."""
+    from swarm_stake.chainscan import ChainScanner
+    from swarm_stake.devnet import ORACLE_ACCOUNTS, devnet_params
+    from swarm_stake.multicall import Multicall, decode_aggregate3, encode_aggregate3, view
+
+    params = devnet_params()
+    params = params.model_copy(update={"limits": params.limits.model_copy(update={"rate_cap_bps": 10_000})})
+    with Devnet() as chain:
+        registry = chain.deploy(params, committee=ORACLE_ACCOUNTS, threshold=3)
+        providers = chain.register_providers(30)
+        chain.open_incidents(providers[:3])
+        w3 = chain.client(0).w3
+        contracts = {name: w3.eth.contract(address=address, abi=load_abi(name))
+                     for name, address in registry.contracts.items() if name != "SwarmToken"}  # fmt: skip
+        scanner = ChainScanner(w3, contracts, EventIndex(w3, registry), 0, 10_000, registry.start_block)
+        ours = scanner.logs(registry.start_block, w3.eth.block_number)
+        theirs = []
+        for log in w3.eth.get_logs({"fromBlock": registry.start_block, "toBlock": "latest",
+                                    "address": [c.address for c in contracts.values()]}):  # fmt: skip
+            name = next(n for n, c in contracts.items() if c.address == log["address"])
+            decoded = None
+            for candidate in contracts[name].events:
+                try:
+                    decoded = candidate().process_log(log)
+                    break
+                except Exception:  # noqa: BLE001, S112 (another event's topic)
+                    continue
+            assert decoded is not None, log
+            theirs.append((log["blockNumber"], log["logIndex"], name, decoded["event"], plain(decoded["args"])))
+        assert {e.name for e in ours} >= {"ProviderRegistered", "VerdictExecuted", "RecoveryParamsSet", "RoleGranted"}
+        assert [(e.block, e.log_index, e.contract, e.name, plain(e.args)) for e in ours] == theirs
+
+        manager, verdicts = contracts["StakeManager"], contracts["VerdictManager"]
+        executed = [e for e in ours if e.name == "VerdictExecuted"]
+        calls = [view(manager, f, p) for p in providers for f in ("getProvider", "getPool", "statusOf", "selfStakeOf")]
+        calls += [view(verdicts, "getIncident", e.args["incidentId"]) for e in executed]
+        calls += [view(contracts["SwarmLens"], "stateOf", "0x" + e.args["incidentId"].hex()) for e in executed]
+        calls += [view(manager, "token"), view(verdicts, "limits")]
+        functions = [getattr(c.functions, call.name) for c, call in
+                     zip([manager] * 120 + [verdicts] * 3 + [contracts["SwarmLens"]] * 3 + [manager, verdicts], calls,
+                         strict=True)]  # fmt: skip
+        block = w3.eth.block_number
+        direct = []
+        for call in calls:
+            raw = w3.eth.call({"to": call.target, "data": call.data}, block)
+            direct.append(plain(call.decode(bytes(raw))))
+        from eth_abi import decode as abi_decode
+        from eth_abi import encode as abi_encode
+
+        assert encode_aggregate3(calls)[4:] == abi_encode(["(address,bool,bytes)[]"],
+                                                          [[(c.target, True, c.data) for c in calls]])  # fmt: skip
+        raw = bytes(w3.eth.call({"to": MULTICALL3_ADDRESS, "data": encode_aggregate3(calls)}, block))
+        assert decode_aggregate3(raw) == [tuple(r) for r in abi_decode(["(bool,bytes)[]"], raw)[0]]
+        assert [plain(r) for r in Multicall(w3, batch_size=50).call(calls, block)] == direct
+        web3_results = [plain(fn(*call_args).call(block_identifier=block)) for fn, call_args in
+                        zip(functions, [(p,) for p in providers for _ in range(4)]
+                            + [(e.args["incidentId"],) for e in executed] * 2 + [(), ()], strict=True)]  # fmt: skip
+        assert direct == web3_results
