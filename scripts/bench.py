@@ -51,6 +51,9 @@ ANCHORS = {
     "dashboard.snapshot_rpc": "requests of that snapshot (every call of a batch counted); was ~30,000; "
     "aim <= 5 + one batched call per 500 providers",
     "dashboard.snapshot_calls": "eth_calls among them (Multicall3 aggregate3 batches)",
+    "dashboard.tail_s": "the same while the 2,000 registrations and 200 verdicts are in the unconfirmed blocks "
+    "(read again at every snapshot)",
+    "dashboard.tail_rpc": "requests of that snapshot",
     "dashboard.catchup_s": "first snapshot of a fresh index (reads every block since the deployment)",
     "dashboard.catchup_rpc": "requests of that first snapshot",
     "cli.help_s": "median of 7 runs; `ape --help` 1.2-1.45 s, `cast` a few ms; aim < 0.3 s",
