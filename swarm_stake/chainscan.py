@@ -39,7 +39,9 @@ class ChainEvent:
 
 
 class ScanState(Protocol):
-    """Where a scan stands, kept durably: each ``mark_processed`` and ``rewind`` is final once it returns."""
+    """Where a scan stands, kept durably: a ``rewind`` is final once it returns, a ``mark_processed``
+    once the :meth:`ChainScanner.scan` that made it returns (with what its events wrote, when the
+    state's owner wraps the scan in one transaction)."""
 
     @property
     def last_block(self) -> int | None: ...

@@ -131,7 +131,7 @@ class StatusReader:
 
         addresses = self.provider_addresses(number)
         uris = self.index.latest("StakeManager", METADATA_EVENTS, "metadataURI", until=number)
-        executed = self.incidents._executed_logs()
+        executed = self.incidents.executed_logs()
         escrowed = {log["args"]["incidentId"] for log in self.index.events("RecoveryEscrow", ("EscrowOpened",))}
         epochs = {log["args"]["version"]: log["args"]["params"]["epochsRequired"]
                   for log in self.index.events("RecoveryEscrow", ("RecoveryParamsSet",))}  # fmt: skip

@@ -87,7 +87,7 @@ class Incidents:
         self.escrow = client.contract("RecoveryEscrow", registry.address("RecoveryEscrow"))
         self.court = client.contract("AppealCourt", registry.address("AppealCourt"))
 
-    def _executed_logs(self, incident_id: str | None = None, provider: str | None = None) -> list[Any]:
+    def executed_logs(self, incident_id: str | None = None, provider: str | None = None) -> list[Any]:
         if self.index is not None:
             return self.index.events("VerdictManager", ("VerdictExecuted",), incident=incident_id, provider=provider)
         filters: dict[str, Any] = {}
@@ -150,10 +150,10 @@ class Incidents:
         )
 
     def list(self, provider: str | None = None) -> list[IncidentView]:
-        return self._views(self._executed_logs(provider=provider))
+        return self._views(self.executed_logs(provider=provider))
 
     def get(self, incident_id: str) -> IncidentView:
-        logs = self._executed_logs(incident_id=incident_id)
+        logs = self.executed_logs(incident_id=incident_id)
         if not logs:
             phase = Phase(self.lens.functions.stateOf(incident_id).call())
             hint = " (it has approvals but has not executed)" if phase == Phase.DETECTED else ""
@@ -163,7 +163,7 @@ class Incidents:
     def executed(self, incident_id: str) -> list[IncidentView]:
         """Every executed verdict of ``incident_id``, oldest first: the first execution, then each
         upgrade (one `VerdictExecuted` event each)."""
-        views = self._views(self._executed_logs(incident_id=incident_id))
+        views = self._views(self.executed_logs(incident_id=incident_id))
         if not views:
             self.get(incident_id)  # raises with the reason
         return views
