@@ -308,29 +308,23 @@ def test_the_scanner_decodes_every_event_as_web3_does_and_batches_read_as_single
         assert {e.name for e in ours} >= {"ProviderRegistered", "VerdictExecuted", "RecoveryParamsSet", "RoleGranted"}
         assert [(e.block, e.log_index, e.contract, e.name, plain(e.args)) for e in ours] == theirs
 
-        manager, verdicts = contracts["StakeManager"], contracts["VerdictManager"]
-        executed = [e for e in ours if e.name == "VerdictExecuted"]
-        calls = [view(manager, f, p) for p in providers for f in ("getProvider", "getPool", "statusOf", "selfStakeOf")]
-        calls += [view(verdicts, "getIncident", e.args["incidentId"]) for e in executed]
-        calls += [view(contracts["SwarmLens"], "stateOf", "0x" + e.args["incidentId"].hex()) for e in executed]
-        calls += [view(manager, "token"), view(verdicts, "limits")]
-        functions = [getattr(c.functions, call.name) for c, call in
-                     zip([manager] * 120 + [verdicts] * 3 + [contracts["SwarmLens"]] * 3 + [manager, verdicts], calls,
-                         strict=True)]  # fmt: skip
+        manager, verdicts, lens = contracts["StakeManager"], contracts["VerdictManager"], contracts["SwarmLens"]
+        incidents = [e.args["incidentId"] for e in ours if e.name == "VerdictExecuted"]
+        wanted = [(manager, f, (p,)) for p in providers for f in ("getProvider", "getPool", "statusOf", "selfStakeOf")]
+        wanted += [(verdicts, "getIncident", (i,)) for i in incidents] + [(lens, "stateOf", (i,)) for i in incidents]
+        wanted += [(manager, "token", ()), (verdicts, "limits", ())]
+        calls = [view(contract, name, *args) for contract, name, args in wanted]
         block = w3.eth.block_number
-        direct = []
-        for call in calls:
-            raw = w3.eth.call({"to": call.target, "data": call.data}, block)
-            direct.append(plain(call.decode(bytes(raw))))
+        web3_results = [plain(getattr(contract.functions, name)(*args).call(block_identifier=block))
+                        for contract, name, args in wanted]  # fmt: skip
+        one_by_one = [plain(c.decode(bytes(w3.eth.call({"to": c.target, "data": c.data}, block)))) for c in calls]
+        assert one_by_one == web3_results
+        assert [plain(r) for r in Multicall(w3, batch_size=50).call(calls, block)] == web3_results
+
         from eth_abi import decode as abi_decode
         from eth_abi import encode as abi_encode
 
-        assert encode_aggregate3(calls)[4:] == abi_encode(["(address,bool,bytes)[]"],
-                                                          [[(c.target, True, c.data) for c in calls]])  # fmt: skip
-        raw = bytes(w3.eth.call({"to": MULTICALL3_ADDRESS, "data": encode_aggregate3(calls)}, block))
+        encoded = encode_aggregate3(calls)
+        assert encoded[4:] == abi_encode(["(address,bool,bytes)[]"], [[(c.target, True, c.data) for c in calls]])
+        raw = bytes(w3.eth.call({"to": MULTICALL3_ADDRESS, "data": encoded}, block))
         assert decode_aggregate3(raw) == [tuple(r) for r in abi_decode(["(bool,bytes)[]"], raw)[0]]
-        assert [plain(r) for r in Multicall(w3, batch_size=50).call(calls, block)] == direct
-        web3_results = [plain(fn(*call_args).call(block_identifier=block)) for fn, call_args in
-                        zip(functions, [(p,) for p in providers for _ in range(4)]
-                            + [(e.args["incidentId"],) for e in executed] * 2 + [(), ()], strict=True)]  # fmt: skip
-        assert direct == web3_results
