@@ -7,6 +7,7 @@ compiled contracts; a test fails when they no longer match the sources.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -24,12 +25,18 @@ SHIPPED_CONTRACTS = (
     "VerdictBatcher",
 )
 
+#: Third-party contracts the package ships (contracts/vendor/), with their runtime code: not deployed
+#: by swarm-stake, but installed by the devnet where public networks already have them.
+VENDORED_CONTRACTS = ("Multicall3",)
+
 
 @cache
 def load_artifact(name: str) -> dict[str, Any]:
-    """Return ``{"contractName", "abi", "bytecode"}`` of a shipped contract."""
-    if name not in SHIPPED_CONTRACTS:
-        raise KeyError(f"no shipped artifact named {name!r}; known: {', '.join(SHIPPED_CONTRACTS)}")
+    """Return ``{"contractName", "abi", "bytecode"}`` of a shipped contract (a vendored one also has
+    its ``runtimeBytecode``)."""
+    if name not in SHIPPED_CONTRACTS + VENDORED_CONTRACTS:
+        known = ", ".join(SHIPPED_CONTRACTS + VENDORED_CONTRACTS)
+        raise KeyError(f"no shipped artifact named {name!r}; known: {known}")
     text = resources.files("swarm_stake").joinpath("artifacts", f"{name}.json").read_text()
     return json.loads(text)
 
@@ -37,3 +44,107 @@ def load_artifact(name: str) -> dict[str, Any]:
 def load_abi(name: str) -> list[dict[str, Any]]:
     """Return the ABI of a shipped contract."""
     return load_artifact(name)["abi"]
+
+
+# -- ABI values ------------------------------------------------------------------------------------
+
+
+def abi_type(param: dict[str, Any]) -> str:
+    """The canonical type of an ABI parameter: structs as ``(t1,t2,...)``, arrays kept."""
+    if param["type"].startswith("tuple"):
+        inner = ",".join(abi_type(c) for c in param["components"])
+        return f"({inner}){param['type'][5:]}"
+    return param["type"]
+
+
+@cache
+def checksum(address: str) -> str:
+    """EIP-55 form of ``address`` (remembered: the same addresses come back at every read)."""
+    from eth_utils import to_checksum_address
+
+    return to_checksum_address(address)
+
+
+def python_value(param: dict[str, Any], value: Any, struct: Callable[[dict[str, Any]], Any] | None = None) -> Any:
+    """An eth-abi decoded value as web3.py returns it: addresses checksummed; a struct as a tuple, or as
+    ``struct({name: value})`` when given (web3.py's events give AttributeDicts)."""
+    kind = param["type"]
+    if kind.endswith("]"):
+        inner = {**param, "type": kind[: kind.rindex("[")]}
+        return [python_value(inner, v, struct) for v in value]
+    if kind == "tuple":
+        values = [python_value(c, v, struct) for c, v in zip(param["components"], value, strict=True)]
+        if struct is None:
+            return tuple(values)
+        return struct({c["name"]: v for c, v in zip(param["components"], values, strict=True)})
+    if kind == "address":
+        return checksum(value)
+    return value
+
+
+def _static(param: dict[str, Any]) -> bool:
+    """Whether a value of this type is encoded in place (no offset): words only."""
+    kind = param["type"]
+    if kind.endswith("[]") or kind in ("string", "bytes"):
+        return False
+    if kind.endswith("]"):
+        return _static({**param, "type": kind[: kind.rindex("[")]})
+    if kind == "tuple":
+        return all(_static(c) for c in param["components"])
+    return True
+
+
+def _word(kind: str, word: bytes) -> Any:
+    if kind.startswith("uint"):
+        return int.from_bytes(word, "big")
+    if kind.startswith("int"):
+        return int.from_bytes(word, "big", signed=True)
+    if kind == "bool":
+        return word[31] != 0
+    if kind == "address":
+        return checksum("0x" + word[12:].hex())
+    if kind.startswith("bytes"):
+        return word[: int(kind[5:])]
+    raise ValueError(f"not a one-word ABI type: {kind}")
+
+
+def decode_values(params: list[dict[str, Any]], data: bytes,
+                  struct: Callable[[dict[str, Any]], Any] | None = None) -> list[Any]:  # fmt: skip
+    """Decode ``data`` as the values of ``params`` into what :func:`python_value` gives: static types
+    word by word (fast: a status snapshot decodes thousands of results), others through eth-abi."""
+    if not all(_static(p) for p in params):
+        from eth_abi import decode as abi_decode
+
+        return [python_value(p, v, struct) for p, v in zip(params, abi_decode([abi_type(p) for p in params], data), strict=True)]
+    if len(data) < 32 * _words(params):
+        raise ValueError(f"{len(data)} bytes are too short for {', '.join(abi_type(p) for p in params)}")
+    position = 0
+
+    def read(param: dict[str, Any]) -> Any:
+        nonlocal position
+        kind = param["type"]
+        if kind.endswith("]"):
+            inner = {**param, "type": kind[: kind.rindex("[")]}
+            return [read(inner) for _ in range(int(kind[kind.rindex("[") + 1 : -1]))]
+        if kind == "tuple":
+            values = [read(c) for c in param["components"]]
+            if struct is None:
+                return tuple(values)
+            return struct({c["name"]: v for c, v in zip(param["components"], values, strict=True)})
+        position += 32
+        return _word(kind, data[position - 32 : position])
+
+    return [read(p) for p in params]
+
+
+def _words(params: list[dict[str, Any]]) -> int:
+    total = 0
+    for param in params:
+        kind = param["type"]
+        if kind.endswith("]"):
+            total += int(kind[kind.rindex("[") + 1 : -1]) * _words([{**param, "type": kind[: kind.rindex("[")]}])
+        elif kind == "tuple":
+            total += _words(param["components"])
+        else:
+            total += 1
+    return total

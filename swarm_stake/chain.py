@@ -19,7 +19,7 @@ from web3 import HTTPProvider, Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, TimeExhausted
 from web3.types import RPCEndpoint
 
-from .abis import SHIPPED_CONTRACTS, load_abi, load_artifact
+from .abis import SHIPPED_CONTRACTS, abi_type, load_abi, load_artifact
 from .errors import ChainConnectionError, ConfigError, ContractError, TransactionFailed, TransactionPending
 
 if TYPE_CHECKING:
@@ -150,17 +150,10 @@ def _error_table() -> dict[bytes, _ErrorSpec]:
         for item in load_abi(contract):
             if item["type"] != "error":
                 continue
-            types = tuple(_abi_type(i) for i in item["inputs"])
+            types = tuple(abi_type(i) for i in item["inputs"])
             selector = function_signature_to_4byte_selector(f"{item['name']}({','.join(types)})")
             table[selector] = _ErrorSpec(item["name"], tuple(i["name"] for i in item["inputs"]), types)
     return table
-
-
-def _abi_type(param: dict[str, Any]) -> str:
-    if param["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in param["components"])
-        return f"({inner}){param['type'][5:]}"
-    return param["type"]
 
 
 def decode_revert(data: str | bytes | None) -> ContractError | None:
@@ -192,7 +185,7 @@ def _translate(exc: Exception) -> Exception:
 def _function_selectors(name: str) -> tuple[tuple[bytes, str], ...]:
     """(selector, signature) of each function of the shipped contract ``name``."""
     functions = [item for item in load_abi(name) if item["type"] == "function"]
-    signatures = [f"{item['name']}({','.join(_abi_type(i) for i in item['inputs'])})" for item in functions]
+    signatures = [f"{item['name']}({','.join(abi_type(i) for i in item['inputs'])})" for item in functions]
     return tuple((function_signature_to_4byte_selector(sig), sig) for sig in signatures)
 
 

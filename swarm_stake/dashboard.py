@@ -8,8 +8,9 @@ The server is the standard library's ThreadingHTTPServer. It answers these GET p
 - ``/``: one self-contained HTML page (inline CSS and JavaScript, nothing loaded from elsewhere)
   that polls ``/api/status`` every couple of seconds and renders it; each incident links to its
   evidence;
-- ``/api/status``: the status as JSON (see :meth:`StatusReader.snapshot`); 503 with
-  ``{"error": ...}`` when the chain cannot be read;
+- ``/api/status``: the status as JSON (see :meth:`StatusReader.snapshot`), with an ``index``
+  section (the block the event index has read, the head, the lag between them, whether it is
+  still catching up); 503 with ``{"error": ...}`` when the chain cannot be read;
 - ``/api/evidence/<incident id>``: the evidence of the incident's verdicts, fetched from the
   servers their signers announced, verified against the chain and re-run: the same JSON as
   ``swarm-stake incidents evidence INCIDENT --json`` (see :mod:`swarm_stake.evidence_review`);
@@ -34,10 +35,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, SwarmStakeError
-from .incidents import Incidents, TimelineEntry
+from .incidents import TIMELINE_CONTRACTS, Incidents, TimelineEntry, timeline_entry
+from .index import EventIndex
 from .models import EscrowState
+from .multicall import Multicall
+from .multicall import view as view_call
 from .recovery import RecoveryDesk
-from .staking import Staking
+from .staking import METADATA_EVENTS, Staking
 
 if TYPE_CHECKING:
     from .chain import Client
@@ -47,6 +51,10 @@ if TYPE_CHECKING:
 DEFAULT_REFRESH = 2.0
 #: Seconds a verified evidence review is served again before the servers are asked anew.
 EVIDENCE_MAX_AGE = 30.0
+#: Providers whose live state one batched call (Multicall3 ``aggregate3``) reads.
+PROVIDERS_PER_BATCH = 500
+#: Chunks of blocks the index reads at most per snapshot while it catches up (the page says how far it is).
+CHUNKS_PER_SNAPSHOT = 20
 _EVIDENCE_PATH = re.compile(r"^/api/evidence/(0x[0-9a-fA-F]{64})$")
 
 #: Events that move an incident into a phase: (contract, event) -> phase. The first approval of
@@ -94,42 +102,71 @@ def phase_timeline(entries: list[TimelineEntry], block_time: Any) -> list[dict[s
 
 
 class StatusReader:
-    """Reads the status of one deployment through the typed views (Staking, Incidents, RecoveryDesk)."""
+    """Reads the status of one deployment: the events from an :class:`~swarm_stake.index.EventIndex`
+    (synced at each snapshot; in memory when none is given), the live state of every provider and
+    incident in batched calls (Multicall3), one per :data:`PROVIDERS_PER_BATCH` providers."""
 
-    def __init__(self, client: Client, registry: Registry):
+    def __init__(self, client: Client, registry: Registry, index: EventIndex | None = None):
         self.client = client
         self.registry = registry
+        self.index = index if index is not None else EventIndex.open(client, registry)
         self.staking = Staking(client, registry)
-        self.incidents = Incidents(client, registry)
+        self.incidents = Incidents(client, registry, self.index)
         self.desk = RecoveryDesk(client, registry)
         self.escrow = self.desk.escrow
+        self.multicall = Multicall(client.w3)
 
     def provider_addresses(self, block: int) -> list[str]:
-        """Every provider ever registered (StakeManager `ProviderRegistered` events), in order of registration."""
-        logs = self.staking.manager.events.ProviderRegistered().get_logs(
-            from_block=self.registry.start_block, to_block=block
-        )
-        seen: dict[str, None] = {}
-        for log in sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"])):
-            seen[log["args"]["provider"]] = None
-        return list(seen)
+        """Every provider registered up to ``block`` (StakeManager `ProviderRegistered` events), in
+        order of registration (as far as the index has read)."""
+        return self.index.providers(until=block)
 
     def snapshot(self) -> dict[str, Any]:
-        """The whole status. Providers, escrow amounts and the insurance pool are read at the head
-        block that the snapshot reports; incidents are read at the latest block."""
+        """The whole status, read at the head block that the snapshot reports: the index is synced up
+        to it, then every live value is read at that block in batched calls."""
         w3 = self.client.w3
         head = w3.eth.get_block("latest")
         number = head["number"]
+        index = self.index.sync(number, max_chunks=CHUNKS_PER_SNAPSHOT)
+
+        addresses = self.provider_addresses(number)
+        uris = self.index.latest("StakeManager", METADATA_EVENTS, "metadataURI", until=number)
+        executed = self.incidents.executed_logs()
+        escrowed = {log["args"]["incidentId"] for log in self.index.events("RecoveryEscrow", ("EscrowOpened",))}
+        epochs = {log["args"]["version"]: log["args"]["params"]["epochsRequired"]
+                  for log in self.index.events("RecoveryEscrow", ("RecoveryParamsSet",))}  # fmt: skip
+        by_incident: dict[bytes, list[TimelineEntry]] = {}
         times: dict[int, int] = {number: head["timestamp"]}
+        for log in self.index.events(TIMELINE_CONTRACTS):
+            incident = log["args"].get("incidentId")
+            if incident is not None:
+                by_incident.setdefault(bytes(incident), []).append(timeline_entry(log))
+                times[log["blockNumber"]] = log["blockTimestamp"]
 
         def block_time(block: int) -> int:
-            if block not in times:
+            if times.get(block) is None:
                 times[block] = w3.eth.get_block(block)["timestamp"]
             return times[block]
 
+        # Every live value in one list of calls: providers, incidents, escrows, then the totals.
+        escrow, token = self.escrow, self.staking.token
+        calls = [call for address in addresses for call in self.staking.provider_calls(address)]
+        calls += [call for log in executed for call in self.incidents.live_calls(log["args"]["incidentId"])]
+        opened = list(dict.fromkeys(i for i in (log["args"]["incidentId"] for log in executed) if i in escrowed))
+        calls += [view_call(escrow, name, i) for i in opened for name in ("escrowOf", "claimOf", "vestedOf")]
+        calls += [view_call(token, "symbol"), view_call(token, "decimals"), view_call(escrow, "insuranceBalance"),
+                  view_call(escrow, "totalEscrowed")]  # fmt: skip
+        live = self.multicall.call(calls, number, batches=max(1, -(-len(addresses) // PROVIDERS_PER_BATCH)))
+        at = 0
+
+        def take(count: int) -> list[Any]:
+            nonlocal at
+            at += count
+            return live[at - count : at]
+
         providers = []
-        for address in self.provider_addresses(number):
-            view = self.staking.provider(address, number)
+        for address in addresses:
+            view = Staking.provider_view(address, take(4), uris.get(address), number)
             providers.append({
                 "address": view.address,
                 "status": _name(view.status),
@@ -143,10 +180,14 @@ class StatusReader:
                 "metadata_uri": view.metadata_uri,
             })  # fmt: skip
 
+        views = [self.incidents.view(log, take(3)) for log in executed]
+        escrow_reads = {i: take(3) for i in opened}
+        symbol, decimals, insurance, total_escrowed = take(4)
+
         incidents = []
         escrows = []
-        for view in self.incidents.list():
-            timeline = self.incidents.timeline(view.incident_id)
+        for view in views:
+            timeline = by_incident.get(bytes.fromhex(view.incident_id.removeprefix("0x")), [])
             incidents.append({
                 "incident_id": view.incident_id,
                 "provider": view.provider,
@@ -166,9 +207,9 @@ class StatusReader:
                 ],
             })  # fmt: skip
             if view.escrow_state != EscrowState.NONE:
-                escrows.append(self._escrow(view.incident_id, view.provider, number))
+                reads = escrow_reads.get(bytes.fromhex(view.incident_id.removeprefix("0x")))
+                escrows.append(self._escrow(view.incident_id, view.provider, number, reads, epochs))
 
-        symbol = self.staking.token.functions.symbol().call()
         return {
             "chain": {
                 "chain_id": self.registry.chain_id,
@@ -176,23 +217,29 @@ class StatusReader:
                 "block": number,
                 "block_time": head["timestamp"],
             },
-            "token": {"symbol": symbol, "decimals": self.staking.decimals},
+            "token": {"symbol": symbol, "decimals": decimals},
             "providers": providers,
             "incidents": incidents,
             "escrows": escrows,
-            "insurance_pool": str(self.escrow.functions.insuranceBalance().call(block_identifier=number)),
-            "total_escrowed": str(self.escrow.functions.totalEscrowed().call(block_identifier=number)),
+            "insurance_pool": str(insurance),
+            "total_escrowed": str(total_escrowed),
+            "index": {**index.as_json(), "multicall": self.multicall.available},
             "generated_at": time.time(),
         }
 
-    def _escrow(self, incident_id: str, provider: str, block: int) -> dict[str, Any]:
+    def _escrow(self, incident_id: str, provider: str, block: int, reads: list[Any] | None,
+                epochs: dict[int, int]) -> dict[str, Any]:  # fmt: skip
+        """An escrow row from its batched reads (``escrowOf``, ``claimOf``, ``vestedOf``), or read now when
+        the index has not seen the escrow open yet."""
         fn = self.escrow.functions
-        amount, recoverable_bps, _path, status, opened_at, _version, evaluated, _clock = fn.escrowOf(incident_id).call(
-            block_identifier=block
-        )
-        filed_at, _last_vested, next_epoch, vested_epochs, released, _vested_clock = fn.claimOf(incident_id).call(
-            block_identifier=block
-        )
+        if reads is None:
+            reads = self.multicall.call([view_call(self.escrow, name, incident_id) for name in ("escrowOf", "claimOf", "vestedOf")],
+                                        block)  # fmt: skip
+        (amount, recoverable_bps, _path, status, opened_at, version, evaluated, _clock), claim, vested = reads
+        filed_at, _last_vested, next_epoch, vested_epochs, released, _vested_clock = claim
+        required = epochs.get(version)
+        if required is None:
+            required = fn.recoveryParams(version).call(block_identifier=block)[2]
         return {
             "incident_id": incident_id,
             "provider": provider,
@@ -203,8 +250,8 @@ class StatusReader:
             "claim_filed_at": filed_at or None,
             "next_epoch": next_epoch,
             "vested_epochs": vested_epochs,
-            "epochs_required": self.desk.params(incident_id)["epochs_required"],
-            "vested": str(fn.vestedOf(incident_id).call(block_identifier=block)),
+            "epochs_required": required,
+            "vested": str(vested),
             "released": str(released),
             "evaluated": evaluated,
         }
@@ -413,6 +460,7 @@ header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 8px 24px; p
 header h1 { margin: 0; font-size: 18px; }
 header .meta { color: var(--dim); }
 header .meta b { color: var(--text); font-weight: 600; }
+header .meta b.stale { color: var(--warn); }
 main { padding: 16px 24px 32px; }
 #error { display: none; margin-bottom: 14px; padding: 10px 14px; border: 1px solid var(--bad); border-radius: 6px;
          color: var(--bad); background: rgba(248,81,73,.08); }
@@ -545,6 +593,11 @@ function render(data) {
   document.getElementById("network").textContent = data.chain.network + " (chain " + data.chain.chain_id + ")";
   document.getElementById("head").textContent = "#" + data.chain.block;
   document.getElementById("head-time").textContent = clock(data.chain.block_time);
+  const index = document.getElementById("index");
+  index.textContent = "#" + data.index.block + " (" + data.index.lag + " blocks below the head" +
+    (data.index.stale ? "; catching up, " + data.index.behind + " confirmed blocks unread" : "") + ")";
+  index.className = data.index.stale ? "stale" : "";
+  index.dataset.lag = String(data.index.lag);
   document.getElementById("cards").replaceChildren(
     card("providers", data.providers.length + " (" + jailed + " jailed)", "card-providers"),
     card("open incidents", String(open), "card-incidents"),
@@ -595,6 +648,7 @@ _TEMPLATE = """<!doctype html>
   <h1>swarm-stake status</h1>
   <span class="meta">network <b id="network">…</b></span>
   <span class="meta">head <b id="head">…</b> <span id="head-time"></span></span>
+  <span class="meta" title="the last confirmed block the event index has read">index <b id="index">…</b></span>
   <span class="meta">page updated <b id="updated">never</b></span>
 </header>
 <main>

@@ -222,11 +222,14 @@ class Devnet:
 
     def deploy(self, params: DeployParams | None = None, committee: tuple[int, ...] = ORACLE_ACCOUNTS[:3],
                threshold: int = 2) -> Registry:
-        """Deploy swarm-stake from dev account 0, give every other dev account tokens, and seat the
-        oracle ``committee`` (dev account indices, each bonding the minimum) with ``threshold``."""
+        """Install Multicall3 at its canonical address, deploy swarm-stake from dev account 0, give every
+        other dev account tokens, and seat the oracle ``committee`` (dev account indices, each bonding
+        the minimum) with ``threshold``."""
         from .deploy import deploy_with_client
+        from .multicall import install_multicall3
 
         client = self.client(0)
+        install_multicall3(client.w3)  # public networks have it; batched reads (swarm_stake.multicall) use it
         params = params or devnet_params()
         self.registry = deploy_with_client(client, params, network="devnet")
         token = client.contract("SwarmToken", self.registry.address("SwarmToken"))
@@ -266,6 +269,91 @@ class Devnet:
         committee = admin.contract("OracleCommittee", committee_address)
         call = committee.functions.setCommittee([self.accounts[i].address for i in members], threshold)
         timelock_execute(admin, self.registry.address("SwarmTimelock"), call)
+
+    def rpc(self, calls: list[tuple[str, list[object]]]) -> list[object]:
+        """JSON-RPC ``calls`` (method, params) sent as one batch request; their results, in order."""
+        import requests
+
+        body = [{"jsonrpc": "2.0", "id": n, "method": method, "params": params} for n, (method, params) in enumerate(calls)]
+        answers = sorted(requests.post(self.rpc_url, json=body, timeout=120).json(), key=lambda a: a["id"])
+        errors = [a["error"] for a in answers if "error" in a]
+        if errors:
+            raise ChainConnectionError(f"{len(errors)} of {len(calls)} devnet requests failed; the first: {errors[0]}")
+        return [a["result"] for a in answers]
+
+    def register_providers(self, count: int, self_stake: int = 1_000 * 10**18, first: int = 0) -> list[str]:
+        """Register ``count`` providers fast, for load tests and benchmarks: fresh addresses that anvil
+        impersonates (numbered from ``first``; each is its own operator, metadata URI
+        ``http://provider-N.invalid/health``), given ether and ``self_stake`` tokens. Each step's
+        transactions (transfers, approvals, registrations) go out in JSON-RPC batches and are
+        mined together, many to a block. Returns the addresses, in order of registration."""
+        from eth_utils import keccak, to_checksum_address
+
+        from .chain import Client
+
+        assert self.registry is not None, "deploy first"
+        client = Client.connect(self.rpc_url)
+        token = client.contract("SwarmToken", self.registry.address("SwarmToken"))
+        manager = client.contract("StakeManager", self.registry.address("StakeManager"))
+        numbers = range(first, first + count)
+        addresses = [to_checksum_address(keccak(text=f"swarm-stake load provider {n}")[-20:]) for n in numbers]
+        self.rpc([("anvil_impersonateAccount", [a]) for a in addresses]
+                 + [("anvil_setBalance", [a, hex(10**20)]) for a in addresses])  # fmt: skip
+
+        def tx(sender: str, nonce: int, fn: object, gas: int) -> tuple[str, list[object]]:
+            # Explicit nonces: a batch's transactions are taken concurrently.
+            return ("eth_sendTransaction", [{"from": sender, "to": fn.address, "gas": hex(gas), "nonce": hex(nonce),  # type: ignore[attr-defined]
+                                             "data": fn._encode_transaction_data()}])  # type: ignore[attr-defined]  # fmt: skip
+
+        deployer = self.accounts[0].address
+        nonce = client.w3.eth.get_transaction_count(deployer, "pending")
+        fresh = [client.w3.eth.get_transaction_count(a, "pending") for a in addresses[:1]] == [0]
+        assert fresh, f"provider addresses from {first} are taken already: give another first"
+        steps = [
+            [tx(deployer, nonce + n, token.functions.transfer(a, self_stake), 100_000) for n, a in enumerate(addresses)],
+            [tx(a, 0, token.functions.approve(manager.address, self_stake), 100_000) for a in addresses],
+            [tx(a, 1, manager.functions.registerProvider(a, self_stake, f"http://provider-{n}.invalid/health"), 400_000)
+             for n, a in zip(numbers, addresses, strict=True)],
+        ]  # fmt: skip
+        self.rpc([("evm_setAutomine", [False])])
+        try:
+            for step in steps:
+                hashes: list[object] = []
+                for start in range(0, len(step), 500):
+                    hashes += self.rpc(step[start : start + 500])
+                while int(str(self.rpc([("txpool_status", [])])[0]["pending"]), 16):  # type: ignore[index]
+                    self.rpc([("evm_mine", [])])
+                receipts = self.rpc([("eth_getTransactionReceipt", [h]) for h in hashes])
+                failed = [r for r in receipts if r is None or int(r["status"], 16) != 1]  # type: ignore[index]
+                if failed:
+                    raise ChainConnectionError(f"{len(failed)} of {len(hashes)} devnet transactions failed")
+        finally:
+            self.rpc([("evm_setAutomine", [True])])
+        return addresses
+
+    def open_incidents(self, providers: list[str], evidence_hash: str = "0x" + "cd" * 32) -> None:
+        """One executed verdict against each of ``providers`` (poor performance, penalty: slash into
+        escrow, jail, freeze), signed by the first three seated oracles and submitted 20 to a transaction
+        through the VerdictBatcher: for load tests and benchmarks (deploy with a committee of at least
+        three and slashing caps that leave room, e.g. ``rate_cap_bps`` 10,000)."""
+        from .models import Level, ViolationClass
+        from .verdicts import VerdictDesk
+
+        assert self.registry is not None, "deploy first"
+        members = [i for i in ORACLE_ACCOUNTS if self.accounts[i].address in self.registry.roles.get("oracle", [])][:3]
+        oracles = [self.client(i) for i in members]
+        desks = [VerdictDesk(o, self.registry) for o in oracles]
+        relayer = desks[0]
+        batcher = relayer.client.contract("VerdictBatcher", self.registry.address("VerdictBatcher"))
+        for first in range(0, len(providers), 20):
+            now = relayer.client.w3.eth.get_block("latest")["timestamp"]
+            batch = [relayer.build(p, ViolationClass.POOR_PERFORMANCE, Level.PENALTY, evidence_hash, now)
+                     for p in providers[first : first + 20]]  # fmt: skip
+            signatures = [[d.sign(v, o.account) for d, o in zip(desks, oracles, strict=True)] for v in batch]
+            receipt = relayer.client.send(batcher.functions.submitBatch([v.as_tuple() for v in batch], signatures))
+            executed = relayer.events(receipt, "VerdictExecuted")
+            if len(executed) != len(batch):
+                raise ChainConnectionError(f"only {len(executed)} of {len(batch)} verdicts executed (slashing caps?)")
 
     def increase_time(self, seconds: int) -> int:
         """Move the chain's clock forward by ``seconds`` and mine a block; return its timestamp."""

@@ -3,6 +3,10 @@
 Every executed verdict is in a `VerdictExecuted` event with all of its fields, so the verdict
 that later steps take (appeal, claim, release) can be rebuilt from the chain and checked
 against the digest the VerdictManager stored.
+
+With an :class:`~swarm_stake.index.EventIndex` the events come from the index (synced first);
+without one they are read from the chain with ``eth_getLogs``. The live state of the incidents
+(phase, escrow state, remainder) is read in batches through Multicall3.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ from .models import EscrowState, Level, Phase, Verdict, ViolationClass
 if TYPE_CHECKING:
     from .chain import Client
     from .deploy import Registry
+    from .index import EventIndex
+
+#: The contracts whose events about an incident make up its timeline.
+TIMELINE_CONTRACTS = ("VerdictManager", "AppealCourt", "RecoveryEscrow")
 
 
 class TimelineEntry(BaseModel):
@@ -53,28 +61,35 @@ class IncidentView(BaseModel):
         return value.name.lower()
 
 
-def _hex(value: Any) -> Any:
+def json_value(value: Any) -> Any:
+    """A decoded event argument as JSON: bytes as 0x hex, structs and arrays as objects and lists."""
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
     if isinstance(value, Mapping):
-        return {k: _hex(v) for k, v in value.items()}
+        return {k: json_value(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
-        return [_hex(v) for v in value]
+        return [json_value(v) for v in value]
     return value
 
 
 class Incidents:
     """Reads incidents of one deployment."""
 
-    def __init__(self, client: Client, registry: Registry):
+    def __init__(self, client: Client, registry: Registry, index: EventIndex | None = None):
+        from .multicall import Multicall
+
         self.client = client
         self.registry = registry
+        self.index = index
+        self.multicall = Multicall(client.w3)
         self.verdicts = client.contract("VerdictManager", registry.address("VerdictManager"))
         self.lens = client.contract("SwarmLens", registry.address("SwarmLens"))
         self.escrow = client.contract("RecoveryEscrow", registry.address("RecoveryEscrow"))
         self.court = client.contract("AppealCourt", registry.address("AppealCourt"))
 
-    def _executed_logs(self, incident_id: str | None = None, provider: str | None = None) -> list[Any]:
+    def executed_logs(self, incident_id: str | None = None, provider: str | None = None) -> list[Any]:
+        if self.index is not None:
+            return self.index.events("VerdictManager", ("VerdictExecuted",), incident=incident_id, provider=provider)
         filters: dict[str, Any] = {}
         if incident_id:
             filters["incidentId"] = incident_id
@@ -86,7 +101,22 @@ class Incidents:
             )
         )
 
-    def _view(self, log: Any) -> IncidentView:
+    def live_calls(self, incident_id: Any) -> list[Any]:
+        """The views of an incident's live state, in the order :meth:`view` takes their results."""
+        from .multicall import view
+
+        return [view(self.verdicts, "remainderOf", incident_id), view(self.lens, "stateOf", incident_id),
+                view(self.escrow, "stateOf", incident_id)]  # fmt: skip
+
+    def _views(self, logs: list[Any], block: int | str = "latest") -> list[IncidentView]:
+        """The incidents of ``logs`` (`VerdictExecuted`), their live state read in one batch at ``block``."""
+        ids = [log["args"]["incidentId"] for log in logs]
+        live = self.multicall.call([fn for i in ids for fn in self.live_calls(i)], block)
+        return [self.view(log, live[3 * n : 3 * n + 3]) for n, log in enumerate(logs)]
+
+    def view(self, log: Any, live: list[Any]) -> IncidentView:
+        """The incident of the `VerdictExecuted` event ``log``, with the results of its :meth:`live_calls`."""
+        remainder, phase, escrow_state = live
         args = log["args"]
         fields = args["verdict"]
         if not isinstance(fields, Mapping):  # a plain tuple, in struct order
@@ -109,40 +139,45 @@ class Incidents:
             severity=verdict.severity,
             level=args["level"],
             amount=args["amount"],
-            remainder=self.verdicts.functions.remainderOf(verdict.incident_id).call(),
+            remainder=remainder,
             jailed_until=args["jailedUntil"],
             evidence_hash=verdict.evidence_hash,
             digest="0x" + bytes(args["digest"]).hex(),
-            phase=Phase(self.lens.functions.stateOf(verdict.incident_id).call()),
-            escrow_state=EscrowState(self.escrow.functions.stateOf(verdict.incident_id).call()),
+            phase=Phase(phase),
+            escrow_state=EscrowState(escrow_state),
             executed_block=log["blockNumber"],
             verdict=verdict,
         )
 
     def list(self, provider: str | None = None) -> list[IncidentView]:
-        return [self._view(log) for log in self._executed_logs(provider=provider)]
+        return self._views(self.executed_logs(provider=provider))
 
     def get(self, incident_id: str) -> IncidentView:
-        logs = self._executed_logs(incident_id=incident_id)
+        logs = self.executed_logs(incident_id=incident_id)
         if not logs:
             phase = Phase(self.lens.functions.stateOf(incident_id).call())
             hint = " (it has approvals but has not executed)" if phase == Phase.DETECTED else ""
             raise ConfigError(f"no executed incident {incident_id} in this deployment{hint}; check the id")
-        return self._view(logs[-1])
+        return self._views(logs[-1:])[0]
 
     def executed(self, incident_id: str) -> list[IncidentView]:
         """Every executed verdict of ``incident_id``, oldest first: the first execution, then each
         upgrade (one `VerdictExecuted` event each)."""
-        views = [self._view(log) for log in self._executed_logs(incident_id=incident_id)]
+        views = self._views(self.executed_logs(incident_id=incident_id))
         if not views:
             self.get(incident_id)  # raises with the reason
         return views
 
     def signers(self, digest: str) -> list[str]:
         """The committee members that approved the verdict ``digest``, in the order of their approvals."""
-        logs = self.verdicts.events.VerdictApproved().get_logs(
-            from_block=self.registry.start_block, argument_filters={"digest": digest}
-        )
+        if self.index is not None:
+            wanted = bytes.fromhex(digest.removeprefix("0x")) if isinstance(digest, str) else bytes(digest)
+            logs = [log for log in self.index.events("VerdictManager", ("VerdictApproved",))
+                    if bytes(log["args"]["digest"]) == wanted]  # fmt: skip
+        else:
+            logs = self.verdicts.events.VerdictApproved().get_logs(
+                from_block=self.registry.start_block, argument_filters={"digest": digest}
+            )
         ordered = sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
         return list(dict.fromkeys(log["args"]["signer"] for log in ordered))
 
@@ -152,6 +187,8 @@ class Incidents:
 
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
         """Every event about ``incident_id`` across the VerdictManager, AppealCourt and RecoveryEscrow."""
+        if self.index is not None:
+            return [timeline_entry(log) for log in self.index.events(TIMELINE_CONTRACTS, incident=incident_id)]
         entries: list[TimelineEntry] = []
         for name, contract in (("VerdictManager", self.verdicts), ("AppealCourt", self.court),
                                ("RecoveryEscrow", self.escrow)):  # fmt: skip
@@ -162,11 +199,15 @@ class Incidents:
                 for log in event().get_logs(
                     from_block=self.registry.start_block, argument_filters={"incidentId": incident_id}
                 ):
-                    detail = {k: _hex(v) for k, v in log["args"].items() if k != "incidentId"}
-                    entries.append(TimelineEntry(
-                        block=log["blockNumber"], log_index=log["logIndex"],
-                        transaction="0x" + bytes(log["transactionHash"]).hex(),
-                        contract=name, event=log["event"], detail=detail,
-                    ))  # fmt: skip
+                    entries.append(timeline_entry({**log, "contract": name}))
         entries.sort(key=lambda e: (e.block, e.log_index))
         return entries
+
+
+def timeline_entry(log: Any) -> TimelineEntry:
+    """The timeline entry of a decoded event about an incident (``contract`` names its contract)."""
+    return TimelineEntry(
+        block=log["blockNumber"], log_index=log["logIndex"], transaction="0x" + bytes(log["transactionHash"]).hex(),
+        contract=log["contract"], event=log["event"],
+        detail={k: json_value(v) for k, v in log["args"].items() if k != "incidentId"},
+    )  # fmt: skip

@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     password_file: Path | None = None
     password: SecretStr | None = None
     confirmations: int = Field(default=0, ge=0, le=64)
+    index_file: Path | None = Field(
+        default=None, description="event index (SQLite); default: beside the registry, <registry>.index.sqlite3"
+    )
+    index_confirmations: int = Field(default=12, ge=0, le=10_000, description="blocks below the head the index takes as final")
+    index_chunk: int = Field(default=2_000, ge=1, le=1_000_000, description="blocks per eth_getLogs request of the index")
     config: Path | None = Field(default=None, exclude=True)
 
     @classmethod

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
     from .chain import Client
     from .deploy import Registry
+    from .index import EventIndex
+
+#: The events that set a provider's metadata URI (the newest one holds it).
+METADATA_EVENTS = ("ProviderRegistered", "MetadataURIChanged")
 
 
 class PositionView(BaseModel):
@@ -124,34 +128,53 @@ class Staking:
 
     # -- views -------------------------------------------------------------------------------
 
-    def provider(self, address: str, block: int | str = "latest") -> ProviderView:
+    def provider(self, address: str, block: int | str = "latest", index: EventIndex | None = None) -> ProviderView:
+        """The provider at ``block``: its state in one batched read, its metadata URI from ``index``
+        (synced by the caller) or, without one, from its events on chain."""
         from web3.exceptions import BlockNotFound
 
         from .errors import ConfigError
+        from .multicall import Multicall
 
-        fn = self.manager.functions
         try:
             number = self.client.w3.eth.get_block(block)["number"]
         except BlockNotFound as exc:
             latest = self.client.w3.eth.block_number
             raise ConfigError(f"block {block} does not exist yet (the latest is {latest}); give an earlier --block") from exc
-        operator, jailed_until, open_incidents, registered, _ = fn.getProvider(address).call(block_identifier=number)
-        assets, shares = fn.getPool(address).call(block_identifier=number)
+        live = Multicall(self.client.w3).call(self.provider_calls(address), number)
+        registered = live[0][3]
+        return self.provider_view(address, live, self.metadata_uri(address, number, index) if registered else None, number)
+
+    def provider_calls(self, address: str) -> list[Any]:
+        """The views of a provider's state, in the order :meth:`provider_view` takes their results."""
+        from .multicall import view
+
+        manager = self.manager
+        return [view(manager, "getProvider", address), view(manager, "getPool", address),
+                view(manager, "statusOf", address), view(manager, "selfStakeOf", address)]  # fmt: skip
+
+    @staticmethod
+    def provider_view(address: str, live: list[Any], metadata_uri: str | None, block: int) -> ProviderView:
+        """The provider ``address`` from the results of its :meth:`provider_calls` at ``block``."""
+        (operator, jailed_until, open_incidents, _registered, _), (assets, shares), status, self_stake = live
         return ProviderView(
             address=address,
-            status=ProviderStatus(fn.statusOf(address).call(block_identifier=number)),
+            status=ProviderStatus(status),
             operator=operator,
             jailed_until=jailed_until,
             open_incidents=open_incidents,
             pool_assets=assets,
             pool_shares=shares,
-            self_stake=fn.selfStakeOf(address).call(block_identifier=number),
-            metadata_uri=self.metadata_uri(address, number) if registered else None,
-            block=number,
+            self_stake=self_stake,
+            metadata_uri=metadata_uri,
+            block=block,
         )
 
-    def metadata_uri(self, provider: str, block: int) -> str | None:
+    def metadata_uri(self, provider: str, block: int, index: EventIndex | None = None) -> str | None:
         """The latest metadata URI of ``provider`` (from its registration and update events)."""
+        if index is not None:
+            found = index.latest("StakeManager", METADATA_EVENTS, "metadataURI", until=block, provider=provider)
+            return next(iter(found.values()), None)
         latest: tuple[int, int, str] | None = None
         for event in (self.manager.events.ProviderRegistered, self.manager.events.MetadataURIChanged):
             for log in event().get_logs(

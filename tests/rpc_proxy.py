@@ -1,5 +1,5 @@
-"""A JSON-RPC relay in front of a node, over real HTTP both ways: it counts the methods it forwards and
-refuses every request (HTTP 502) while ``broken`` is set."""
+"""A JSON-RPC relay in front of a node, over real HTTP both ways: it counts the methods it forwards (and
+keeps each call: method and parameters) and refuses every request (HTTP 502) while ``broken`` is set."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class RpcProxy:
     def __init__(self, target: str):
         self.broken = False
         self.methods: Counter = Counter()
+        self.calls: list[dict[str, Any]] = []
         outer = self
 
         class Relay(BaseHTTPRequestHandler):
@@ -29,6 +30,7 @@ class RpcProxy:
                 calls = json.loads(body)
                 for call in calls if isinstance(calls, list) else [calls]:
                     outer.methods[call["method"]] += 1
+                    outer.calls.append({"method": call["method"], "params": call.get("params", [])})
                 answer = requests.post(target, data=body, headers={"Content-Type": "application/json"}, timeout=30)
                 self.send_response(answer.status_code)
                 self.send_header("Content-Type", "application/json")
@@ -42,6 +44,14 @@ class RpcProxy:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def reset(self) -> None:
+        self.methods.clear()
+        self.calls.clear()
+
+    @property
+    def requests(self) -> int:
+        return sum(self.methods.values())
 
     def close(self) -> None:
         self.server.shutdown()

@@ -209,6 +209,9 @@ def test_status_endpoint_reports_what_the_chain_says_during_an_incident_and_foll
         assert by_address[scene.swarm.address(other)]["status"] == "active"
     assert [p["phase"] for p in status["incidents"][0]["phases"]] == ["detected", "responded"]
     assert status["escrows"][0]["state"] == "escrowed"
+    index = status["index"]  # the event index has caught up: only the confirmations separate it from the head
+    assert (index["head"], index["stale"], index["multicall"]) == (status["chain"]["block"], False, True)
+    assert index["lag"] == index["head"] - index["block"] <= index["confirmations"]
 
     # Provider A's operator files its recovery claim with an auditor's proof: the page follows
     # the incident into "restoring" and the escrow into "observing" on a later refresh.
@@ -372,6 +375,9 @@ def test_chromium_renders_the_jailed_provider_the_incident_phase_and_the_insuran
     assert card.attrs["data-amount"] == str(INSURANCE)
     assert "insurance pool" in card.text and "1,234.50 SWARM" in card.text
     assert dom.one(lambda e: e.attrs.get("id") == "error").text == ""
+    index = dom.one(lambda e: e.attrs.get("id") == "index")
+    assert index.text.startswith("#") and "blocks below the head" in index.text and "catching up" not in index.text
+    assert int(index.attrs["data-lag"]) <= 12
 
     # And a screenshot of it, at the window size asked for.
     shot = tmp_path / "dashboard.png"
@@ -407,7 +413,8 @@ def test_the_page_reports_a_lost_chain_and_keeps_the_last_data(scene, tmp_path):
         with Dashboard(reader, "127.0.0.1", 0, refresh=0.5) as page:
             # Chromium's virtual time polls far faster than real time: every poll must read the chain.
             page.cache.max_age = 0
-            assert requests.get(f"{page.url}/api/status", timeout=10).status_code == 200
+            first = requests.get(f"{page.url}/api/status", timeout=10)
+            assert first.status_code == 200, first.text
             dom = DomTree(capture(page.url + "/", wait_ms=1200)).root
             assert reader.reads == 2
             down = requests.get(f"{page.url}/api/status", timeout=60)

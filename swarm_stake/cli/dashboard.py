@@ -43,7 +43,8 @@ def dashboard(rt: Runtime, listen: tuple[str, int], refresh: float) -> None:
 
     from ..errors import ConfigError, SwarmStakeError
 
-    reader = StatusReader(rt.client(), rt.registry)  # a bad registry or an unreachable RPC fails here
+    # A bad registry, an unreachable RPC or an unusable index file fails here; the index catches up first.
+    reader = StatusReader(rt.client(), rt.registry, rt.index())
     try:
         reader.snapshot()  # and so does a registry whose contracts are not on this chain
     except SwarmStakeError:

@@ -7,10 +7,11 @@ import click
 from .runtime import ADDRESS, BYTES32, Runtime, json_option, pass_runtime
 
 
-def _incidents(rt: Runtime, signer: bool = False):  # noqa: ANN202
+def _incidents(rt: Runtime, signer: bool = False, indexed: bool = False):  # noqa: ANN202
+    """The deployment's incidents; ``indexed``: read from the event index (synced first), not by scanning logs."""
     from ..incidents import Incidents
 
-    return Incidents(rt.client(signer), rt.registry)
+    return Incidents(rt.client(signer), rt.registry, rt.index() if indexed else None)
 
 
 def _name(value) -> str:  # noqa: ANN001
@@ -30,7 +31,7 @@ def incidents_list(rt: Runtime, provider_address: str | None) -> None:
     """Executed incidents (newest last)."""
     from ..units import format_amount
 
-    views = _incidents(rt).list(provider_address)
+    views = _incidents(rt, indexed=True).list(provider_address)
 
     def human() -> None:
         from rich.table import Table
@@ -55,7 +56,7 @@ def incidents_list(rt: Runtime, provider_address: str | None) -> None:
 @pass_runtime
 def incidents_show(rt: Runtime, incident_id: str) -> None:
     """One incident: verdict, amounts, phase, and its timeline of events."""
-    reader = _incidents(rt)
+    reader = _incidents(rt, indexed=True)
     view = reader.get(incident_id)
     timeline = reader.timeline(incident_id)
 

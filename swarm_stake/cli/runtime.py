@@ -27,6 +27,7 @@ import click
 if TYPE_CHECKING:
     from ..chain import Client, SentTransaction
     from ..deploy import Registry
+    from ..index import EventIndex
     from ..settings import Settings
 
 #: Exit statuses (documented in docs/provider.md, "Errors and exit statuses").
@@ -130,6 +131,7 @@ class Runtime:
     _settings: Settings | None = None
     _registry: Registry | None = None
     _clients: dict[bool, Client] = field(default_factory=dict)
+    _index: EventIndex | None = None
     _account: Any = None  # a signing account given by the command instead of a keystore (the devnet faucet)
 
     @property
@@ -179,6 +181,21 @@ class Runtime:
             client.on_sent = self._report_sent
             self._clients[signer] = client
         return self._clients[signer]
+
+    def index(self, sync: bool = True) -> EventIndex:
+        """The deployment's event index (``index_file``, by default beside the registry), synced up
+        to the chain's head unless ``sync`` is False."""
+        if self._index is None:
+            from ..index import EventIndex, default_index_path
+
+            client, registry = self.client(), self.registry
+            path = self.settings.index_file or default_index_path(self.settings.registry, registry)
+            self._index = EventIndex.open(client, registry, path, confirmations=self.settings.index_confirmations,
+                                          chunk=self.settings.index_chunk)  # fmt: skip
+        if sync:
+            with self.progress("reading new events into the index"):
+                self._index.sync()
+        return self._index
 
     def send(self, fn: Any, waiting: str = "waiting for the receipt", value: int = 0) -> Any:
         """Send the contract call ``fn`` from the keystore's account and return its receipt.

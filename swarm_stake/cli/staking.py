@@ -131,7 +131,7 @@ def provider_status(rt: Runtime, address: str, block: int | None) -> None:
     from ..models import ProviderStatus
 
     staking = _staking(rt)
-    view = staking.provider(address, "latest" if block is None else block)
+    view = staking.provider(address, "latest" if block is None else block, index=rt.index())
     if view.status == ProviderStatus.NONE:
         raise ConfigError(f"no provider is registered at {address} (at block {view.block}); check the address")
 
