@@ -8,8 +8,8 @@ contract (runtime or init code; immutables, constructor arguments and the metada
 ignored in the comparison) and maps executed program counters to source ranges through the
 compiler's source maps.
 
-Definitions (per contract of contracts/ and contracts/libraries/; mocks in contracts/test/, the
-vendored contracts/vendor/, interfaces and OpenZeppelin are not counted):
+Definitions (per contract of contracts/ and contracts/libraries/; mocks in contracts/test/,
+interfaces and OpenZeppelin are not counted):
 - function: an implemented FunctionDefinition of the contract (constructors, receive and
   fallback included; public state variable getters are not functions). It is entered when at
   least one executed instruction maps to a source range inside its body (inside the whole
@@ -178,9 +178,7 @@ def branch_label(node) -> str | None:
 
 
 def counted(path: str) -> bool:
-    return path.startswith("contracts/") and not path.startswith(
-        ("contracts/test/", "contracts/vendor/", "contracts/interfaces/", "contracts/.cache/")
-    )
+    return path.startswith("contracts/") and not path.startswith(("contracts/test/", "contracts/interfaces/", "contracts/.cache/"))
 
 
 # --- report -------------------------------------------------------------------------------------

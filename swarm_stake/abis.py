@@ -25,15 +25,16 @@ SHIPPED_CONTRACTS = (
     "VerdictBatcher",
 )
 
-#: Third-party contracts the package ships (contracts/vendor/), with their runtime code: not deployed
-#: by swarm-stake, but installed by the devnet where public networks already have them.
+#: Third-party contracts the package ships as their runtime code on public networks (Multicall3 at
+#: its canonical address, as eth-ape ships it): not deployed by swarm-stake, but installed by the
+#: devnet where public networks already have them.
 VENDORED_CONTRACTS = ("Multicall3",)
 
 
 @cache
 def load_artifact(name: str) -> dict[str, Any]:
-    """Return ``{"contractName", "abi", "bytecode"}`` of a shipped contract (a vendored one also has
-    its ``runtimeBytecode``)."""
+    """Return ``{"contractName", "abi", "bytecode"}`` of a shipped contract (a vendored one:
+    ``{"contractName", "address", "runtimeBytecode"}``)."""
     if name not in SHIPPED_CONTRACTS + VENDORED_CONTRACTS:
         known = ", ".join(SHIPPED_CONTRACTS + VENDORED_CONTRACTS)
         raise KeyError(f"no shipped artifact named {name!r}; known: {known}")
