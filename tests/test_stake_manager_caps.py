@@ -99,3 +99,24 @@ def test_only_the_slasher_books_or_refunds(stake_manager, registered, delegators
                  neededRole=stake_manager.SLASHER_ROLE()):  # fmt: skip
         getattr(stake_manager, call)(*args, sender=stranger)
 
+
+
+def test_a_refund_after_the_cap_window_changed_takes_nothing_off_the_new_buckets(
+    stake_manager, registered, delegators, slasher, escrow, chain
+):
+    """A slash booked before the window changed no longer counts (`since` is after it), so its overturn
+    refunds nothing: the use booked under the new window since stays whole."""
+    build_pool(stake_manager, registered, delegators)
+    chain.pending_timestamp = (chain.pending_timestamp // (2 * WINDOW) + 1) * 2 * WINDOW + 100  # early in a bucket
+    executed = stake_manager.penalize(registered, 3 * TOKEN, escrow, standing(chain.pending_timestamp + 10_000), CAPS,
+                                      sender=slasher)  # fmt: skip
+    changed = (CAPS[0], CAPS[1], 2 * WINDOW, executed.timestamp + 1)
+    chain.pending_timestamp = executed.timestamp + 10
+    stake_manager.penalize(registered, TOKEN, escrow, standing(chain.pending_timestamp + 10_000), changed,
+                                   sender=slasher)  # fmt: skip
+
+    stake_manager.refundCaps(registered, INCIDENT, executed.timestamp, 3 * TOKEN, changed, sender=slasher)
+
+    assert stake_manager.capUseOf(registered).current == TOKEN  # the new window's booking, untouched
+    total = stake_manager.totalStake()
+    assert stake_manager.capAvailable(changed) == total * 1_000 // 10_000 - TOKEN
