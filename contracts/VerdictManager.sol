@@ -195,14 +195,14 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         return true;
     }
 
-    /// @dev The checks that no waiting can cure; returns the provider's escalation record of the class, its
-    /// pool's assets and what the caps let be slashed now.
+    /// @dev The checks that no waiting can cure (that the incident has not executed, every caller checked
+    /// first); returns the provider's escalation record of the class, its pool's assets and what the caps
+    /// let be slashed now.
     function _checkExecutable(Verdict calldata verdict, IStakeManager.Caps memory caps)
         private
         view
         returns (IStakeManager.Offense memory offense, uint256 poolAssets, uint256 capLeft)
     {
-        if (_incidents[verdict.incidentId].executedAt != 0) revert IncidentAlreadyExecuted(verdict.incidentId);
         uint256 executableUntil =
             uint256(verdict.deadline) + _windows.executionGrace + _pauseOverlap(verdict.observedAt);
         if (block.timestamp > executableUntil) revert ExecutionWindowPassed(executableUntil, block.timestamp);
@@ -253,19 +253,13 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             _remainders[verdict.incidentId].remainder = uint128(owed);
             emit RemainderOwed(verdict.incidentId, verdict.provider, owed);
         }
-        _penalize(verdict, amount, jailedUntil, level, _caps());
+        _penalize(verdict, amount, jailedUntil, level);
         if (slashing) _escrow.open(verdict.incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
     }
 
     /// @dev The StakeManager's part of an execution: the incident enters the standing set (and, unless a
     /// warning, the pool is frozen, the provider jailed and `amount` slashed into the escrow).
-    function _penalize(
-        Verdict calldata verdict,
-        uint256 amount,
-        uint256 jailedUntil,
-        uint8 level,
-        IStakeManager.Caps memory caps
-    ) private {
+    function _penalize(Verdict calldata verdict, uint256 amount, uint256 jailedUntil, uint8 level) private {
         _stakeManager.penalize(
             verdict.provider,
             amount,
@@ -277,7 +271,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
                 level: level,
                 violationClass: verdict.violationClass
             }),
-            caps
+            _caps()
         );
     }
 
