@@ -20,6 +20,10 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
 
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
     uint8 private constant FLAG_APPEAL_RESOLVED = 1;
+    uint8 private constant FLAG_OVERTURNED_INCIDENT = 2;
+    uint8 private constant FLAG_CLOSED = 4;
+    uint8 private constant FLAG_TOMBSTONE = 8;
+    uint256 private constant BPS = 10_000;
 
     IERC20 private immutable _token;
     IStakeManager private immutable _stakeManager;
@@ -27,7 +31,10 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
     IRecoveryEscrow private immutable _escrow;
     IOracleCommittee private immutable _committee;
 
-    mapping(bytes32 incidentId => Appeal) private _appeals;
+    mapping(bytes32 key => Appeal) private _appeals;
+    mapping(bytes32 incidentId => Upgrade) private _upgrades;
+    /// @dev Upgrades overturned on appeal: never applied again.
+    mapping(bytes32 digest => bool) private _overturnedUpgrades;
 
     constructor(
         IERC20 token_,
@@ -52,10 +59,18 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IAppealCourt
     function appeal(IVerdictManager.Verdict calldata verdict) external nonReentrant {
         if (msg.sender != _stakeManager.getProvider(verdict.provider).operator) revert NotProviderOperator(msg.sender);
-        IVerdictManager.Incident memory incident = _verdicts.markAppealed(verdict);
-        uint96 bond = incident.level == uint8(IVerdictManager.Level.Warning) ? 0 : _verdicts.limits().appealBond;
-        uint256 deadline = block.timestamp + incident.appealResolution;
-        _appeals[verdict.incidentId] = Appeal({appellant: msg.sender, bond: bond});
+        bytes32 key = verdict.incidentId;
+        uint256 resolution;
+        uint8 level;
+        if (_isUpgrade(verdict)) {
+            (key, level, resolution) = _markUpgradeAppealed(verdict);
+        } else {
+            IVerdictManager.Incident memory incident = _verdicts.markAppealed(verdict);
+            (level, resolution) = (incident.level, incident.appealResolution);
+        }
+        uint96 bond = level == uint8(IVerdictManager.Level.Warning) ? 0 : _verdicts.limits().appealBond;
+        uint256 deadline = block.timestamp + resolution;
+        _appeals[key] = Appeal({appellant: msg.sender, bond: bond});
         emit Appealed(verdict.incidentId, verdict.provider, msg.sender, bond, deadline);
         if (bond != 0) _pullExact(bond);
     }
@@ -66,15 +81,15 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         onlyRole(ARBITER_ROLE)
         nonReentrant
     {
-        (Appeal memory appeal_, uint256 deadline) = _pending(verdict.incidentId);
+        (Appeal memory appeal_, uint256 deadline, bool upgrade_) = _pending(verdict);
         if (block.timestamp > deadline) revert ResolutionDeadlinePassed(deadline, block.timestamp);
         if (overturn) {
-            (uint256 returned, uint256 penalties) = _overturn(verdict);
+            (uint256 returned, uint256 penalties) = upgrade_ ? _overturnUpgrade(verdict) : _overturn(verdict);
             emit AppealOverturned(verdict.incidentId, appeal_.bond, returned, penalties);
             if (appeal_.bond != 0) _token.safeTransfer(appeal_.appellant, appeal_.bond);
         } else {
             emit AppealUpheld(verdict.incidentId, appeal_.bond);
-            _uphold(verdict);
+            _uphold(verdict, upgrade_);
             if (appeal_.bond != 0) {
                 _token.forceApprove(address(_escrow), appeal_.bond);
                 _escrow.depositInsurance(appeal_.bond);
@@ -84,10 +99,10 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IAppealCourt
     function finalizeAppeal(IVerdictManager.Verdict calldata verdict) external nonReentrant {
-        (Appeal memory appeal_, uint256 deadline) = _pending(verdict.incidentId);
+        (Appeal memory appeal_, uint256 deadline, bool upgrade_) = _pending(verdict);
         if (block.timestamp <= deadline) revert ResolutionDeadlineNotReached(deadline, block.timestamp);
         emit AppealExpired(verdict.incidentId, appeal_.bond);
-        _uphold(verdict);
+        _uphold(verdict, upgrade_);
         if (appeal_.bond != 0) _token.safeTransfer(appeal_.appellant, appeal_.bond);
     }
 
@@ -105,19 +120,34 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         if (slashing) {
             returned = _escrow.refund(verdict.incidentId, provider);
         }
-        uint256 penalty = _verdicts.limits().oraclePenalty;
-        for (uint256 seat; approvals != 0; ++seat) {
-            if (approvals & 1 != 0) {
-                address member = _committee.memberAt(verdict.committeeEpoch, seat);
-                penalties += _committee.penalize(member, provider, penalty, slashing);
-            }
-            approvals >>= 1;
-        }
+        if (_upgrades[verdict.incidentId].at != 0) _voidUpgrades(verdict.incidentId, provider);
+        penalties = _penalize(verdict.committeeEpoch, approvals, provider, slashing);
         // The verdict manager has ended the overturned verdict's jail (the jails that stand remain).
         if (slashing) _stakeManager.unfreeze(provider);
     }
 
-    function _uphold(IVerdictManager.Verdict calldata verdict) private {
+    /// @dev Takes `penalty` from the bond of each signer in `approvals` (seats of `epoch`) for `provider`.
+    function _penalize(uint64 epoch, uint256 approvals, address provider, bool slashing)
+        private
+        returns (uint256 penalties)
+    {
+        uint256 penalty = _verdicts.limits().oraclePenalty;
+        for (uint256 seat; approvals != 0; ++seat) {
+            if (approvals & 1 != 0) {
+                address member = _committee.memberAt(epoch, seat);
+                penalties += _committee.penalize(member, provider, penalty, slashing);
+            }
+            approvals >>= 1;
+        }
+    }
+
+    /// @dev An upheld verdict (a tombstone then follows once every appeal of the incident is over) or an
+    /// upheld upgrade (the tombstone it brings is then finalized by {finalizeTombstone}).
+    function _uphold(IVerdictManager.Verdict calldata verdict, bool upgrade_) private {
+        if (upgrade_) {
+            _upgrades[verdict.incidentId].resolved = true;
+            return;
+        }
         (bool tombstone, bool owed) = _verdicts.uphold(verdict);
         if (tombstone) _tombstone(verdict, owed);
     }
@@ -132,6 +162,210 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         if (!owed) _stakeManager.unfreeze(provider);
     }
 
+    /* UPGRADES */
+
+    /// @inheritdoc IAppealCourt
+    function upgrade(
+        IVerdictManager.Verdict calldata verdict,
+        bytes32 digest,
+        uint256 approvals,
+        uint256 poolAssets,
+        uint256 capLeft
+    ) external nonReentrant {
+        if (msg.sender != address(_verdicts)) revert NotVerdictManager(msg.sender);
+        bytes32 incidentId = verdict.incidentId;
+        Upgrade memory step = _upgrades[incidentId];
+        if (digest == step.digest || _overturnedUpgrades[digest]) {
+            revert IVerdictManager.IncidentAlreadyExecuted(incidentId);
+        }
+        (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
+        (uint256 remainder, uint256 collected) = _verdicts.debtOf(incidentId);
+        IRecoveryEscrow.Escrow memory escrow = _escrow.escrowOf(incidentId);
+        bool fresh = step.at == 0 || _over(step);
+        if (fresh) step = _newStep(incident, escrow, collected, step);
+        uint8 level = verdict.severity > incident.level ? verdict.severity : incident.level;
+        IVerdictManager.PenaltyRow memory row = _verdicts.penaltyRow(verdict.violationClass, level);
+        uint256 amount;
+        {
+            // The base: the pool assets recorded at first execution (what the incident assessed, over its
+            // rate), or the pool now for a warning (which assessed nothing).
+            uint256 assessed = incident.level == uint8(IVerdictManager.Level.Warning) ? 0 : escrow.amount + remainder;
+            uint256 base = incident.slashBps == 0 ? poolAssets : assessed * BPS / incident.slashBps;
+            uint256 target = base * row.slashBps / BPS;
+            uint256 extra = target > assessed ? target - assessed : 0;
+            amount = extra < capLeft ? extra : capLeft;
+            step.owed += uint96(extra - amount);
+            remainder += extra - amount;
+        }
+        step.taken += uint96(amount);
+        IVerdictManager.Windows memory w = _verdicts.windows();
+        (step.digest, step.at, step.appealWindow, step.appealResolution, step.approvals) =
+            (digest, uint40(block.timestamp), w.appealWindow, w.appealResolution, approvals);
+        _verdicts.restate(
+            incidentId,
+            level,
+            verdict.severity,
+            row.slashBps,
+            row.tombstone || incident.flags & FLAG_TOMBSTONE != 0,
+            remainder,
+            collected
+        );
+        uint40 jailEnd = uint40(block.timestamp + row.jailDuration);
+        uint40 previousJail = _stakeManager.restand(
+            verdict.provider,
+            IStakeManager.Standing(bytes20(incidentId), incident.executedAt, jailEnd, level, verdict.violationClass),
+            true
+        );
+        if (fresh) step.prevJailEnd = previousJail;
+        _upgrades[incidentId] = step;
+        emit VerdictUpgraded(
+            incidentId, verdict.provider, digest, verdict, level, amount, previousJail > jailEnd ? previousJail : jailEnd
+        );
+        if (amount != 0) {
+            _stakeManager.take(
+                verdict.provider, amount, address(_escrow), _stepKey(incidentId, step.prevSeverity), _verdicts.caps()
+            );
+        }
+        _escrow.upgrade(incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
+    }
+
+    /// @dev A new step: what its overturn restores, and what the steps that stood before it took.
+    function _newStep(
+        IVerdictManager.Incident memory incident,
+        IRecoveryEscrow.Escrow memory escrow,
+        uint256 collected,
+        Upgrade memory last
+    ) private pure returns (Upgrade memory step) {
+        step.prevLevel = incident.level;
+        step.prevSeverity = incident.severity;
+        step.prevSlashBps = incident.slashBps;
+        step.prevTombstone = incident.flags & FLAG_TOMBSTONE != 0;
+        (step.prevRecoverableBps, step.prevRecoveryPath) = (escrow.recoverableBps, escrow.recoveryPath);
+        step.mark = uint96(collected);
+        step.takenBefore = last.takenBefore + (last.overturned ? 0 : last.taken);
+    }
+
+    /// @dev Marks the latest upgrade of `verdict`'s incident appealed; returns the appeal's key, the level in
+    /// force and the resolution time.
+    function _markUpgradeAppealed(IVerdictManager.Verdict calldata verdict)
+        private
+        returns (bytes32 key, uint8 level, uint256 resolution)
+    {
+        bytes32 incidentId = verdict.incidentId;
+        Upgrade storage step = _upgrades[incidentId];
+        (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
+        if (step.overturned || incident.flags & FLAG_OVERTURNED_INCIDENT != 0) {
+            revert IVerdictManager.NotFinalizable(incidentId);
+        }
+        if (step.appealedAt != 0) revert IVerdictManager.AlreadyAppealed(incidentId);
+        uint256 windowEnd = uint256(step.at) + step.appealWindow;
+        if (block.timestamp > windowEnd || incident.flags & FLAG_CLOSED != 0) {
+            revert IVerdictManager.AppealWindowClosed(windowEnd, block.timestamp);
+        }
+        step.appealedAt = uint40(block.timestamp);
+        return (_stepKey(incidentId, step.prevSeverity), incident.level, step.appealResolution);
+    }
+
+    /// @dev Overturns the latest upgrade of `verdict`'s incident: the incident as it was before the step
+    /// (level, severity, rate, tombstone flag, jail, escrow terms), the step's tokens (what it took, and the
+    /// collects that paid what it left owed: collects pay the newest debt first) back to the pool, what it
+    /// still left owed cancelled, its cap use refunded, its signers penalized into the pool.
+    function _overturnUpgrade(IVerdictManager.Verdict calldata verdict)
+        private
+        returns (uint256 returned, uint256 penalties)
+    {
+        bytes32 incidentId = verdict.incidentId;
+        address provider = verdict.provider;
+        Upgrade memory step = _upgrades[incidentId];
+        (_upgrades[incidentId].resolved, _upgrades[incidentId].overturned) = (true, true);
+        _overturnedUpgrades[step.digest] = true;
+        (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
+        (uint256 remainder, uint256 collected) = _verdicts.debtOf(incidentId);
+        uint256 paid = collected - step.mark < step.owed ? collected - step.mark : step.owed;
+        uint256 cancelled = step.owed - paid < remainder ? step.owed - paid : remainder;
+        _verdicts.restate(
+            incidentId,
+            step.prevLevel,
+            step.prevSeverity,
+            step.prevSlashBps,
+            step.prevTombstone,
+            remainder - cancelled,
+            collected - paid
+        );
+        IStakeManager.Caps memory caps = _verdicts.caps();
+        _stakeManager.refundCaps(provider, _stepKey(incidentId, step.prevSeverity), 0, 0, type(uint256).max, caps);
+        if (paid != 0) _stakeManager.refundCaps(provider, incidentId, 0, 0, paid, caps);
+        _stakeManager.restand(
+            provider,
+            IStakeManager.Standing(
+                bytes20(incidentId), incident.executedAt, step.prevJailEnd, step.prevLevel, incident.violationClass
+            ),
+            false
+        );
+        bool toWarning = step.prevLevel == uint8(IVerdictManager.Level.Warning);
+        returned = _escrow.downgrade(
+            incidentId, provider, step.taken + paid, step.prevRecoverableBps, step.prevRecoveryPath, toWarning
+        );
+        emit UpgradeOverturned(incidentId, step.digest, step.prevLevel, returned, cancelled);
+        penalties = _penalize(verdict.committeeEpoch, step.approvals, provider, true);
+        if (toWarning) _stakeManager.unfreeze(provider);
+    }
+
+    /// @dev The incident's verdict was overturned: its upgrades go with it (the escrow refunded them): their
+    /// cap use is refunded, and a pending appeal of the latest ends with its bond returned.
+    function _voidUpgrades(bytes32 incidentId, address provider) private {
+        Upgrade memory step = _upgrades[incidentId];
+        (_upgrades[incidentId].resolved, _upgrades[incidentId].overturned) = (true, true);
+        IStakeManager.Caps memory caps = _verdicts.caps();
+        // A step that stood was followed by one from a higher severity: every key up to the latest's.
+        for (uint8 severity; severity <= step.prevSeverity; ++severity) {
+            _stakeManager.refundCaps(provider, _stepKey(incidentId, severity), 0, 0, type(uint256).max, caps);
+        }
+        if (step.appealedAt != 0 && !step.resolved) {
+            bytes32 key = _stepKey(incidentId, step.prevSeverity);
+            Appeal memory appeal_ = _appeals[key];
+            emit AppealExpired(incidentId, appeal_.bond);
+            if (appeal_.bond != 0) _token.safeTransfer(appeal_.appellant, appeal_.bond);
+        }
+    }
+
+    /// @dev Whether `verdict` is the latest upgrade of its incident (else it is taken as its executed verdict).
+    function _isUpgrade(IVerdictManager.Verdict calldata verdict) private view returns (bool) {
+        bytes32 digest = _upgrades[verdict.incidentId].digest;
+        return digest != bytes32(0) && digest == _verdicts.hashVerdict(verdict);
+    }
+
+    /// @dev Whether `step` can no longer be appealed, nor has an appeal pending.
+    function _over(Upgrade memory step) private view returns (bool) {
+        return step.appealedAt == 0 ? block.timestamp > uint256(step.at) + step.appealWindow : step.resolved;
+    }
+
+    /// @dev The key of an incident's upgrade step that started from `prevSeverity`: its appeal's key, and the
+    /// key its slashes are booked under on the caps (a step that stands is followed by one from a higher
+    /// severity; an overturned one leaves nothing booked under its key).
+    function _stepKey(bytes32 incidentId, uint8 prevSeverity) private pure returns (bytes32) {
+        return keccak256(abi.encode(incidentId, prevSeverity));
+    }
+
+    /// @inheritdoc IAppealCourt
+    function upgradeOf(bytes32 incidentId) external view returns (Upgrade memory) {
+        return _upgrades[incidentId];
+    }
+
+    /// @inheritdoc IAppealCourt
+    function upgradeOver(bytes32 incidentId) external view returns (bool) {
+        Upgrade memory step = _upgrades[incidentId];
+        return step.at == 0 || step.overturned || _over(step);
+    }
+
+    /// @inheritdoc IAppealCourt
+    function takenByUpgrades(bytes32 incidentId) external view returns (uint256) {
+        Upgrade memory step = _upgrades[incidentId];
+        return step.takenBefore + (step.overturned ? 0 : step.taken);
+    }
+
+    /* VIEWS */
+
     /// @inheritdoc IAppealCourt
     function appealOf(bytes32 incidentId) external view returns (Appeal memory) {
         return _appeals[incidentId];
@@ -143,15 +377,29 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         return incident.appealedAt == 0 ? 0 : uint256(incident.appealedAt) + incident.appealResolution;
     }
 
-    /// @dev The pending appeal of `incidentId` and its deadline; the VerdictManager's flag says whether
-    /// it was resolved (it is set by `uphold` and `overturn`, both called from here).
-    function _pending(bytes32 incidentId) private view returns (Appeal memory appeal_, uint256 deadline) {
-        appeal_ = _appeals[incidentId];
-        (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
-        if (appeal_.appellant == address(0) || incident.appealedAt == 0 || incident.flags & FLAG_APPEAL_RESOLVED != 0) {
-            revert NoPendingAppeal(incidentId);
+    /// @dev The pending appeal of `verdict` (an executed verdict, or the latest upgrade: `upgrade_`) and its
+    /// deadline; the VerdictManager's flag (this court's, for an upgrade) says whether it was resolved.
+    function _pending(IVerdictManager.Verdict calldata verdict)
+        private
+        view
+        returns (Appeal memory appeal_, uint256 deadline, bool upgrade_)
+    {
+        bytes32 incidentId = verdict.incidentId;
+        upgrade_ = _isUpgrade(verdict);
+        uint256 appealedAt;
+        bool resolved;
+        if (upgrade_) {
+            Upgrade memory step = _upgrades[incidentId];
+            appeal_ = _appeals[_stepKey(incidentId, step.prevSeverity)];
+            (appealedAt, resolved, deadline) = (step.appealedAt, step.resolved, step.appealResolution);
+        } else {
+            appeal_ = _appeals[incidentId];
+            (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
+            (appealedAt, resolved, deadline) =
+                (incident.appealedAt, incident.flags & FLAG_APPEAL_RESOLVED != 0, incident.appealResolution);
         }
-        deadline = uint256(incident.appealedAt) + incident.appealResolution;
+        if (appeal_.appellant == address(0) || appealedAt == 0 || resolved) revert NoPendingAppeal(incidentId);
+        deadline += appealedAt;
     }
 
     /// @dev Pulls `amount` from the caller and checks that exactly `amount` arrived.

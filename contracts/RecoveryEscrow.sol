@@ -38,6 +38,8 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     /// @dev `IVerdictManager.Incident.flags` bit of a tombstoning incident (VerdictManager.FLAG_TOMBSTONE).
     uint8 private constant FLAG_APPEAL_RESOLVED = 1;
     uint8 private constant FLAG_TOMBSTONE = 8;
+    /// @dev `IVerdictManager.Incident.flags` bit of an upgraded incident (VerdictManager.FLAG_UPGRADED).
+    uint8 private constant FLAG_UPGRADED = 16;
 
     IERC20 private immutable _token;
     IStakeManager private immutable _stakeManager;
@@ -113,6 +115,53 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         amount = _end(incidentId, EscrowStatus.Forfeited);
         _insurance += uint128(amount);
         emit EscrowForfeited(incidentId, provider, amount);
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function upgrade(bytes32 incidentId, address provider, uint256 amount, uint16 recoverableBps, uint8 recoveryPath)
+        external
+        onlyRole(APPEALS_ROLE)
+    {
+        Escrow memory escrow = _escrows[incidentId];
+        uint256 released = _claims[incidentId].released;
+        if (escrow.status == uint8(EscrowStatus.None) || escrow.status == uint8(EscrowStatus.Refunded)) {
+            (escrow.amount, escrow.paramsVersion, escrow.evaluated, released) = (0, _paramsVersion, false, 0);
+        } else {
+            _requireOpen(incidentId, escrow.status);
+        }
+        escrow.amount = (escrow.amount + amount).toUint96();
+        (escrow.recoverableBps, escrow.recoveryPath, escrow.status) =
+            (recoverableBps, recoveryPath, uint8(EscrowStatus.Escrowed));
+        (escrow.openedAt, escrow.openedClock) = (uint40(block.timestamp), uint40(block.timestamp - _verdicts.pausedTotal()));
+        _escrows[incidentId] = escrow;
+        _claims[incidentId] = Claim(0, 0, 0, 0, uint96(released), 0);
+        _escrowed += uint128(amount);
+        emit EscrowUpgraded(incidentId, provider, amount, escrow.amount, recoverableBps, recoveryPath);
+    }
+
+    /// @inheritdoc IRecoveryEscrow
+    function downgrade(
+        bytes32 incidentId,
+        address provider,
+        uint256 amount,
+        uint16 recoverableBps,
+        uint8 recoveryPath,
+        bool toWarning
+    ) external onlyRole(APPEALS_ROLE) nonReentrant returns (uint256 returned) {
+        if (toWarning) {
+            returned = _end(incidentId, EscrowStatus.Refunded);
+            emit EscrowRefunded(incidentId, provider, returned);
+        } else {
+            Escrow storage escrow = _escrows[incidentId];
+            _requireOpen(incidentId, escrow.status);
+            uint256 held = escrow.amount - _claims[incidentId].released;
+            returned = amount < held ? amount : held;
+            uint256 total = escrow.amount - returned;
+            (escrow.amount, escrow.recoverableBps, escrow.recoveryPath) = (uint96(total), recoverableBps, recoveryPath);
+            _escrowed -= uint128(returned);
+            emit EscrowDowngraded(incidentId, provider, returned, total);
+        }
+        _returnToPool(provider, returned);
     }
 
     /// @inheritdoc IRecoveryEscrow
@@ -578,7 +627,7 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @dev Releases and default closes wait out a guardian pause and every appeal of the incident: its
-    /// own appeal window (copied when it executed) and a pending appeal. Returns the pause-free clock
+    /// own appeal window (copied when it executed), a pending appeal, and its latest upgrade's. Returns the pause-free clock
     /// and the seconds paused so far.
     function _requireSettled(bytes32 incidentId, IVerdictManager.Incident memory incident)
         private
@@ -593,6 +642,8 @@ contract RecoveryEscrow is IRecoveryEscrow, AccessControl, EIP712, ReentrancyGua
         } else if (incident.flags & FLAG_APPEAL_RESOLVED == 0) {
             revert AppealPending(incidentId);
         }
+        // An upgrade is appealable on its own (see `IAppealCourt.upgradeOf`).
+        if (incident.flags & FLAG_UPGRADED != 0 && !_verdicts.upgradeOver(incidentId)) revert AppealPending(incidentId);
         (clock, paused) = _clock();
     }
 

@@ -5,6 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
@@ -266,6 +267,44 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         }
     }
 
+    /// @inheritdoc IStakeManager
+    function restand(address provider, Standing calldata entry, bool upgrade)
+        external
+        onlyRole(SLASHER_ROLE)
+        returns (uint40 previousJailEnd)
+    {
+        Provider storage p = _registered(provider);
+        StandingRecord memory record = _records[provider];
+        (bool found, uint256 slot, Standing memory old) = _find(provider, record.slots, bytes32(entry.tag));
+        uint40 jailEnd = entry.jailEnd;
+        if (found) {
+            previousJailEnd = old.jailEnd;
+            if (upgrade && previousJailEnd > jailEnd) jailEnd = previousJailEnd;
+            _standing[provider][slot] = Standing(old.tag, old.at, jailEnd, entry.level, old.violationClass);
+        } else {
+            _stand(provider, record, entry); // nothing to extend: its jail end is `entry`'s
+        }
+        (uint256 standingJail, Offense memory best) = _standingAfter(provider, record, entry.violationClass);
+        record.offenses = _withOffense(record.offenses, entry.violationClass, best);
+        _records[provider] = record;
+        if (upgrade) {
+            if (jailEnd <= block.timestamp) revert JailNotInFuture(jailEnd);
+            if (previousJailEnd == 0) {
+                uint16 openIncidents = p.openIncidents + 1;
+                p.openIncidents = openIncidents;
+                emit PoolFreezeChanged(provider, openIncidents);
+            }
+            if (jailEnd > p.jailedUntil) {
+                p.jailedUntil = jailEnd;
+                emit Jailed(provider, jailEnd);
+            }
+        } else if (previousJailEnd > block.timestamp && previousJailEnd > standingJail) {
+            p.jailedUntil = uint64(standingJail);
+            if (standingJail > block.timestamp) emit Jailed(provider, standingJail);
+            else emit Unjailed(provider);
+        }
+    }
+
     /// @dev The slot and entry of `incidentId` in the standing set of `provider` (`slots` in use), unless
     /// it closed.
     function _find(address provider, uint256 slots, bytes32 incidentId)
@@ -375,13 +414,24 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function refundCaps(address provider, bytes32 incidentId, uint256 executedAt, uint256 executed, Caps calldata caps)
-        external
-        onlyRole(SLASHER_ROLE)
-    {
+    function refundCaps(
+        address provider,
+        bytes32 incidentId,
+        uint256 executedAt,
+        uint256 executed,
+        uint256 collects,
+        Caps calldata caps
+    ) external onlyRole(SLASHER_ROLE) {
         uint256 bucket = block.timestamp / caps.window;
-        CapUse memory booked = _collects[incidentId];
-        _roll(booked, caps);
+        CapUse memory stored = _collects[incidentId];
+        _roll(stored, caps);
+        // The newest collects first: the current bucket, then the previous one.
+        CapUse memory booked;
+        booked.current = uint104(Math.min(collects, stored.current));
+        booked.previous = uint104(Math.min(collects - booked.current, stored.previous));
+        stored.current -= booked.current;
+        stored.previous -= booked.previous;
+        _collects[incidentId] = stored;
         uint256 executedBucket = executedAt / caps.window;
         if (executedAt >= caps.since) {
             if (executedBucket == bucket) booked.current += uint104(executed);

@@ -7,6 +7,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
+import {IAppealCourt} from "./interfaces/IAppealCourt.sol";
 import {IOracleCommittee} from "./interfaces/IOracleCommittee.sol";
 import {IRecoveryEscrow} from "./interfaces/IRecoveryEscrow.sol";
 import {IStakeManager} from "./interfaces/IStakeManager.sol";
@@ -29,6 +30,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     uint8 private constant FLAG_OVERTURNED = 2;
     uint8 private constant FLAG_CLOSED = 4;
     uint8 private constant FLAG_TOMBSTONE = 8;
+    uint8 private constant FLAG_UPGRADED = 16;
 
     uint256 private constant BPS = 10_000;
     uint256 private constant CLASSES = 3;
@@ -37,6 +39,8 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     IStakeManager private immutable _stakeManager;
     IOracleCommittee private immutable _committee;
     IRecoveryEscrow private immutable _escrow;
+    /// @dev Applies and judges upgrades (see {IAppealCourt-upgrade}).
+    IAppealCourt private _court;
 
     Windows private _windows;
     Limits private _limits;
@@ -107,7 +111,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             bitmap |= bit;
             emit VerdictApproved(digest, verdict.incidentId, signer, CommitteeApprovals.count(bitmap));
         }
-        return _record(verdict, digest, bitmap, threshold_);
+        return _record(verdict, digest, bitmap, threshold_, false);
     }
 
     /// @inheritdoc IVerdictManager
@@ -118,7 +122,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         if (bitmap & bit != 0) revert DuplicateSigner(msg.sender);
         bitmap |= bit;
         emit VerdictApproved(digest, verdict.incidentId, msg.sender, CommitteeApprovals.count(bitmap));
-        return _record(verdict, digest, bitmap, threshold_);
+        return _record(verdict, digest, bitmap, threshold_, false);
     }
 
     /// @inheritdoc IVerdictManager
@@ -127,11 +131,11 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         (uint64 epoch_,, uint16 threshold_) = _committee.config();
         if (verdict.committeeEpoch != epoch_) revert StaleCommitteeEpoch(verdict.committeeEpoch, epoch_);
         // Executed: its approvals may live in the incident only (see {Incident-approvals}).
-        if (_incidents[verdict.incidentId].executedAt != 0) revert IncidentAlreadyExecuted(verdict.incidentId);
+        if (_incidents[verdict.incidentId].executedAt != 0) _checkUpgrade(verdict, digest);
         uint256 bitmap = _approvals[digest];
         uint256 approvals = CommitteeApprovals.count(bitmap);
         if (approvals < threshold_) revert QuorumNotReached(approvals, threshold_);
-        _execute(verdict, digest, bitmap, true);
+        _record(verdict, digest, bitmap, threshold_, true);
     }
 
     /// @dev Checks a verdict before any approval is recorded; returns its digest and the threshold.
@@ -152,16 +156,27 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         }
         uint256 latest = uint256(verdict.observedAt) + w.maxVerdictAge;
         if (verdict.deadline > latest) revert DeadlineTooFar(verdict.deadline, latest);
-        if (_incidents[verdict.incidentId].executedAt != 0) revert IncidentAlreadyExecuted(verdict.incidentId);
         digest = _hashVerdict(verdict);
+        if (_incidents[verdict.incidentId].executedAt != 0) _checkUpgrade(verdict, digest);
     }
 
-    /// @dev Executes on quorum when nothing defers it; otherwise stores the approvals.
-    function _record(Verdict calldata verdict, bytes32 digest, uint256 bitmap, uint16 threshold_)
+    /// @dev A verdict for an executed incident is an upgrade: another verdict, with a higher signed severity,
+    /// while the incident is neither overturned nor closed (the court refuses an upgrade executed before).
+    function _checkUpgrade(Verdict calldata verdict, bytes32 digest) private view {
+        bytes32 incidentId = verdict.incidentId;
+        Incident memory incident = _incidents[incidentId];
+        if (digest == _executedDigests[incidentId]) revert IncidentAlreadyExecuted(incidentId);
+        if (incident.flags & (FLAG_OVERTURNED | FLAG_CLOSED) != 0) revert NotUpgradable(incidentId);
+        if (verdict.severity <= incident.severity) revert SeverityNotAbove(incidentId, verdict.severity, incident.severity);
+    }
+
+    /// @dev Executes on quorum when nothing defers it (`strict`, from {execute}: a pause reverts instead);
+    /// otherwise stores the approvals. The one call site of {_execute}, so that it is compiled once.
+    function _record(Verdict calldata verdict, bytes32 digest, uint256 bitmap, uint16 threshold_, bool strict)
         private
         returns (bool executed)
     {
-        if (CommitteeApprovals.count(bitmap) >= threshold_) return _execute(verdict, digest, bitmap, false);
+        if (CommitteeApprovals.count(bitmap) >= threshold_) return _execute(verdict, digest, bitmap, strict);
         _keep(verdict.incidentId, digest, bitmap);
         return false;
     }
@@ -186,6 +201,10 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             _keep(verdict.incidentId, digest, bitmap);
             emit VerdictDeferred(digest, verdict.incidentId, ExecutionPaused.selector);
             return false;
+        }
+        if (_incidents[verdict.incidentId].executedAt != 0) {
+            _court.upgrade(verdict, digest, bitmap, poolAssets, capLeft);
+            return true;
         }
         uint8 level = _escalate(verdict.violationClass, verdict.severity, offense);
         PenaltyRow memory row = _matrix[verdict.violationClass][level];
@@ -242,7 +261,9 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
             flags: row.tombstone ? FLAG_TOMBSTONE : 0,
             appealWindow: w.appealWindow,
             appealResolution: w.appealResolution,
-            approvals: fits ? uint24(bitmap) : 0
+            approvals: fits ? uint24(bitmap) : 0,
+            severity: verdict.severity,
+            slashBps: row.slashBps
         });
         _executedDigests[verdict.incidentId] = digest;
 
@@ -354,7 +375,8 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         incident.flags |= FLAG_APPEAL_RESOLVED;
         _incidents[incidentId].flags = incident.flags;
         emit VerdictUpheld(incidentId, verdict.provider);
-        tombstone = incident.flags & FLAG_TOMBSTONE != 0;
+        // A tombstone also waits for the latest upgrade's appeal (`finalizeTombstone` then closes it).
+        tombstone = incident.flags & FLAG_TOMBSTONE != 0 && _upgradeOver(incidentId, incident.flags);
         if (tombstone) owed = _closeTombstoned(verdict.provider, incidentId, incident);
     }
 
@@ -373,8 +395,9 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         approvals = incident.approvals != 0 ? incident.approvals : _approvals[_executedDigests[incidentId]];
         emit VerdictOverturned(incidentId, provider);
         if (slashing) {
-            uint256 executed = _escrow.escrowOf(incidentId).amount - debt.collected;
-            _stakeManager.refundCaps(provider, incidentId, incident.executedAt, executed, _caps());
+            uint256 upgraded = incident.flags & FLAG_UPGRADED != 0 ? _court.takenByUpgrades(incidentId) : 0;
+            uint256 executed = _escrow.escrowOf(incidentId).amount - debt.collected - upgraded;
+            _stakeManager.refundCaps(provider, incidentId, incident.executedAt, executed, type(uint256).max, _caps());
         }
         _stakeManager.unstand(provider, incidentId, true, false);
     }
@@ -382,11 +405,14 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IVerdictManager
     function closeTombstone(Verdict calldata verdict) external onlyRole(APPEALS_ROLE) returns (bool owed) {
         (bytes32 incidentId, Incident memory incident) = _executed(verdict);
-        if (incident.flags & FLAG_TOMBSTONE == 0 || incident.flags & FLAG_CLOSED != 0 || incident.appealedAt != 0) {
-            revert NotFinalizable(incidentId);
-        }
+        // An appeal of the verdict that was upheld closed the incident, unless an upgrade's appeal was open.
+        if (
+            incident.flags & FLAG_TOMBSTONE == 0 || incident.flags & FLAG_CLOSED != 0
+                || (incident.appealedAt != 0 && incident.flags & FLAG_APPEAL_RESOLVED == 0)
+                || !_upgradeOver(incidentId, incident.flags)
+        ) revert NotFinalizable(incidentId);
         uint256 windowEnd = uint256(incident.executedAt) + incident.appealWindow;
-        if (block.timestamp <= windowEnd) revert AppealWindowOpen(windowEnd, block.timestamp);
+        if (incident.appealedAt == 0 && block.timestamp <= windowEnd) revert AppealWindowOpen(windowEnd, block.timestamp);
         return _closeTombstoned(verdict.provider, incidentId, incident);
     }
 
@@ -425,6 +451,27 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     function _pendingAppeal(Verdict calldata verdict) private view returns (bytes32 incidentId, Incident memory incident) {
         (incidentId, incident) = _executed(verdict);
         if (incident.appealedAt == 0 || incident.flags & FLAG_APPEAL_RESOLVED != 0) revert NoPendingAppeal(incidentId);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function restate(
+        bytes32 incidentId,
+        uint8 level,
+        uint8 severity,
+        uint16 slashBps,
+        bool tombstone,
+        uint256 remainder,
+        uint256 collected
+    ) external onlyRole(APPEALS_ROLE) {
+        Incident storage incident = _incidents[incidentId];
+        (incident.level, incident.severity, incident.slashBps) = (level, severity, slashBps);
+        incident.flags = (incident.flags & ~FLAG_TOMBSTONE) | FLAG_UPGRADED | (tombstone ? FLAG_TOMBSTONE : 0);
+        _remainders[incidentId] = Owed(uint128(remainder), uint128(collected));
+    }
+
+    /// @dev Whether the latest upgrade of an incident with `flags` is past appeal (none is).
+    function _upgradeOver(bytes32 incidentId, uint8 flags) private view returns (bool) {
+        return flags & FLAG_UPGRADED == 0 || _court.upgradeOver(incidentId);
     }
 
     /* GUARDIAN */
@@ -471,6 +518,13 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IVerdictManager
     function setLimits(Limits calldata limits_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setLimits(limits_);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function setAppealCourt(IAppealCourt court) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(_court) != address(0)) revert AlreadyConnected();
+        _court = court;
+        emit AppealCourtSet(address(court));
     }
 
     /// @inheritdoc IVerdictManager
@@ -547,6 +601,22 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IVerdictManager
+    function upgradeOver(bytes32 incidentId) external view returns (bool) {
+        return _upgradeOver(incidentId, _incidents[incidentId].flags);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function debtOf(bytes32 incidentId) external view returns (uint256 remainder, uint256 collected) {
+        Owed memory debt = _remainders[incidentId];
+        return (debt.remainder, debt.collected);
+    }
+
+    /// @inheritdoc IVerdictManager
+    function caps() external view returns (IStakeManager.Caps memory) {
+        return _caps();
+    }
+
+    /// @inheritdoc IVerdictManager
     function remainderOf(bytes32 incidentId) external view returns (uint256) {
         return _remainders[incidentId].remainder;
     }
@@ -574,11 +644,6 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     /// @inheritdoc IVerdictManager
     function pausedTotal() external view returns (uint256) {
         return _pausedBefore + _pauseOverlap(0);
-    }
-
-    /// @inheritdoc IVerdictManager
-    function capAvailable() external view returns (uint256) {
-        return _stakeManager.capAvailable(_caps());
     }
 
     /// @inheritdoc IVerdictManager

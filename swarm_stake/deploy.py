@@ -317,6 +317,7 @@ def plan(params: DeployParams, deployer: str) -> list[Step]:
 
     steps += [
         grant("StakeManager", "SLASHER_ROLE", lambda a: a["VerdictManager"]),
+        grant("StakeManager", "SLASHER_ROLE", lambda a: a["AppealCourt"]),
         grant("StakeManager", "UNFREEZER_ROLE", lambda a: a["VerdictManager"]),
         grant("StakeManager", "UNFREEZER_ROLE", lambda a: a["RecoveryEscrow"]),
         grant("StakeManager", "UNFREEZER_ROLE", lambda a: a["AppealCourt"]),
@@ -330,6 +331,7 @@ def plan(params: DeployParams, deployer: str) -> list[Step]:
         grant("RecoveryEscrow", "APPEALS_ROLE", lambda a: a["AppealCourt"]),
         CallStep("RecoveryEscrow", "RecoveryEscrow", "setVerdictManager", lambda a: (a["VerdictManager"],)),
         grant("VerdictManager", "APPEALS_ROLE", lambda a: a["AppealCourt"]),
+        CallStep("VerdictManager", "VerdictManager", "setAppealCourt", lambda a: (a["AppealCourt"],)),
         grant("VerdictManager", "ESCROW_ROLE", lambda a: a["RecoveryEscrow"]),
         grant("VerdictManager", "GUARDIAN_ROLE", lambda a: params.guardian),
         grant("AppealCourt", "ARBITER_ROLE", lambda a: params.arbiter),

@@ -421,6 +421,9 @@ class Incident:
     appealed_at: int = 0
     #: The approvals of the executed verdict, kept in the incident when they fit 24 seats (else 0).
     approvals: int = 0
+    #: The signed severity in force and the slash rate of the level in force (copied from the matrix).
+    severity: int = 0
+    slash_bps: int = 0
     #: End of the jail this incident imposed (0: a warning jails nobody).
     jail_end: int = 0
     #: DESIGN: an offense stands unless overturned (a recovered one still counts)...
@@ -443,7 +446,7 @@ class Incident:
         v = self.verdict
         return (
             self.detected_at, self.executed_at, self.appealed_at, self.level, v.violation_class, self.flags,
-            self.appeal_window, self.appeal_resolution, self.approvals,
+            self.appeal_window, self.appeal_resolution, self.approvals, self.severity, self.slash_bps,
         )  # fmt: skip
 
 
@@ -907,7 +910,7 @@ class Model:
             verdict=v, digest=digest, detected_at=self.detected.get(v.incident_id, 0), executed_at=self.now,
             level=level, flags=FLAG_TOMBSTONE if row.tombstone else 0, appeal_window=w.appeal_window,
             appeal_resolution=w.appeal_resolution, jail_end=jailed_until, jail_stands=level != WARNING,
-            approvals=bitmap if bitmap < 1 << 24 else 0,
+            approvals=bitmap if bitmap < 1 << 24 else 0, severity=v.severity, slash_bps=row.slash_bps,
         )  # fmt: skip
         p.incidents.append(inc)
         self._stand(p, inc)

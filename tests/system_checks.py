@@ -122,7 +122,8 @@ def resolve(system, verdict, overturn: bool, sender=None):
 
 Incident = namedtuple(
     "Incident",
-    "detectedAt executedAt appealedAt level violationClass flags appealWindow appealResolution approvals",
+    "detectedAt executedAt appealedAt level violationClass flags appealWindow appealResolution approvals severity"
+    " slashBps",
 )
 
 

@@ -1214,7 +1214,8 @@ class SwarmMachine(RuleBasedStateMachine):
         insurance = call("RecoveryEscrow", "insuranceBalance")
         paused_until = call("VerdictManager", "pausedUntil")
         paused_total = call("VerdictManager", "pausedTotal")
-        cap_available = call("VerdictManager", "capAvailable")
+        lim = m.limits
+        cap_available = call("StakeManager", "capAvailable", (lim.rate_cap_bps, lim.provider_cap_bps, lim.cap_window, m.cap_since))
         config = call("OracleCommittee", "config")
         reads = {}
         for provider in self.providers:
@@ -1446,7 +1447,7 @@ def baseline_model(system, rpc: Rpc, abis: Abis) -> Model:
     m.insurance = view("RecoveryEscrow", "insuranceBalance")
     m.escrowed = view("RecoveryEscrow", "totalEscrowed")
     m.paused_until = view("VerdictManager", "pausedUntil")
-    assert m.paused_until == 0 and m.escrowed == 0 and view("VerdictManager", "capAvailable") == (
+    assert m.paused_until == 0 and m.escrowed == 0 and view("StakeManager", "capAvailable", view("VerdictManager", "caps")) == (
         m.total_stake * m.limits.rate_cap_bps // BPS
     ), "the baseline has no pause, escrow or cap use"
     return m

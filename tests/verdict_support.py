@@ -27,6 +27,8 @@ INCIDENT_FIELDS = (
     "appealWindow",
     "appealResolution",
     "approvals",
+    "severity",
+    "slashBps",
 )
 
 # Errors of IVerdictManager by canonical signature (for revert data inside events).

@@ -31,6 +31,8 @@ interface IAppealCourt {
     error TransferAmountMismatch(uint256 expected, uint256 received);
     /// @notice An address argument was the zero address.
     error ZeroAddress();
+    /// @notice Only the VerdictManager applies upgrades.
+    error NotVerdictManager(address caller);
 
     /* STRUCTS */
 
@@ -43,7 +45,62 @@ interface IAppealCourt {
         uint96 bond;
     }
 
+    /// @notice The latest upgrade of an incident: an appealable step of its own, with what an overturn of
+    /// it restores. An upgrade made while the latest is still appealable (in its window, or appealed and
+    /// pending) joins it: one step, restoring the state before the first of them, judged as one.
+    struct Upgrade {
+        /// The digest of the upgrading verdict (the latest, when several joined the step).
+        bytes32 digest;
+        /// Time of the (latest) upgrade: the step's appeal window starts then.
+        uint40 at;
+        /// Time of the appeal of the step (0: none).
+        uint40 appealedAt;
+        /// Appeal window and resolution time copied at the upgrade.
+        uint32 appealWindow;
+        uint32 appealResolution;
+        /// Whether the step's appeal was resolved, and whether it was overturned.
+        bool resolved;
+        bool overturned;
+        /// Level, signed severity, slash rate and tombstone flag of the incident before the step.
+        uint8 prevLevel;
+        uint8 prevSeverity;
+        uint16 prevSlashBps;
+        bool prevTombstone;
+        /// The escrow's terms before the step.
+        uint16 prevRecoverableBps;
+        uint8 prevRecoveryPath;
+        /// The incident's jail end before the step (0: it was a warning).
+        uint40 prevJailEnd;
+        /// Tokens the step took at once, and the remainder it added.
+        uint96 taken;
+        uint96 owed;
+        /// What collects had taken of the incident's remainders when the step began: later collects pay
+        /// the step's remainder first.
+        uint96 mark;
+        /// What the steps that stood before this one took at once.
+        uint96 takenBefore;
+        /// The approvals of the upgrading verdict (bit i: seat i of its committee epoch).
+        uint256 approvals;
+    }
+
     /* EVENTS */
+
+    /// @notice The verdict `digest` upgraded `incidentId` to `level`: `amount` more slashed into its escrow
+    /// (the rest of the extra slash owed), the jail extended to `jailedUntil`, a recovery claim reset.
+    event VerdictUpgraded(
+        bytes32 indexed incidentId,
+        address indexed provider,
+        bytes32 indexed digest,
+        IVerdictManager.Verdict verdict,
+        uint8 level,
+        uint256 amount,
+        uint256 jailedUntil
+    );
+    /// @notice The upgrade `digest` of `incidentId` was overturned: the incident is back at `level`, the
+    /// step's tokens (`returned`) back in the pool and what it left owed (`cancelled`) no longer owed.
+    event UpgradeOverturned(
+        bytes32 indexed incidentId, bytes32 indexed digest, uint8 level, uint256 returned, uint256 cancelled
+    );
 
     /// @notice `appellant`, the operator of `provider`, appealed `incidentId` with `bond`; the arbiter
     /// has until `deadline`.
@@ -75,7 +132,32 @@ interface IAppealCourt {
     /// written off). Anyone may call.
     function finalizeTombstone(IVerdictManager.Verdict calldata verdict) external;
 
-    /// @notice The appeal of `incidentId`.
+    /// @notice Applies an upgrade of an executed incident whose verdict reached quorum (see
+    /// {IVerdictManager-submit}): the level becomes the higher of the incident's and the signed severity;
+    /// the extra slash is the new row's rate on the pool assets recorded at first execution, less what the
+    /// incident already assessed (`capLeft` of it moves now, the rest is owed); the jail extends to the new
+    /// row's end; a warning that now slashes freezes the pool; a recovery claim starts over. Only the
+    /// VerdictManager.
+    function upgrade(
+        IVerdictManager.Verdict calldata verdict,
+        bytes32 digest,
+        uint256 approvals,
+        uint256 poolAssets,
+        uint256 capLeft
+    ) external;
+
+    /// @notice The latest upgrade of `incidentId` (`at` 0: none).
+    function upgradeOf(bytes32 incidentId) external view returns (Upgrade memory);
+
+    /// @notice Whether the latest upgrade of `incidentId` is past appeal: none, overturned, past its window
+    /// unappealed, or resolved.
+    function upgradeOver(bytes32 incidentId) external view returns (bool);
+
+    /// @notice Tokens the upgrades of `incidentId` that were not overturned took at once.
+    function takenByUpgrades(bytes32 incidentId) external view returns (uint256);
+
+    /// @notice The appeal of `incidentId` (of its latest upgrade: the key is
+    /// `keccak256(abi.encode(incidentId, upgrade.prevSeverity))`).
     function appealOf(bytes32 incidentId) external view returns (Appeal memory);
 
     /// @notice The resolution deadline of the appeal of `incidentId` (0: never appealed).

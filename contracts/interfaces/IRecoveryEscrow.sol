@@ -236,6 +236,14 @@ interface IRecoveryEscrow {
     event EscrowOpened(bytes32 indexed incidentId, address indexed provider, uint256 amount, uint256 recoverableBps, uint8 recoveryPath);
     /// @notice The escrow of `incidentId` (`amount`) went back to the pool of `provider`.
     event EscrowRefunded(bytes32 indexed incidentId, address indexed provider, uint256 amount);
+    /// @notice An upgrade of `incidentId` escrowed `amount` more under new terms (`total` held in all); a
+    /// recovery claim in progress starts over (what was released stays released).
+    event EscrowUpgraded(
+        bytes32 indexed incidentId, address indexed provider, uint256 amount, uint256 total, uint256 recoverableBps, uint8 recoveryPath
+    );
+    /// @notice An overturned upgrade of `incidentId` returned `amount` to the pool; the escrow holds `total`
+    /// under its terms from before the upgrade.
+    event EscrowDowngraded(bytes32 indexed incidentId, address indexed provider, uint256 amount, uint256 total);
     /// @notice `amount` more (a collected remainder) was escrowed for `incidentId`; it now holds `total`.
     event EscrowAdded(bytes32 indexed incidentId, address indexed provider, uint256 amount, uint256 total);
     /// @notice The escrow of `incidentId` (`amount`) went to the insurance pool.
@@ -288,6 +296,25 @@ interface IRecoveryEscrow {
 
     /// @notice Moves what is left of the escrow of `incidentId` of `provider` to the insurance pool. Only `APPEALS_ROLE`.
     function forfeit(bytes32 incidentId, address provider) external returns (uint256 amount);
+
+    /// @notice Records an upgrade of `incidentId`: `amount` more tokens (already transferred here by the
+    /// StakeManager), the new terms, and a claim in progress started over (the escrow's windows count from
+    /// now). Opens the escrow when the incident had none (a warning upgraded). Only `APPEALS_ROLE`.
+    function upgrade(bytes32 incidentId, address provider, uint256 amount, uint16 recoverableBps, uint8 recoveryPath)
+        external;
+
+    /// @notice Undoes an overturned upgrade of `incidentId`: returns up to `amount` of what the escrow still
+    /// holds to the pool of `provider` and restores the terms (`toWarning`: the incident is a warning again,
+    /// everything held goes back and the escrow ends refunded). Only `APPEALS_ROLE`.
+    /// @return returned Tokens returned to the pool.
+    function downgrade(
+        bytes32 incidentId,
+        address provider,
+        uint256 amount,
+        uint16 recoverableBps,
+        uint8 recoveryPath,
+        bool toWarning
+    ) external returns (uint256 returned);
 
     /// @notice Records `amount` more tokens (a collected remainder, transferred here by the StakeManager) for
     /// `incidentId`: into its escrow while open, into the insurance pool once forfeited. Only `VERDICT_ROLE`.

@@ -282,6 +282,14 @@ interface IStakeManager {
     /// incident settled early is no longer in the set: nothing changes). Only `SLASHER_ROLE`.
     function unstand(address provider, bytes32 incidentId, bool overturned, bool keepJail) external;
 
+    /// @notice Changes the level and jail of `entry.tag`'s incident in the standing set of `provider` (an
+    /// incident settled early enters it again). `upgrade`: the jail extends to `entry.jailEnd` (a later
+    /// jail wins) and a warning that now jails freezes the pool (one more open incident); otherwise (an
+    /// overturned upgrade) the level and jail become exactly `entry`'s, and the provider's jail the latest
+    /// that still stands. The class's escalation record follows. Only `SLASHER_ROLE`.
+    /// @return previousJailEnd The entry's jail end before the call.
+    function restand(address provider, Standing calldata entry, bool upgrade) external returns (uint40 previousJailEnd);
+
     /// @notice Moves `amount` more of the frozen pool of `provider` to `escrow`: a remainder `incidentId`
     /// is owed (the caps cut its slash short); at most `slashingContext`'s `capLeft`. Booked on the caps
     /// and as a collect of `incidentId` (see {refundCaps}). Only `SLASHER_ROLE`; the pool must be frozen.
@@ -289,9 +297,16 @@ interface IStakeManager {
         external;
 
     /// @notice Takes off the caps (system and `provider`'s) exactly what the bookings of the overturned
-    /// `incidentId` still count for: `executed` booked at `executedAt`, and its collects. Only `SLASHER_ROLE`.
-    function refundCaps(address provider, bytes32 incidentId, uint256 executedAt, uint256 executed, Caps calldata caps)
-        external;
+    /// `incidentId` still count for: `executed` booked at `executedAt`, and up to `collects` of what was
+    /// booked as its collects (the newest first). Only `SLASHER_ROLE`.
+    function refundCaps(
+        address provider,
+        bytes32 incidentId,
+        uint256 executedAt,
+        uint256 executed,
+        uint256 collects,
+        Caps calldata caps
+    ) external;
 
 
     /// @notice Excludes `provider` for good. Only `APPEALS_ROLE`.

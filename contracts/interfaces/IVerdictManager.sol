@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.28;
 
+import {IAppealCourt} from "./IAppealCourt.sol";
+import {IStakeManager} from "./IStakeManager.sol";
+
 /// @title IVerdictManager
 /// @notice Turns signed incident verdicts of the oracle committee into a proportional response:
 /// slash into the recovery escrow, jail, freeze the pool. Holds the slashing matrix, the escalation
@@ -81,6 +84,12 @@ interface IVerdictManager {
     error InvalidParameter(string name);
     /// @notice Nothing is owed on `incidentId` (no remainder, or it was collected, cancelled or written off).
     error NothingOwed(bytes32 incidentId);
+    /// @notice A verdict for an executed incident (an upgrade) must carry a higher signed severity than it.
+    error SeverityNotAbove(bytes32 incidentId, uint8 severity, uint8 current);
+    /// @notice An overturned or closed incident cannot be upgraded.
+    error NotUpgradable(bytes32 incidentId);
+    /// @notice The appeal court is connected once, by the deployment.
+    error AlreadyConnected();
 
     /* STRUCTS */
 
@@ -223,6 +232,11 @@ interface IVerdictManager {
         /// 1 to 24; 0: kept as `approvalsOf(digest)`), so that a verdict reaching quorum in one transaction
         /// writes no approval slot of its own.
         uint24 approvals;
+        /// The signed severity in force (the executed verdict's, or its latest upgrade's that stands).
+        uint8 severity;
+        /// The slash rate of the level in force, basis points (copied from the matrix): with what the
+        /// incident assessed, it gives the pool assets recorded at first execution (an upgrade's base).
+        uint16 slashBps;
     }
 
 
@@ -267,6 +281,8 @@ interface IVerdictManager {
     event Paused(address indexed guardian, uint256 pausedUntil);
     /// @notice Verdict execution resumed.
     event Unpaused(address indexed by);
+    /// @notice The appeal court, which applies and judges upgrades, was connected.
+    event AppealCourtSet(address indexed court);
     /// @notice The windows changed.
     event WindowsSet(Windows windows);
     /// @notice The limits changed.
@@ -325,6 +341,19 @@ interface IVerdictManager {
     /// @return collected Tokens taken.
     function collect(Verdict calldata verdict) external returns (uint256 collected);
 
+    /// @notice Writes what an upgrade of `incidentId`, or its overturn, changes in the incident: the level,
+    /// the signed severity, the slash rate, the tombstone flag, and what it owes (`remainder`, and
+    /// `collected` so far). Only `APPEALS_ROLE` (the appeal court, which keeps the upgrade's record).
+    function restate(
+        bytes32 incidentId,
+        uint8 level,
+        uint8 severity,
+        uint16 slashBps,
+        bool tombstone,
+        uint256 remainder,
+        uint256 collected
+    ) external;
+
     /* GUARDIAN */
 
     /// @notice Pauses verdict execution for `maxPause`. Only `GUARDIAN_ROLE`.
@@ -340,6 +369,9 @@ interface IVerdictManager {
 
     /// @notice Sets amounts and caps. Only `DEFAULT_ADMIN_ROLE`.
     function setLimits(Limits calldata limits_) external;
+
+    /// @notice Connects the appeal court, once (the deployment does). Only `DEFAULT_ADMIN_ROLE`.
+    function setAppealCourt(IAppealCourt court) external;
 
     /// @notice Sets one row of the slashing matrix. Only `DEFAULT_ADMIN_ROLE`.
     function setPenaltyRow(uint8 violationClass, uint8 level, PenaltyRow calldata row) external;
@@ -357,6 +389,16 @@ interface IVerdictManager {
 
     /// @notice The stored incident and the digest of its executed verdict.
     function getIncident(bytes32 incidentId) external view returns (Incident memory incident, bytes32 digest);
+
+    /// @notice Whether the latest upgrade of `incidentId` is past appeal (see {IAppealCourt-upgradeOver};
+    /// true without an upgrade): the escrow's releases and closes wait for it.
+    function upgradeOver(bytes32 incidentId) external view returns (bool);
+
+    /// @notice What `incidentId` still owes and what collects took of its remainders so far.
+    function debtOf(bytes32 incidentId) external view returns (uint256 remainder, uint256 collected);
+
+    /// @notice The cap parameters in force, as the StakeManager books them.
+    function caps() external view returns (IStakeManager.Caps memory);
 
     /// @notice Tokens still owed on `incidentId` (a slash the caps cut short).
     function remainderOf(bytes32 incidentId) external view returns (uint256);
@@ -378,8 +420,6 @@ interface IVerdictManager {
     /// `block.timestamp - pausedTotal()` is the clock they run on.
     function pausedTotal() external view returns (uint256);
 
-    /// @notice Slashing still allowed system-wide in the rolling window.
-    function capAvailable() external view returns (uint256);
 
     /// @notice Seconds during which stake stays slashable after it stops being bonded: the unbonding
     /// period must exceed it.
