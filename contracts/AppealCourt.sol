@@ -175,9 +175,7 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         if (msg.sender != address(_verdicts)) revert NotVerdictManager(msg.sender);
         bytes32 incidentId = verdict.incidentId;
         Upgrade memory step = _upgrades[incidentId];
-        if (digest == step.digest || _overturnedUpgrades[digest]) {
-            revert IVerdictManager.IncidentAlreadyExecuted(incidentId);
-        }
+        if (digest == step.digest || _overturnedUpgrades[digest]) revert UpgradeRefused(incidentId);
         (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
         (uint256 remainder, uint256 collected) = _verdicts.debtOf(incidentId);
         IRecoveryEscrow.Escrow memory escrow = _escrow.escrowOf(incidentId);
@@ -211,12 +209,13 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
             collected
         );
         uint40 jailEnd = uint40(block.timestamp + row.jailDuration);
-        uint40 previousJail = _stakeManager.restand(
+        (uint40 previousJail, bool found) = _stakeManager.restand(
             verdict.provider,
             IStakeManager.Standing(bytes20(incidentId), incident.executedAt, jailEnd, level, verdict.violationClass),
-            true
+            true,
+            incident.level == uint8(IVerdictManager.Level.Warning)
         );
-        if (fresh) step.prevJailEnd = previousJail;
+        if (fresh) (step.prevJailEnd, step.prevInSet) = (previousJail, found);
         _upgrades[incidentId] = step;
         emit VerdictUpgraded(
             incidentId, verdict.provider, digest, verdict, level, amount, previousJail > jailEnd ? previousJail : jailEnd
@@ -254,14 +253,11 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         bytes32 incidentId = verdict.incidentId;
         Upgrade storage step = _upgrades[incidentId];
         (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
-        if (step.overturned || incident.flags & FLAG_OVERTURNED_INCIDENT != 0) {
-            revert IVerdictManager.NotFinalizable(incidentId);
-        }
-        if (step.appealedAt != 0) revert IVerdictManager.AlreadyAppealed(incidentId);
         uint256 windowEnd = uint256(step.at) + step.appealWindow;
-        if (block.timestamp > windowEnd || incident.flags & FLAG_CLOSED != 0) {
-            revert IVerdictManager.AppealWindowClosed(windowEnd, block.timestamp);
-        }
+        if (
+            step.overturned || step.appealedAt != 0 || block.timestamp > windowEnd
+                || incident.flags & (FLAG_OVERTURNED_INCIDENT | FLAG_CLOSED) != 0
+        ) revert UpgradeNotAppealable(incidentId, windowEnd);
         step.appealedAt = uint40(block.timestamp);
         return (_stepKey(incidentId, step.prevSeverity), incident.level, step.appealResolution);
     }
@@ -295,13 +291,19 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         IStakeManager.Caps memory caps = _verdicts.caps();
         _stakeManager.refundCaps(provider, _stepKey(incidentId, step.prevSeverity), 0, 0, type(uint256).max, caps);
         if (paid != 0) _stakeManager.refundCaps(provider, incidentId, 0, 0, paid, caps);
-        _stakeManager.restand(
-            provider,
-            IStakeManager.Standing(
-                bytes20(incidentId), incident.executedAt, step.prevJailEnd, step.prevLevel, incident.violationClass
-            ),
-            false
-        );
+        if (step.prevInSet) {
+            _stakeManager.restand(
+                provider,
+                IStakeManager.Standing(
+                    bytes20(incidentId), incident.executedAt, step.prevJailEnd, step.prevLevel, incident.violationClass
+                ),
+                false,
+                false
+            );
+        } else {
+            // Settled early before the step: its offense and jail stand in the record; the step's entry goes.
+            _stakeManager.unstand(provider, incidentId, true, false);
+        }
         bool toWarning = step.prevLevel == uint8(IVerdictManager.Level.Warning);
         returned = _escrow.downgrade(
             incidentId, provider, step.taken + paid, step.prevRecoverableBps, step.prevRecoveryPath, toWarning

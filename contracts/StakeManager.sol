@@ -268,14 +268,16 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
     }
 
     /// @inheritdoc IStakeManager
-    function restand(address provider, Standing calldata entry, bool upgrade)
+    function restand(address provider, Standing calldata entry, bool upgrade, bool freeze)
         external
         onlyRole(SLASHER_ROLE)
-        returns (uint40 previousJailEnd)
+        returns (uint40 previousJailEnd, bool found)
     {
         Provider storage p = _registered(provider);
         StandingRecord memory record = _records[provider];
-        (bool found, uint256 slot, Standing memory old) = _find(provider, record.slots, bytes32(entry.tag));
+        uint256 slot;
+        Standing memory old;
+        (found, slot, old) = _find(provider, record.slots, bytes32(entry.tag));
         uint40 jailEnd = entry.jailEnd;
         if (found) {
             previousJailEnd = old.jailEnd;
@@ -289,7 +291,7 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         _records[provider] = record;
         if (upgrade) {
             if (jailEnd <= block.timestamp) revert JailNotInFuture(jailEnd);
-            if (previousJailEnd == 0) {
+            if (freeze) {
                 uint16 openIncidents = p.openIncidents + 1;
                 p.openIncidents = openIncidents;
                 emit PoolFreezeChanged(provider, openIncidents);

@@ -47,6 +47,7 @@ ANCHORS = {
     "gas.attestation_3of5": "-",
     "gas.finalize_release": "-",
     "gas.collect_remainder": "-",
+    "gas.verdict_upgrade": "-",
     "dashboard.snapshot_s": "2,000 providers, 200 incidents, index caught up, median of 5; was ~60 s; aim <= 1 s",
     "dashboard.snapshot_rpc": "requests of that snapshot (every call of a batch counted); was ~30,000; "
     "aim <= 5 + one batched call per 500 providers",
@@ -76,7 +77,7 @@ ANCHORS = {
     "oracle.probe_farm_size": "nodes the farm serves (open-file limit): the largest N tried",
 }
 
-PROVIDERS = range(15, 40)  # dev accounts that register as providers in the verdict benchmarks
+PROVIDERS = range(15, 41)  # dev accounts that register as providers in the verdict benchmarks
 
 
 def _send(client, contract, function, *args):
@@ -162,6 +163,16 @@ def verdict_figures(devnet, registry) -> dict[str, int]:
                                           target.as_tuple(), True)
     figures |= recovery_figures(devnet, registry, desks, oracles, providers.pop())
     figures |= collect_figures(devnet, registry, relayer, verdict, signatures, providers.pop())
+    # An upgrade: the same failure signed again at the severe row, 3-of-5 in one transaction.
+    provider = devnet.accounts[providers.pop()].address
+    now = admin.w3.eth.get_block("latest")["timestamp"]
+    low = relayer.build(provider, ViolationClass.PROTOCOL_VIOLATION, Level.PENALTY, EVIDENCE, now)
+    relayer.submit(low, signatures(low))
+    high = relayer.build(provider, ViolationClass.PROTOCOL_VIOLATION, Level.SEVERE, EVIDENCE, now)
+    receipt = relayer.submit(high, signatures(high))
+    court = admin.contract("AppealCourt", registry.address("AppealCourt"))
+    assert court.events.VerdictUpgraded().process_receipt(receipt), "the severe verdict did not upgrade"
+    figures["gas.verdict_upgrade"] = receipt["gasUsed"]
     return figures
 
 
@@ -252,7 +263,7 @@ def gas_figures() -> dict[str, int]:
         figures = staking_figures(devnet, registry)
     params = devnet_params()
     params = params.model_copy(update={"limits": params.limits.model_copy(update={"rate_cap_bps": 10_000})})
-    with Devnet(accounts=40) as devnet:
+    with Devnet(accounts=41) as devnet:
         registry = devnet.deploy(params, committee=ORACLE_ACCOUNTS, threshold=3)
         figures |= verdict_figures(devnet, registry)
     return figures

@@ -33,7 +33,7 @@ CLASSES = 3
 WARNING, PENALTY, SEVERE = 0, 1, 2
 POOR_PERFORMANCE, SECURITY_BREACH, PROTOCOL_VIOLATION = 0, 1, 2
 PATH_NONE, PATH_SERVICE, PATH_SECURITY, PATH_COMPLIANCE = 0, 1, 2, 3
-FLAG_APPEAL_RESOLVED, FLAG_OVERTURNED, FLAG_CLOSED, FLAG_TOMBSTONE = 1, 2, 4, 8
+FLAG_APPEAL_RESOLVED, FLAG_OVERTURNED, FLAG_CLOSED, FLAG_TOMBSTONE, FLAG_UPGRADED = 1, 2, 4, 8, 16
 # IRecoveryEscrow.EscrowStatus
 ST_NONE, ST_ESCROWED, ST_CLAIMED, ST_REJECTED, ST_RELEASED, ST_FORFEITED, ST_REFUNDED = range(7)
 OPEN_STATUSES = (ST_ESCROWED, ST_CLAIMED, ST_REJECTED)
@@ -349,6 +349,57 @@ class Booking:
     amount: int
     provider: str
     incident_id: bytes
+    #: The upgrade step it was taken for (its previous severity; -1: the verdict or a collect).
+    step: int = -1
+    #: A collect (an overturned upgrade refunds the newest collects, which paid its remainder first).
+    collect: bool = False
+
+
+def step_key(iid: bytes, prev_severity: int) -> bytes:
+    """The AppealCourt's key of an upgrade step of `iid` that started from `prev_severity`."""
+    return keccak(abi_encode(["bytes32", "uint8"], [iid, prev_severity]))
+
+
+@dataclass
+class Step:
+    """The AppealCourt's record of an incident's latest upgrade (IAppealCourt.Upgrade), plus what the model
+    needs to restore the standing set."""
+
+    digest: bytes = b""
+    at: int = 0
+    appealed_at: int = 0
+    appeal_window: int = 0
+    appeal_resolution: int = 0
+    resolved: bool = False
+    overturned: bool = False
+    prev_level: int = 0
+    prev_severity: int = 0
+    prev_slash_bps: int = 0
+    prev_tombstone: bool = False
+    prev_bps: int = 0
+    prev_path: int = 0
+    prev_jail_end: int = 0
+    prev_in_set: bool = False
+    taken: int = 0
+    owed: int = 0
+    mark: int = 0
+    taken_before: int = 0
+    approvals: int = 0
+    #: The upgrading verdict, and the incident's jail before the step (a settled one's stays in the record).
+    verdict: Any = None
+    model_prev_jail: int = 0
+
+    def tuple(self) -> tuple:
+        return (self.digest, self.at, self.appealed_at, self.appeal_window, self.appeal_resolution, self.resolved,
+                self.overturned, self.prev_level, self.prev_severity, self.prev_slash_bps, self.prev_tombstone,
+                self.prev_bps, self.prev_path, self.prev_jail_end, self.prev_in_set, self.taken, self.owed, self.mark,
+                self.taken_before, self.approvals)  # fmt: skip
+
+    def over(self, now: int) -> bool:
+        """Past appeal: overturned, resolved, or past its window unappealed."""
+        if self.overturned:
+            return True
+        return self.resolved if self.appealed_at else now > self.at + self.appeal_window
 
 
 @dataclass
@@ -577,6 +628,13 @@ class Model:
         self.escrows: dict[bytes, Escrow] = {}
         #: What each incident is still owed of its slash (DESIGN "Caps bound tokens, never isolation").
         self.remainders: dict[bytes, int] = {}
+        #: What collects took of each incident's remainders (less what overturned upgrades gave back).
+        self.collected: dict[bytes, int] = {}
+        #: The latest upgrade of each upgraded incident, and every upgrade overturned (never applied again).
+        self.upgrades: dict[bytes, Step] = {}
+        self.overturned_upgrades: set[bytes] = set()
+        #: The appeal key of each upgrade step (IAppealCourt: keccak256(incidentId, prevSeverity)) -> incident.
+        self.step_keys: dict[bytes, bytes] = {}
         self.insurance = 0
         self.escrowed = 0
         self.rparams: dict[int, RecoveryParams] = {}
@@ -673,6 +731,8 @@ class Model:
             if self.now <= window_end:
                 return Err("AppealWindowOpen", window_end, self.now)
         elif not inc.flags & FLAG_APPEAL_RESOLVED:
+            return Err("AppealPending", iid)
+        if not self.step_over(iid):  # its latest upgrade is appealable on its own
             return Err("AppealPending", iid)
         return None
 
@@ -807,9 +867,25 @@ class Model:
             return Err("ObservationOutOfRange", v.observed_at, self.now)
         if v.deadline > v.observed_at + w.max_verdict_age:
             return Err("DeadlineTooFar", v.deadline, v.observed_at + w.max_verdict_age)
-        if v.incident_id in self.incidents:
+        return self._check_upgrade(v)
+
+    def _check_upgrade(self, v: V) -> Err | None:
+        """DESIGN "No severity lock-in": a verdict for an executed incident is an upgrade, refused unless its
+        signed severity is higher and the incident neither overturned nor closed."""
+        inc = self.incidents.get(v.incident_id)
+        if inc is None:
+            return None
+        if inc.verdict == v:
             return Err("IncidentAlreadyExecuted", v.incident_id)
+        if inc.flags & (FLAG_OVERTURNED | FLAG_CLOSED):
+            return Err("NotUpgradable", v.incident_id)
+        if v.severity <= inc.severity:
+            return Err("SeverityNotAbove", v.incident_id, v.severity, inc.severity)
         return None
+
+    def step_over(self, iid: bytes) -> bool:
+        step = self.upgrades.get(iid)
+        return step is None or step.over(self.now)
 
     def submit(self, v: V, digest: bytes, signers: list[str | None]) -> Err | dict:
         """`signers`: the address behind each signature, None for a malformed one."""
@@ -866,16 +942,15 @@ class Model:
     def execute(self, v: V, digest: bytes) -> Err | dict:
         if v.committee_epoch != self.epoch:
             return Err("StaleCommitteeEpoch", v.committee_epoch, self.epoch)
-        if v.incident_id in self.incidents:
-            return Err("IncidentAlreadyExecuted", v.incident_id)
+        err = self._check_upgrade(v)
+        if err:
+            return err
         approvals = popcount(self.approvals.get(digest, 0))
         if approvals < self.threshold:
             return Err("QuorumNotReached", approvals, self.threshold)
         return self._execute(v, digest, strict=True, bitmap=self.approvals[digest])
 
     def _execute(self, v: V, digest: bytes, strict: bool, bitmap: int) -> Err | dict:
-        if v.incident_id in self.incidents:
-            return Err("IncidentAlreadyExecuted", v.incident_id)
         until = v.deadline + self.windows.execution_grace + self.pause_overlap(v.observed_at)
         if self.now > until:
             return Err("ExecutionWindowPassed", until, self.now)
@@ -891,6 +966,8 @@ class Model:
             if strict:
                 return Err("ExecutionPaused", self.paused_until)
             return {"executed": False, "deferred": "ExecutionPaused"}
+        if v.incident_id in self.incidents:
+            return self._upgrade(v, digest, bitmap)
         level = self.escalate(p, v.violation_class, v.severity)
         at, last = p.offense(v.violation_class)
         repeat = at != 0 and self.now - at <= self.windows.lookback
@@ -931,6 +1008,139 @@ class Model:
                 self.remainder_events.append(("RemainderOwed", v.incident_id, v.provider, remainder))
         return {"executed": True, "deferred": None, "level": level, "amount": amount, "jailed_until": jailed_until,
                 "remainder": remainder, "escalated": level > v.severity, "fell_back": fell_back}  # fmt: skip
+
+    def _upgrade(self, v: V, digest: bytes, bitmap: int) -> Err | dict:
+        """DESIGN "No severity lock-in: upgrades", applied by the AppealCourt: the level becomes the higher of
+        the incident's and the signed severity; the extra slash is the new row's rate on the pool assets
+        recorded at first execution (what the incident assessed over its rate; the pool now for a warning)
+        less what it assessed, the caps deciding what moves now and the rest owed; the jail extends to the
+        new row's end; a warning now jails and freezes; the escrow takes the new terms and a claim in
+        progress starts over. An upgrade made while the latest is still appealable joins its step."""
+        iid = v.incident_id
+        step = self.upgrades.get(iid)
+        if (step is not None and digest == step.digest) or digest in self.overturned_upgrades:
+            return Err("UpgradeRefused", iid)
+        inc = self.incidents[iid]
+        p = self.providers[v.provider]
+        e = self.escrows.get(iid)
+        remainder = self.remainders.get(iid, 0)
+        if step is None or step.over(self.now):
+            before = 0 if step is None else step.taken_before + (0 if step.overturned else step.taken)
+            step = Step(prev_level=inc.level, prev_severity=inc.severity, prev_slash_bps=inc.slash_bps,
+                        prev_tombstone=bool(inc.flags & FLAG_TOMBSTONE), prev_bps=e.recoverable_bps if e else 0,
+                        prev_path=e.path if e else 0, prev_jail_end=inc.jail_end if inc.in_set else 0,
+                        prev_in_set=inc.in_set, mark=self.collected.get(iid, 0), taken_before=before,
+                        model_prev_jail=inc.jail_end)  # fmt: skip
+        was_warning = inc.level == WARNING
+        level = max(v.severity, inc.level)
+        row = self.matrix[(v.violation_class, level)]
+        assessed = 0 if was_warning else e.amount + remainder
+        base = p.assets if inc.slash_bps == 0 else assessed * BPS // inc.slash_bps
+        extra = max(base * row.slash_bps // BPS - assessed, 0)
+        amount = self._book_caps(v.provider, extra, iid, step=step.prev_severity)
+        owed = extra - amount
+        if owed:
+            self.remainders[iid] = remainder + owed
+        w = self.windows
+        step.digest, step.at, step.appeal_window, step.appeal_resolution = digest, self.now, w.appeal_window, w.appeal_resolution
+        step.approvals, step.verdict = bitmap, v
+        step.taken += amount
+        step.owed += owed
+        self.upgrades[iid] = step
+        inc.level, inc.severity, inc.slash_bps = level, v.severity, row.slash_bps
+        inc.flags |= FLAG_UPGRADED | (FLAG_TOMBSTONE if row.tombstone else 0)
+        new_jail = self.now + row.jail
+        previous = inc.jail_end if inc.in_set else 0
+        if inc.in_set:
+            inc.jail_end = max(inc.jail_end, new_jail)
+        else:
+            inc.jail_end = new_jail
+            self._stand(p, inc)
+        inc.jail_stands = True
+        if was_warning:
+            p.open_incidents += 1
+        p.jailed_until = max(p.jailed_until, inc.jail_end)
+        if amount:
+            p.assets -= amount
+            self.total_stake -= amount
+            self._move(self.a["StakeManager"], self.a["RecoveryEscrow"], amount)
+        if e is None or e.status == ST_REFUNDED:
+            self.escrows[iid] = Escrow(
+                provider=v.provider, amount=amount, recoverable_bps=row.recoverable_bps, path=row.path,
+                status=ST_ESCROWED, opened_at=self.now, version=self.rversion, opened_clock=self.clock(self.now),
+            )  # fmt: skip
+        else:
+            assert e.status in OPEN_STATUSES, "model: an upgrade of an incident whose escrow ended"
+            e.amount += amount
+            e.recoverable_bps, e.path, e.status = row.recoverable_bps, row.path, ST_ESCROWED
+            e.opened_at, e.opened_clock = self.now, self.clock(self.now)
+            e.filed_at = e.last_vested_at = e.next_epoch = e.vested_epochs = e.vested_clock = 0
+        self.escrowed += amount
+        return {"executed": True, "upgrade": True, "deferred": None, "level": level, "amount": amount,
+                "jailed_until": max(previous, new_jail), "remainder": owed, "escalated": False,
+                "fell_back": False}  # fmt: skip
+
+    def _overturn_upgrade(self, v: V, step: Step) -> dict:
+        """DESIGN "Overturns restore exactly", for an upgrade: the incident as it was before the step, the
+        step's tokens (what it took, and the collects that paid what it left owed: collects pay the newest
+        debt first) back to the pool and off the caps, what it still left owed cancelled, only its own
+        signers penalized (into the pool); a warning again unfreezes the pool."""
+        iid = v.incident_id
+        inc = self.incidents[iid]
+        p = self.providers[v.provider]
+        step.resolved = step.overturned = True
+        self.overturned_upgrades.add(step.digest)
+        remainder = self.remainders.get(iid, 0)
+        collected = self.collected.get(iid, 0)
+        paid = min(collected - step.mark, step.owed)
+        cancelled = min(step.owed - paid, remainder)
+        if remainder - cancelled:
+            self.remainders[iid] = remainder - cancelled
+        else:
+            self.remainders.pop(iid, None)
+        self.collected[iid] = collected - paid
+        upgraded_jail = inc.jail_end
+        inc.level, inc.severity, inc.slash_bps = step.prev_level, step.prev_severity, step.prev_slash_bps
+        inc.flags = (inc.flags & ~FLAG_TOMBSTONE) | (FLAG_TOMBSTONE if step.prev_tombstone else 0)
+        self.bookings = [b for b in self.bookings if not (b.incident_id == iid and b.step == step.prev_severity)]
+        self._unbook_collects(iid, paid)
+        if step.prev_in_set:
+            inc.jail_end = step.prev_jail_end
+            inc.jail_stands = step.prev_level != WARNING
+        else:  # settled early before the step: the step's entry leaves the set, the record keeps the rest
+            p.slots[p.slots.index(inc)] = None
+            inc.in_set = False
+            inc.jail_end = step.model_prev_jail
+        end = p.jail_end()
+        if upgraded_jail > self.now and upgraded_jail > end:
+            p.jailed_until = end
+        to_warning = step.prev_level == WARNING
+        e = self.escrows[iid]
+        if to_warning:
+            returned = self._end(iid, ST_REFUNDED)
+        else:
+            assert e.status in OPEN_STATUSES, "model: an upgrade overturned after its escrow ended"
+            returned = min(step.taken + paid, e.amount - e.released)
+            e.amount -= returned
+            e.recoverable_bps, e.path = step.prev_bps, step.prev_path
+            self.escrowed -= returned
+        self._return_stake(self.a["RecoveryEscrow"], v.provider, returned)
+        penalties = self._penalize(v.committee_epoch, step.approvals, v.provider, True)
+        if to_warning:
+            self._unfreeze(v.provider)
+        return {"returned": returned, "penalties": penalties, "cancelled": cancelled}
+
+    def _unbook_collects(self, iid: bytes, amount: int) -> None:
+        """Takes `amount` off the newest collect bookings of `iid` that still count (this cap-window bucket,
+        then the last one)."""
+        window = self.limits.cap_window
+        bucket = self.now // window
+        for b in sorted((b for b in self.bookings if b.incident_id == iid and b.collect and b.at >= self.cap_since
+                         and b.at // window >= bucket - 1), key=lambda b: -(b.at // window)):  # fmt: skip
+            take = min(amount, b.amount)
+            b.amount -= take
+            amount -= take
+        self.bookings = [b for b in self.bookings if b.amount]
 
     def _stand(self, p: Provider, inc: Incident) -> None:
         """Every executed verdict, warnings included, enters its provider's standing set. With every slot
@@ -996,7 +1206,7 @@ class Model:
                 return level
         return severity
 
-    def _book_caps(self, provider: str, wanted: int, iid: bytes) -> int:
+    def _book_caps(self, provider: str, wanted: int, iid: bytes, step: int = -1, collect: bool = False) -> int:
         """Takes what the rolling caps (the system's share of all stake, the provider's share of its pool) and
         the pool allow of `wanted` and books it for incident `iid`; returns it."""
         lim = self.limits
@@ -1005,7 +1215,7 @@ class Model:
         provider_left = max(p.assets * lim.provider_cap_bps // BPS - self.cap_use(provider), 0)
         taken = min(wanted, p.assets, system_left, provider_left)
         if taken:
-            self.bookings.append(Booking(self.now, taken, provider, iid))
+            self.bookings.append(Booking(self.now, taken, provider, iid, step, collect))
         return taken
 
     def _clear_remainder(self, iid: bytes, provider: str) -> int:
@@ -1037,9 +1247,10 @@ class Model:
             if forfeited:
                 self._unfreeze(v.provider)
             return {"collected": 0, "cleared": owed, "remainder": 0}
-        taken = self._book_caps(v.provider, owed, v.incident_id)
+        taken = self._book_caps(v.provider, owed, v.incident_id, collect=True)
         if taken == 0:
             return Err("SlashRateCapExceeded", owed, 0)
+        self.collected[v.incident_id] = self.collected.get(v.incident_id, 0) + taken
         left = owed - taken
         if left:
             self.remainders[v.incident_id] = left
@@ -1070,10 +1281,71 @@ class Model:
             return Err("NotFinalizable", v.incident_id)
         return inc
 
+    def upgrade_of(self, v: V) -> Step | None:
+        """The step `v` is the latest upgrade of (the AppealCourt routes its appeals by digest)."""
+        step = self.upgrades.get(v.incident_id)
+        return step if step is not None and step.verdict == v else None
+
+    def step_key(self, iid: bytes, step: Step) -> bytes:
+        key = step_key(iid, step.prev_severity)
+        self.step_keys[key] = iid
+        return key
+
+    def appeal_pending_key(self, key: bytes) -> bool:
+        """Whether the appeal under `key` (an incident id, or an upgrade step's key) is pending."""
+        if key in self.incidents:
+            return self.appeal_pending(key)
+        step = self.upgrades[self.step_keys[key]]
+        return step.appealed_at != 0 and not step.resolved and self.step_key(self.step_keys[key], step) == key
+
+    def _appeal_upgrade(self, v: V, step: Step, sender: str) -> Err | int:
+        iid = v.incident_id
+        inc = self.incidents[iid]
+        window_end = step.at + step.appeal_window
+        if step.overturned or step.appealed_at or self.now > window_end or inc.flags & (FLAG_OVERTURNED | FLAG_CLOSED):
+            return Err("UpgradeNotAppealable", iid, window_end)
+        step.appealed_at = self.now
+        bond = self.limits.appeal_bond  # an upgrade always slashes
+        self.appeals[self.step_key(iid, step)] = (sender, bond)
+        self._move(sender, self.a["AppealCourt"], bond)
+        return bond
+
+    def _pending_upgrade(self, v: V, step: Step) -> Err | tuple[str, int, int]:
+        appeal = self.appeals.get(self.step_key(v.incident_id, step))
+        if appeal is None or not step.appealed_at or step.resolved:
+            return Err("NoPendingAppeal", v.incident_id)
+        return (*appeal, step.appealed_at + step.appeal_resolution)
+
+    def _decide_upgrade(self, v: V, step: Step, overturn: bool | None) -> Err | dict:
+        """resolveAppeal (`overturn` True or False) or finalizeAppeal (None) of an upgrade's appeal."""
+        pending = self._pending_upgrade(v, step)
+        if isinstance(pending, Err):
+            return pending
+        appellant, bond, deadline = pending
+        if overturn is None:
+            if self.now <= deadline:
+                return Err("ResolutionDeadlineNotReached", deadline, self.now)
+            step.resolved = True
+            self._move(self.a["AppealCourt"], appellant, bond)
+            return {"tombstoned": False}
+        if self.now > deadline:
+            return Err("ResolutionDeadlinePassed", deadline, self.now)
+        if overturn:
+            out = self._overturn_upgrade(v, step)
+            self._move(self.a["AppealCourt"], appellant, bond)
+            return out
+        step.resolved = True
+        self._move(self.a["AppealCourt"], self.a["RecoveryEscrow"], bond)
+        self.insurance += bond
+        return {"tombstoned": False}
+
     def appeal(self, v: V, sender: str) -> Err | int:
         p = self.providers.get(v.provider)
         if sender != (p.operator if p else ZERO_ADDRESS):
             return Err("NotProviderOperator", sender)
+        step = self.upgrade_of(v)
+        if step is not None:
+            return self._appeal_upgrade(v, step, sender)
         inc = self._executed(v)
         if isinstance(inc, Err):
             return inc
@@ -1096,6 +1368,9 @@ class Model:
         return (*appeal, inc.appealed_at + inc.appeal_resolution)
 
     def resolve(self, v: V, overturn: bool) -> Err | dict:
+        step = self.upgrade_of(v)
+        if step is not None:
+            return self._decide_upgrade(v, step, overturn)
         pending = self._pending(v.incident_id)
         if isinstance(pending, Err):
             return pending
@@ -1115,6 +1390,9 @@ class Model:
         return out
 
     def finalize_appeal(self, v: V) -> Err | dict:
+        step = self.upgrade_of(v)
+        if step is not None:
+            return self._decide_upgrade(v, step, None)
         pending = self._pending(v.incident_id)
         if isinstance(pending, Err):
             return pending
@@ -1130,7 +1408,7 @@ class Model:
 
     def _uphold(self, v: V, inc: Incident) -> dict:
         inc.flags |= FLAG_APPEAL_RESOLVED
-        if inc.flags & FLAG_TOMBSTONE:
+        if inc.flags & FLAG_TOMBSTONE and self.step_over(v.incident_id):
             return self._tombstone(v, inc)
         return {"tombstoned": False}
 
@@ -1151,36 +1429,49 @@ class Model:
             cancelled = self._clear_remainder(v.incident_id, provider)
             returned = self._end(v.incident_id, ST_REFUNDED)
             self._return_stake(self.a["RecoveryEscrow"], provider, returned)
+        step = self.upgrades.get(v.incident_id)
+        if step is not None:  # its upgrades go with it: the escrow refunded their tokens, the caps their use
+            if step.appealed_at and not step.resolved:
+                appellant, bond = self.appeals[self.step_key(v.incident_id, step)]
+                self._move(self.a["AppealCourt"], appellant, bond)
+            step.resolved = step.overturned = True
+        penalties = self._penalize(v.committee_epoch, self.approvals.get(inc.digest, 0), provider, slashing)
+        if slashing:
+            self._unfreeze(provider)
+        return {"returned": returned, "penalties": penalties, "cancelled": cancelled}
+
+    def _penalize(self, epoch: int, bitmap: int, provider: str, slashing: bool) -> int:
+        """Takes the oracle penalty from the bond of each signer in `bitmap` (seats of `epoch`): into the pool
+        still frozen by the overturned incident, or, for a warning, which froze nothing, to the provider's
+        owner key (DESIGN, "Overturns")."""
         penalties = 0
-        bitmap = self.approvals.get(inc.digest, 0)
         seat = 0
         while bitmap:
             if bitmap & 1:
-                member = self.members[v.committee_epoch][seat]
+                member = self.members[epoch][seat]
                 bond = self.bonds.setdefault(member, Bond())
                 taken = min(self.limits.oracle_penalty, bond.amount)
                 if taken:
                     bond.amount -= taken
                     bond.pending = min(bond.pending, bond.amount)
-                    if slashing:  # into the pool still frozen by the overturned incident
+                    if slashing:
                         self._return_stake(self.a["OracleCommittee"], provider, taken)
-                    else:  # a warning froze nothing: to the provider's owner key (DESIGN, "Overturns")
+                    else:
                         self._move(self.a["OracleCommittee"], provider, taken)
                     penalties += taken
             bitmap >>= 1
             seat += 1
-        if slashing:
-            self._unfreeze(provider)
-        return {"returned": returned, "penalties": penalties, "cancelled": cancelled}
+        return penalties
 
     def finalize_tombstone(self, v: V) -> Err | dict:
         inc = self._executed(v)
         if isinstance(inc, Err):
             return inc
-        if not inc.flags & FLAG_TOMBSTONE or inc.flags & FLAG_CLOSED or inc.appealed_at != 0:
+        pending = inc.appealed_at != 0 and not inc.flags & FLAG_APPEAL_RESOLVED
+        if not inc.flags & FLAG_TOMBSTONE or inc.flags & FLAG_CLOSED or pending or not self.step_over(v.incident_id):
             return Err("NotFinalizable", v.incident_id)
         window_end = inc.executed_at + inc.appeal_window
-        if self.now <= window_end:
+        if inc.appealed_at == 0 and self.now <= window_end:
             return Err("AppealWindowOpen", window_end, self.now)
         return self._tombstone(v, inc)
 

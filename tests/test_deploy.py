@@ -90,9 +90,11 @@ def test_plan_grants_roles_then_hands_admin_to_timelock():
     calls = [action[1:] for action in executor.actions if action[0] == "call"]
     granted = {(c[0], c[3]) for c in calls if c[2] == "grantRole"}
     # Each contract holds only the StakeManager roles whose functions it calls: the VerdictManager slashes
-    # (penalize, take) and unfreezes; the AppealCourt applies appeal outcomes (tombstone, unjail, unfreeze).
+    # (penalize, take) and unfreezes; the AppealCourt applies appeal outcomes (tombstone, unjail, unfreeze)
+    # and upgrades (restand, take, refundCaps: the slasher's).
     assert {(r, grantee) for name, (r, grantee) in granted if name == "StakeManager"} == {
         (role("SLASHER_ROLE"), "addr:VerdictManager"), (role("UNFREEZER_ROLE"), "addr:VerdictManager"),
+        (role("SLASHER_ROLE"), "addr:AppealCourt"),
         (role("UNFREEZER_ROLE"), "addr:RecoveryEscrow"), (role("UNFREEZER_ROLE"), "addr:AppealCourt"),
         (role("APPEALS_ROLE"), "addr:AppealCourt"), (role("RETURNER_ROLE"), "addr:RecoveryEscrow"),
         (role("RETURNER_ROLE"), "addr:OracleCommittee"), (role("DEFAULT_ADMIN_ROLE"), "addr:SwarmTimelock"),
@@ -107,6 +109,7 @@ def test_plan_grants_roles_then_hands_admin_to_timelock():
         (role("DEFAULT_ADMIN_ROLE"), "addr:SwarmTimelock"),
     }  # fmt: skip
     assert ("VerdictManager", "addr:VerdictManager", "grantRole", (role("GUARDIAN_ROLE"), TIMELOCK)) in calls
+    assert ("VerdictManager", "addr:VerdictManager", "setAppealCourt", ("addr:AppealCourt",)) in calls
     assert ("AppealCourt", "addr:AppealCourt", "grantRole", (role("ARBITER_ROLE"), DEPLOYER)) in calls
     for name in GOVERNED_CONTRACTS:
         grant = (name, f"addr:{name}", "grantRole", (role("DEFAULT_ADMIN_ROLE"), "addr:SwarmTimelock"))

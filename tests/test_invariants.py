@@ -63,6 +63,7 @@ from invariant_support import (
     FLAG_CLOSED,
     FLAG_OVERTURNED,
     FLAG_TOMBSTONE,
+    FLAG_UPGRADED,
     OPEN_STATUSES,
     PATH_COMPLIANCE,
     S_TOMBSTONED,
@@ -97,6 +98,7 @@ from invariant_support import (
     high_s,
     incident_id_of,
     sign_digest,
+    step_key,
     to_assets,
     typed_digest,
 )
@@ -322,7 +324,7 @@ class SwarmMachine(RuleBasedStateMachine):
         """Event bookkeeping of the escrow, freeze, tombstone and pause invariants."""
         for contract, name, args in events:
             if paused_before:
-                assert name not in ("VerdictExecuted", "TrancheReleased", "RecoveryCompleted"), (
+                assert name not in ("VerdictExecuted", "VerdictUpgraded", "TrancheReleased", "RecoveryCompleted"), (
                     f"{label}: {name} while execution and releases are paused"
                 )
             iid = args.get("incidentId")
@@ -330,6 +332,15 @@ class SwarmMachine(RuleBasedStateMachine):
                 assert iid not in self.ev_opened, "an escrow opened twice"
                 self.ev_opened[iid] = args["amount"]
                 self.ev_paid[iid] = 0
+            elif name == "EscrowUpgraded":
+                if iid not in self.ev_opened or self.ev_ended[iid]:  # a warning upgraded, or one again
+                    self.ev_opened[iid], self.ev_paid[iid], self.ev_ended[iid] = 0, 0, 0
+                self.ev_opened[iid] += args["amount"]
+                assert args["total"] == self.ev_opened[iid], f"{label}: EscrowUpgraded total {args['total']}"
+            elif name == "EscrowDowngraded":
+                assert iid in self.ev_opened and self.ev_ended[iid] == 0, "EscrowDowngraded of an escrow not open"
+                self.ev_opened[iid] -= args["amount"]
+                assert args["total"] == self.ev_opened[iid], f"{label}: EscrowDowngraded total {args['total']}"
             elif name == "EscrowAdded":
                 assert iid in self.ev_opened and self.ev_ended[iid] == 0, "EscrowAdded to an escrow that is not open"
                 self.ev_opened[iid] += args["amount"]
@@ -365,6 +376,10 @@ class SwarmMachine(RuleBasedStateMachine):
                 self.ev_executed.add(iid)
                 if args["level"] != WARNING:
                     self.ev_slashing[iid] = args["provider"]
+            elif name == "VerdictUpgraded":  # an upgrade always slashes: a warning upgraded now freezes
+                self.ev_slashing[iid] = args["provider"]
+            elif name == "UpgradeOverturned" and args["level"] == WARNING:  # a warning again: the freeze ends
+                del self.ev_slashing[iid]
             elif name in ("IncidentClosed", "VerdictOverturned"):
                 self.ev_finished.add(iid)
             elif name == "Tombstoned":
@@ -373,6 +388,10 @@ class SwarmMachine(RuleBasedStateMachine):
                 assert self.ev_paid[iid] <= self.ev_opened[iid], "an escrow paid out more than it took in"
                 if self.ev_ended[iid]:
                     assert self.ev_paid[iid] == self.ev_opened[iid], "an ended escrow did not pay out exactly"
+        # An upgrade adds to (and its overturn takes from) what an incident owes without a Remainder event: the
+        # remainder the chain reports is checked against the model's after every step.
+        for iid in self.m.upgrades:
+            self.ev_owed[iid] = self.m.remainders.get(iid, 0)
 
     def govern(self, label: str, model_call, contract: str, method: str, *args):
         """Schedules and executes `contract.method(*args)` through the timelock (delay 0)."""
@@ -507,6 +526,19 @@ class SwarmMachine(RuleBasedStateMachine):
         assert approvals == predicted["approved"], f"{label}: approvals {approvals} != {predicted['approved']}"
         executed = [a for name, a in vm if name == "VerdictExecuted"]
         deferred = [a["reason"] for name, a in vm if name == "VerdictDeferred"]
+        upgraded = [a for c, name, a in events if c == "AppealCourt" and name == "VerdictUpgraded"]
+        if predicted.get("upgrade"):
+            assert not executed and not deferred
+            (e,) = upgraded
+            assert (e["level"], e["amount"], e["jailedUntil"]) == (
+                predicted["level"], predicted["amount"], predicted["jailed_until"]
+            ), f"{label}: upgraded {e} != model {predicted}"
+            assert e["verdict"] == v.tuple()
+            STATS.outcomes[f"{label}: upgraded to level {e['level']}"] += 1
+            if predicted["remainder"]:
+                STATS.outcomes[f"{label}: upgraded over the caps"] += 1
+            return
+        assert not upgraded
         if predicted["executed"]:
             (e,) = executed
             assert (e["level"], e["amount"], e["jailedUntil"]) == (
@@ -620,6 +652,88 @@ class SwarmMachine(RuleBasedStateMachine):
         v = self.make_verdict(self.providers.index(first.provider), first.violation_class, severity, offset, evidence)
         members = [self.index_of(a) for a in self.members()]
         self.submit("same-class verdict", v, members[: m.threshold])
+
+    @precondition(lambda self: self.m.incidents)
+    @rule(j=st.integers(0, 50), step=st.sampled_from([1, 1, 2, 0]), evidence=st.integers(0, 2),
+          quorum=st.sampled_from([True, True, False]), wait=st.sampled_from([0, 0, 60, 600]),
+          targeted=st.sampled_from([True] * 4 + [False]),
+          then=st.sampled_from(["nothing", "nothing", "overturn", "overturn", "uphold", "collect"]))  # fmt: skip
+    def upgrade_verdict(self, j, step, evidence, quorum, wait, targeted, then):
+        """DESIGN "No severity lock-in": the same failure signed again at a higher severity (`step` levels
+        above the one in force; 0: the same, refused), with its own quorum (in one transaction, or completed
+        by a member's approve), upgrades the incident; an equal or lower one, or one for an overturned or
+        closed incident, is refused. Then, sometimes, the upgrade is appealed and decided at once, or a
+        collect pays what it left owed."""
+        m = self.m
+        members = [self.index_of(a) for a in self.members()]
+        live = [i for i in self.executed() if m.now + wait <= i.verdict.deadline and i.severity < SEVERE
+                and not i.flags & (FLAG_OVERTURNED | FLAG_CLOSED)] if targeted else []  # fmt: skip
+        if targeted and not live:
+            # A fresh failure first, at a low severity (a warning where the class has one).
+            vclass = j % CLASSES
+            low = self.make_verdict(j % 3, vclass, 0 if vclass != SECURITY_BREACH else 1, 0, evidence)
+            self.submit("verdict (to upgrade)", low, members[: m.threshold])
+            live = [m.incidents[low.incident_id]] if low.incident_id in m.incidents else []
+        inc = self.pick(live or self.executed(), j)
+        first = inc.verdict
+        self.jump_to(m.now + wait)
+        v = V(first.incident_id, first.provider, first.violation_class, min(inc.severity + step, SEVERE),
+              EVIDENCE[(evidence + 1) % 3], first.observed_at, first.deadline, m.epoch)  # fmt: skip
+        if quorum:
+            predicted = self.submit("upgrade", v, members[: m.threshold])
+        else:
+            predicted = self.submit("upgrade below quorum", v, members[: m.threshold - 1])
+            if isinstance(predicted, Err):
+                return
+            last, digest = self.addr(members[m.threshold - 1]), self.verdict_digest(v)
+            predicted, events = self.run("approve (upgrade quorum)", lambda: m.approve(v, digest, last), last,
+                                         "VerdictManager", "approve", v.tuple())  # fmt: skip
+            if not isinstance(predicted, Err):
+                self.check_verdict_events("approve (upgrade quorum)", v, predicted, events)
+        if isinstance(predicted, Err) or not predicted.get("upgrade") or then == "nothing":
+            return
+        if then == "collect":
+            self.jump_to(m.now + m.limits.cap_window)
+            self.collect_once(first, "collect (after an upgrade)")
+            return
+        operator = m.providers[v.provider].operator
+        appealed, _ = self.run("appeal (upgrade)", lambda: m.appeal(v, operator), operator, "AppealCourt", "appeal",
+                               v.tuple())  # fmt: skip
+        if isinstance(appealed, Err):
+            return
+        overturn = then == "overturn"
+        self.run(f"resolveAppeal (upgrade) {then}", lambda: m.resolve(v, overturn), self.addr(ARBITER),
+                 "AppealCourt", "resolveAppeal", v.tuple(), overturn)  # fmt: skip
+
+    @precondition(lambda self: self.m.upgrades)
+    @rule(j=st.integers(0, 50), decision=st.sampled_from(["overturn", "overturn", "uphold", "expire", "pending"]),
+          who=st.sampled_from(["operator"] * 4 + ["outsider"]), targeted=st.sampled_from([True] * 4 + [False]))
+    def appeal_upgrade(self, j, decision, who, targeted):
+        """The provider appeals an incident's latest upgrade, a step judged on its own (DESIGN "Overturns
+        restore exactly"): overturned, the incident is as it was before the step; upheld or expired, the
+        step stands (and a tombstone it brought can then be finalized)."""
+        m = self.m
+        open_steps = [s for s in m.upgrades.values() if not s.overturned and (
+            (s.appealed_at and not s.resolved) or (not s.appealed_at and m.now <= s.at + s.appeal_window))
+        ] if targeted else []  # fmt: skip
+        step = self.pick(open_steps or list(m.upgrades.values()), j)
+        v = step.verdict
+        sender = m.providers[v.provider].operator if who == "operator" else self.addr(OUTSIDER)
+        if not step.appealed_at:
+            predicted, _ = self.run("appeal (upgrade)", lambda: m.appeal(v, sender), sender, "AppealCourt", "appeal",
+                                    v.tuple())  # fmt: skip
+            if isinstance(predicted, Err):
+                return
+        if decision == "pending":
+            return
+        if decision == "expire":
+            self.jump_to(step.appealed_at + step.appeal_resolution + 1)
+            self.run("finalizeAppeal (upgrade)", lambda: m.finalize_appeal(v), self.addr(OUTSIDER), "AppealCourt",
+                     "finalizeAppeal", v.tuple())  # fmt: skip
+            return
+        overturn = decision == "overturn"
+        self.run(f"resolveAppeal (upgrade) {decision}", lambda: m.resolve(v, overturn), self.addr(ARBITER),
+                 "AppealCourt", "resolveAppeal", v.tuple(), overturn)  # fmt: skip
 
     @rule(p=st.sampled_from([0, 0, 1, 2]), n=st.integers(4, 14),
           picks=st.lists(st.tuples(st.sampled_from([0, 2, 2, 1]), st.sampled_from([0, 0, 1, 2]),
@@ -1239,8 +1353,12 @@ class SwarmMachine(RuleBasedStateMachine):
         incidents = {iid: (call("VerdictManager", "getIncident", iid),
                            call("VerdictManager", "remainderOf", iid) if iid in self.ev_owed else None)
                      for iid in m.incidents}  # fmt: skip
-        appeals = {iid: (call("AppealCourt", "appealOf", iid), call("SwarmLens", "appealPending", iid))
-                   for iid in m.appeals}  # fmt: skip
+        appeals = {key: (call("AppealCourt", "appealOf", key), call("SwarmLens", "appealPending", key))
+                   for key in m.appeals if key in m.incidents}  # fmt: skip
+        # An upgrade's appeal: its key is the step's; whether it is pending, the court's record says.
+        appeals.update({key: (call("AppealCourt", "appealOf", key), call("AppealCourt", "upgradeOf", m.step_keys[key]))
+                        for key in m.appeals if key not in m.incidents})  # fmt: skip
+        upgrades = {iid: call("AppealCourt", "upgradeOf", iid) for iid in m.upgrades}
         bonds = {o: call("OracleCommittee", "bondOf", o) for o in self.oracles}
 
         raw = self.rpc.batch(calls)
@@ -1257,7 +1375,13 @@ class SwarmMachine(RuleBasedStateMachine):
                 open_escrows += e[0] - c[4]
             assert c[4] <= e[0] * e[1] // BPS, f"escrow {iid.hex()} released {c[4]}, more than its recoverable share"
         bond_total = sum(r[b][0] for b in bonds.values())
-        pending_appeal_bonds = sum(r[a][1] for a, pending in appeals.values() if r[pending])
+        def pending_on_chain(key, read) -> bool:
+            if key in m.incidents:
+                return r[read]
+            step = r[read]  # IAppealCourt.Upgrade: appealedAt, resolved, and the key's severity
+            return step[2] != 0 and not step[5] and step_key(m.step_keys[key], step[8]) == key
+
+        pending_appeal_bonds = sum(r[a][1] for key, (a, read) in appeals.items() if pending_on_chain(key, read))
         held = {name: r[i] for name, i in holders.items()}
         owed = {
             "StakeManager": sum(pool[0] for pool in pools.values()),
@@ -1381,8 +1505,10 @@ class SwarmMachine(RuleBasedStateMachine):
             assert digest == m.incidents[iid].digest
             chain_owed = 0 if owed is None else r[owed]
             assert chain_owed == m.remainders.get(iid, 0), f"remainder of {iid.hex()}: {chain_owed} != model"
-        for iid, (a, pending) in appeals.items():
-            assert r[a] == m.appeals[iid] and r[pending] == m.appeal_pending(iid)
+        for key, (a, read) in appeals.items():
+            assert r[a] == m.appeals[key] and pending_on_chain(key, read) == m.appeal_pending_key(key)
+        for iid, i in upgrades.items():
+            assert r[i] == m.upgrades[iid].tuple(), f"upgrade of {iid.hex()}: {r[i]} != {m.upgrades[iid].tuple()}"
         for o, i in bonds.items():
             assert r[i] == m.bonds.get(o, Bond()).tuple(), f"bond of {o}"
 

@@ -161,10 +161,10 @@ def test_a_proposal_above_what_the_others_measured_does_not_stop_them_proposing_
         assert high_signers == [swarm.devnet.accounts[colluder].address]
 
 
-def test_an_upgrade_of_an_executed_incident_is_not_sent_when_the_chain_refuses_it():
-    """A warning for provider B's failure executed before this daemon measured it as a penalty.
-    Today's VerdictManager refuses a second verdict for an executed incident: the daemon's dry
-    run sees that, and it signs and sends nothing."""
+def test_an_upgrade_of_an_executed_incident_is_proposed_co_signed_and_applied():
+    """A colluding member's warning for provider B's failure executed before the honest daemons measured it
+    as a penalty. DESIGN "No severity lock-in": their dry run sees that the chain takes the higher
+    severity as an upgrade; one proposes it, the other co-signs, and the upgrade is applied once."""
     with LocalSwarm() as swarm:
         signers = [swarm.devnet.accounts[i] for i in swarm.oracles[1:3]]
         desk = VerdictDesk(swarm.devnet.client(swarm.oracles[1]), swarm.registry)
@@ -173,23 +173,24 @@ def test_an_upgrade_of_an_executed_incident_is_not_sent_when_the_chain_refuses_i
         desk.submit(low, [desk.sign(low, account) for account in signers])
         assert len(manager_events(swarm, "VerdictExecuted")) == 1
 
-        handle = swarm.start_daemon_thread(0)
-        address = handle.daemon.address
-        wait_for(lambda: swarm.announced(address), 20, what="the evidence server announced")  # its one transaction
-        nonce = swarm.reader().w3.eth.get_transaction_count(address)
+        handles = [swarm.start_daemon_thread(i) for i in (0, 1)]
+        for handle in handles:
+            wait_for(lambda h=handle: swarm.announced(h.daemon.address), 20, what="the evidence server announced")
         swarm.nodes["provider-b"].node.set_mode("down")
-        store = handle.daemon.store
-        refused = lambda: [r for r in store.detections("responded") if "refuses an upgrade" in r["note"]]  # noqa: E731
-        wait_for(refused, 30, what="the upgrade refused by the dry run")
-        row = refused()[0]
-        assert (row["provider"], row["severity"]) == (provider, Level.PENALTY)
-        target = handle.daemon.cycles + 6
-        wait_for(lambda: handle.daemon.cycles >= target, 20, what="more cycles")
+        court = swarm.reader().contract("AppealCourt", swarm.registry.address("AppealCourt"))
+        upgraded = lambda: court.events.VerdictUpgraded().get_logs(from_block=0)  # noqa: E731
+        wait_for(upgraded, 60, what="the upgrade applied")
+        target = handles[0].daemon.cycles + 6
+        wait_for(lambda: handles[0].daemon.cycles >= target, 30, what="more cycles")
 
-        assert store.signatures("signing", "signed", "sent", "submitted", "approved", "done", "refused") == []
-        assert swarm.reader().w3.eth.get_transaction_count(address) == nonce
+        (event,) = upgraded()
+        assert "0x" + bytes(event["args"]["incidentId"]).hex() == low.incident_id
+        assert (event["args"]["level"], event["args"]["verdict"]["severity"]) == (Level.PENALTY, Level.PENALTY)
         assert len(manager_events(swarm, "VerdictExecuted")) == 1
-        assert json.loads(json.dumps(handle.daemon.health()[1]))["chain_ok"] is True
+        lens = swarm.reader().contract("SwarmLens", swarm.registry.address("SwarmLens"))
+        assert lens.functions.stateOf(low.incident_id).call() >= 2  # Responded: the pool frozen, B jailed
+        for handle in handles:
+            assert json.loads(json.dumps(handle.daemon.health()[1]))["chain_ok"] is True
 
 
 def test_proposals_in_adjacent_incident_buckets_are_one_failure_and_only_the_earliest_is_co_signed(tmp_path):

@@ -33,6 +33,11 @@ interface IAppealCourt {
     error ZeroAddress();
     /// @notice Only the VerdictManager applies upgrades.
     error NotVerdictManager(address caller);
+    /// @notice This upgrade was applied before (the latest, or one overturned): it is not applied again.
+    error UpgradeRefused(bytes32 incidentId);
+    /// @notice The upgrade cannot be appealed: already appealed, past its window (`windowEnd`), overturned,
+    /// or its incident overturned or closed.
+    error UpgradeNotAppealable(bytes32 incidentId, uint256 windowEnd);
 
     /* STRUCTS */
 
@@ -69,8 +74,10 @@ interface IAppealCourt {
         /// The escrow's terms before the step.
         uint16 prevRecoverableBps;
         uint8 prevRecoveryPath;
-        /// The incident's jail end before the step (0: it was a warning).
+        /// The incident's jail end in the standing set before the step (0: it was a warning), and whether it
+        /// was in the set (an incident settled early was not: an overturn of the step takes it out again).
         uint40 prevJailEnd;
+        bool prevInSet;
         /// Tokens the step took at once, and the remainder it added.
         uint96 taken;
         uint96 owed;

@@ -284,11 +284,15 @@ interface IStakeManager {
 
     /// @notice Changes the level and jail of `entry.tag`'s incident in the standing set of `provider` (an
     /// incident settled early enters it again). `upgrade`: the jail extends to `entry.jailEnd` (a later
-    /// jail wins) and a warning that now jails freezes the pool (one more open incident); otherwise (an
+    /// jail wins), and with `freeze` (a warning that now jails) the pool counts one more open incident;
+    /// otherwise (an
     /// overturned upgrade) the level and jail become exactly `entry`'s, and the provider's jail the latest
     /// that still stands. The class's escalation record follows. Only `SLASHER_ROLE`.
-    /// @return previousJailEnd The entry's jail end before the call.
-    function restand(address provider, Standing calldata entry, bool upgrade) external returns (uint40 previousJailEnd);
+    /// @return previousJailEnd The entry's jail end before the call. @return found Whether the entry was in
+    /// the standing set (an incident settled early was not: its offense and jail stand in the record).
+    function restand(address provider, Standing calldata entry, bool upgrade, bool freeze)
+        external
+        returns (uint40 previousJailEnd, bool found);
 
     /// @notice Moves `amount` more of the frozen pool of `provider` to `escrow`: a remainder `incidentId`
     /// is owed (the caps cut its slash short); at most `slashingContext`'s `capLeft`. Booked on the caps

@@ -1024,9 +1024,10 @@ class OracleDaemon:
 
     def chain_accepts_upgrade(self, verdict: Verdict) -> bool:
         """Whether the VerdictManager takes ``verdict``, a higher severity for an incident that already
-        has a verdict: a dry run of its submission, so nothing is sent that would revert. Today's
-        contracts take it while no verdict of the incident has executed, and refuse it afterwards
-        (``IncidentAlreadyExecuted``)."""
+        has a verdict: a dry run of its submission, so nothing is sent that would revert. The chain takes
+        it while no verdict of the incident has executed, and afterwards as an upgrade (DESIGN "No
+        severity lock-in"); it refuses an upgrade of an overturned or closed incident (``NotUpgradable``),
+        one at or below the severity in force (``SeverityNotAbove``), and one overturned before."""
         try:
             self.manager.functions.submit(verdict.as_tuple(), []).call({"from": self.address})
         except (ContractCustomError, ContractLogicError) as exc:
