@@ -120,7 +120,7 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         if (slashing) {
             returned = _escrow.refund(verdict.incidentId, provider);
         }
-        if (_upgrades[verdict.incidentId].at != 0) _voidUpgrades(verdict.incidentId, provider);
+        if (_upgrades[verdict.incidentId].digest != bytes32(0)) _voidUpgrades(verdict.incidentId, provider);
         penalties = _penalize(verdict.committeeEpoch, approvals, provider, slashing);
         // The verdict manager has ended the overturned verdict's jail (the jails that stand remain).
         if (slashing) _stakeManager.unfreeze(provider);
@@ -177,37 +177,82 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         Upgrade memory step = _upgrades[incidentId];
         if (digest == step.digest || _overturnedUpgrades[digest]) revert UpgradeRefused(incidentId);
         (IVerdictManager.Incident memory incident,) = _verdicts.getIncident(incidentId);
-        (uint256 remainder, uint256 collected) = _verdicts.debtOf(incidentId);
-        IRecoveryEscrow.Escrow memory escrow = _escrow.escrowOf(incidentId);
-        bool fresh = step.at == 0 || _over(step);
-        if (fresh) step = _newStep(incident, escrow, collected, step);
         uint8 level = verdict.severity > incident.level ? verdict.severity : incident.level;
         IVerdictManager.PenaltyRow memory row = _verdicts.penaltyRow(verdict.violationClass, level);
-        uint256 amount;
-        {
-            // The base: the pool assets recorded at first execution (what the incident assessed, over its
-            // rate), or the pool now for a warning (which assessed nothing).
-            uint256 assessed = incident.level == uint8(IVerdictManager.Level.Warning) ? 0 : escrow.amount + remainder;
-            uint256 base = incident.slashBps == 0 ? poolAssets : assessed * BPS / incident.slashBps;
-            uint256 target = base * row.slashBps / BPS;
-            uint256 extra = target > assessed ? target - assessed : 0;
-            amount = extra < capLeft ? extra : capLeft;
-            step.owed += uint96(extra - amount);
-            remainder += extra - amount;
-        }
-        step.taken += uint96(amount);
+        bool fresh = step.at == 0 || _over(step);
+        uint256 amount = _assess(verdict, incident, row, step, fresh, poolAssets, capLeft);
         IVerdictManager.Windows memory w = _verdicts.windows();
         (step.digest, step.at, step.appealWindow, step.appealResolution, step.approvals) =
             (digest, uint40(block.timestamp), w.appealWindow, w.appealResolution, approvals);
+        _applyUpgrade(verdict, incident, row, level, step, fresh, amount);
+    }
+
+    /// @dev What an upgrade takes now (what the caps let move of its extra slash; the rest is owed), with
+    /// the incident restated: the extra slash is the new row's rate on the base (the pool assets recorded at
+    /// first execution: what the incident assessed, over its rate; the pool now for a warning, which assessed
+    /// nothing), less what the incident assessed. A `fresh` step first records what its overturn restores.
+    function _assess(
+        IVerdictManager.Verdict calldata verdict,
+        IVerdictManager.Incident memory incident,
+        IVerdictManager.PenaltyRow memory row,
+        Upgrade memory step,
+        bool fresh,
+        uint256 poolAssets,
+        uint256 capLeft
+    ) private returns (uint256 amount) {
+        (uint256 remainder, uint256 collected) = _verdicts.debtOf(verdict.incidentId);
+        IRecoveryEscrow.Escrow memory escrow = _escrow.escrowOf(verdict.incidentId);
+        if (fresh) _newStep(incident, escrow, collected, step);
+        uint256 extra = _extraSlash(incident, row, escrow.amount + remainder, poolAssets);
+        amount = extra < capLeft ? extra : capLeft;
+        step.owed += uint96(extra - amount);
+        step.taken += uint96(amount);
+        _restate(verdict, incident, row, remainder + extra - amount, collected);
+    }
+
+    /// @dev The new row's rate on the base, less what the incident assessed (`assessed`, unless a warning).
+    function _extraSlash(
+        IVerdictManager.Incident memory incident,
+        IVerdictManager.PenaltyRow memory row,
+        uint256 assessed,
+        uint256 poolAssets
+    ) private pure returns (uint256) {
+        if (incident.level == uint8(IVerdictManager.Level.Warning)) assessed = 0;
+        uint256 base = incident.slashBps == 0 ? poolAssets : assessed * BPS / incident.slashBps;
+        uint256 target = base * row.slashBps / BPS;
+        return target > assessed ? target - assessed : 0;
+    }
+
+    function _restate(
+        IVerdictManager.Verdict calldata verdict,
+        IVerdictManager.Incident memory incident,
+        IVerdictManager.PenaltyRow memory row,
+        uint256 remainder,
+        uint256 collected
+    ) private {
         _verdicts.restate(
-            incidentId,
-            level,
+            verdict.incidentId,
+            verdict.severity > incident.level ? verdict.severity : incident.level,
             verdict.severity,
             row.slashBps,
             row.tombstone || incident.flags & FLAG_TOMBSTONE != 0,
             remainder,
             collected
         );
+    }
+
+    /// @dev The upgrade's jail (a warning that now jails freezes the pool), its record, its event, its tokens
+    /// into the escrow and the escrow's new terms.
+    function _applyUpgrade(
+        IVerdictManager.Verdict calldata verdict,
+        IVerdictManager.Incident memory incident,
+        IVerdictManager.PenaltyRow memory row,
+        uint8 level,
+        Upgrade memory step,
+        bool fresh,
+        uint256 amount
+    ) private {
+        bytes32 incidentId = verdict.incidentId;
         uint40 jailEnd = uint40(block.timestamp + row.jailDuration);
         (uint40 previousJail, bool found) = _stakeManager.restand(
             verdict.provider,
@@ -218,30 +263,32 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
         if (fresh) (step.prevJailEnd, step.prevInSet) = (previousJail, found);
         _upgrades[incidentId] = step;
         emit VerdictUpgraded(
-            incidentId, verdict.provider, digest, verdict, level, amount, previousJail > jailEnd ? previousJail : jailEnd
+            incidentId, verdict.provider, step.digest, verdict, level, amount, previousJail > jailEnd ? previousJail : jailEnd
         );
         if (amount != 0) {
             _stakeManager.take(
-                verdict.provider, amount, address(_escrow), _stepKey(incidentId, step.prevSeverity), _verdicts.caps()
+                verdict.provider, amount, address(_escrow), _stepKey(incidentId, step.prevSeverity), _verdicts.capParams()
             );
         }
         _escrow.upgrade(incidentId, verdict.provider, amount, row.recoverableBps, row.recoveryPath);
     }
 
-    /// @dev A new step: what its overturn restores, and what the steps that stood before it took.
+    /// @dev Makes `step` (the latest upgrade's record, or none) a new step: what its overturn restores, and
+    /// what the steps that stood before it took.
     function _newStep(
         IVerdictManager.Incident memory incident,
         IRecoveryEscrow.Escrow memory escrow,
         uint256 collected,
-        Upgrade memory last
-    ) private pure returns (Upgrade memory step) {
+        Upgrade memory step
+    ) private pure {
+        uint96 takenBefore = step.takenBefore + (step.overturned ? 0 : step.taken);
+        (step.appealedAt, step.resolved, step.overturned, step.taken, step.owed) = (0, false, false, 0, 0);
         step.prevLevel = incident.level;
         step.prevSeverity = incident.severity;
         step.prevSlashBps = incident.slashBps;
         step.prevTombstone = incident.flags & FLAG_TOMBSTONE != 0;
         (step.prevRecoverableBps, step.prevRecoveryPath) = (escrow.recoverableBps, escrow.recoveryPath);
-        step.mark = uint96(collected);
-        step.takenBefore = last.takenBefore + (last.overturned ? 0 : last.taken);
+        (step.mark, step.takenBefore) = (uint96(collected), takenBefore);
     }
 
     /// @dev Marks the latest upgrade of `verdict`'s incident appealed; returns the appeal's key, the level in
@@ -288,7 +335,7 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
             remainder - cancelled,
             collected - paid
         );
-        IStakeManager.Caps memory caps = _verdicts.caps();
+        IStakeManager.Caps memory caps = _verdicts.capParams();
         _stakeManager.refundCaps(provider, _stepKey(incidentId, step.prevSeverity), 0, 0, type(uint256).max, caps);
         if (paid != 0) _stakeManager.refundCaps(provider, incidentId, 0, 0, paid, caps);
         if (step.prevInSet) {
@@ -318,7 +365,7 @@ contract AppealCourt is IAppealCourt, AccessControl, ReentrancyGuardTransient {
     function _voidUpgrades(bytes32 incidentId, address provider) private {
         Upgrade memory step = _upgrades[incidentId];
         (_upgrades[incidentId].resolved, _upgrades[incidentId].overturned) = (true, true);
-        IStakeManager.Caps memory caps = _verdicts.caps();
+        IStakeManager.Caps memory caps = _verdicts.capParams();
         // A step that stood was followed by one from a higher severity: every key up to the latest's.
         for (uint8 severity; severity <= step.prevSeverity; ++severity) {
             _stakeManager.refundCaps(provider, _stepKey(incidentId, severity), 0, 0, type(uint256).max, caps);

@@ -274,21 +274,9 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         returns (uint40 previousJailEnd, bool found)
     {
         Provider storage p = _registered(provider);
-        StandingRecord memory record = _records[provider];
-        uint256 slot;
-        Standing memory old;
-        (found, slot, old) = _find(provider, record.slots, bytes32(entry.tag));
-        uint40 jailEnd = entry.jailEnd;
-        if (found) {
-            previousJailEnd = old.jailEnd;
-            if (upgrade && previousJailEnd > jailEnd) jailEnd = previousJailEnd;
-            _standing[provider][slot] = Standing(old.tag, old.at, jailEnd, entry.level, old.violationClass);
-        } else {
-            _stand(provider, record, entry); // nothing to extend: its jail end is `entry`'s
-        }
-        (uint256 standingJail, Offense memory best) = _standingAfter(provider, record, entry.violationClass);
-        record.offenses = _withOffense(record.offenses, entry.violationClass, best);
-        _records[provider] = record;
+        uint40 jailEnd;
+        uint256 standingJail;
+        (previousJailEnd, found, jailEnd, standingJail) = _restandEntry(provider, entry, upgrade);
         if (upgrade) {
             if (jailEnd <= block.timestamp) revert JailNotInFuture(jailEnd);
             if (freeze) {
@@ -305,6 +293,31 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
             if (standingJail > block.timestamp) emit Jailed(provider, standingJail);
             else emit Unjailed(provider);
         }
+    }
+
+    /// @dev The standing-set half of {restand}: the entry rewritten (or entered again), the class's
+    /// escalation record recomputed. Returns the entry's jail end before and after, whether it was in the
+    /// set, and the latest jail that stands now.
+    function _restandEntry(address provider, Standing calldata entry, bool upgrade)
+        private
+        returns (uint40 previousJailEnd, bool found, uint40 jailEnd, uint256 standingJail)
+    {
+        StandingRecord memory record = _records[provider];
+        uint256 slot;
+        Standing memory old;
+        (found, slot, old) = _find(provider, record.slots, bytes32(entry.tag));
+        jailEnd = entry.jailEnd;
+        if (found) {
+            previousJailEnd = old.jailEnd;
+            if (upgrade && previousJailEnd > jailEnd) jailEnd = previousJailEnd;
+            _standing[provider][slot] = Standing(old.tag, old.at, jailEnd, entry.level, old.violationClass);
+        } else {
+            _stand(provider, record, entry); // nothing to extend: its jail end is `entry`'s
+        }
+        Offense memory best;
+        (standingJail, best) = _standingAfter(provider, record, entry.violationClass);
+        record.offenses = _withOffense(record.offenses, entry.violationClass, best);
+        _records[provider] = record;
     }
 
     /// @dev The slot and entry of `incidentId` in the standing set of `provider` (`slots` in use), unless
@@ -428,12 +441,13 @@ contract StakeManager is IStakeManager, AccessControl, ReentrancyGuardTransient 
         CapUse memory stored = _collects[incidentId];
         _roll(stored, caps);
         // The newest collects first: the current bucket, then the previous one.
-        CapUse memory booked;
-        booked.current = uint104(Math.min(collects, stored.current));
-        booked.previous = uint104(Math.min(collects - booked.current, stored.previous));
-        stored.current -= booked.current;
-        stored.previous -= booked.previous;
-        _collects[incidentId] = stored;
+        uint256 current = Math.min(collects, stored.current);
+        CapUse memory booked = CapUse(0, uint104(current), uint104(Math.min(collects - current, stored.previous)));
+        if (booked.current != 0 || booked.previous != 0) {
+            stored.current -= booked.current;
+            stored.previous -= booked.previous;
+            _collects[incidentId] = stored;
+        }
         uint256 executedBucket = executedAt / caps.window;
         if (executedAt >= caps.since) {
             if (executedBucket == bucket) booked.current += uint104(executed);

@@ -612,7 +612,7 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
     }
 
     /// @inheritdoc IVerdictManager
-    function caps() external view returns (IStakeManager.Caps memory) {
+    function capParams() external view returns (IStakeManager.Caps memory) {
         return _caps();
     }
 

@@ -178,11 +178,11 @@ def test_overturn_lets_a_waiting_delegator_withdraw_again(system, chain):
 def test_overturn_refunds_the_rate_cap_use(system, appealed):
     verdict, _ = appealed
     vm, sm = system.VerdictManager, system.StakeManager
-    assert system.StakeManager.capAvailable(vm.caps()) < system.StakeManager.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
+    assert system.StakeManager.capAvailable(vm.capParams()) < system.StakeManager.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
 
     resolve(system, verdict, True)
 
-    assert system.StakeManager.capAvailable(vm.caps()) == system.StakeManager.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
+    assert system.StakeManager.capAvailable(vm.capParams()) == system.StakeManager.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
     record = sm.capUseOf(system.provider_a)
     assert (record.current, record.previous) == (0, 0)
 

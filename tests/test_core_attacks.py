@@ -357,7 +357,7 @@ def test_hole8_an_overturn_refunds_only_what_its_slash_still_counts_on_the_caps(
     system.AppealCourt.resolveAppeal(wrong.as_tuple(), True, sender=system.arbiter)
 
     system.chain.mine(timestamp=t0 + DAY + DAY // 2 + 60)
-    assert system.StakeManager.capAvailable(vm.caps()) == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS - y
+    assert system.StakeManager.capAvailable(vm.capParams()) == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS - y
     assert sm.capUseOf(system.provider_a).current == sm.capUseOf(system.provider_a).previous == 0
     assert_conserved(system)
 
@@ -382,7 +382,7 @@ def test_hole8_an_overturn_refunds_exactly_what_its_collects_still_count(system)
     system.AppealCourt.resolveAppeal(wrong.as_tuple(), True, sender=system.arbiter)
 
     system.chain.mine(timestamp=t0 + DAY + DAY // 2 + 60)
-    assert system.StakeManager.capAvailable(vm.caps()) == sm.totalStake() * 500 // BPS - y
+    assert system.StakeManager.capAvailable(vm.capParams()) == sm.totalStake() * 500 // BPS - y
     assert_conserved(system)
 
 

@@ -1573,7 +1573,7 @@ def baseline_model(system, rpc: Rpc, abis: Abis) -> Model:
     m.insurance = view("RecoveryEscrow", "insuranceBalance")
     m.escrowed = view("RecoveryEscrow", "totalEscrowed")
     m.paused_until = view("VerdictManager", "pausedUntil")
-    assert m.paused_until == 0 and m.escrowed == 0 and view("StakeManager", "capAvailable", view("VerdictManager", "caps")) == (
+    assert m.paused_until == 0 and m.escrowed == 0 and view("StakeManager", "capAvailable", view("VerdictManager", "capParams")) == (
         m.total_stake * m.limits.rate_cap_bps // BPS
     ), "the baseline has no pause, escrow or cap use"
     return m

@@ -128,7 +128,7 @@ def test_overturning_an_upgrade_restores_the_incident_and_penalizes_only_its_sig
     low, high = pair(system)
     first = system.submit(low)
     jail = sm.getProvider(b).jailedUntil
-    pool, cap = sm.getPool(b).assets, sm.capAvailable(vm.caps())
+    pool, cap = sm.getPool(b).assets, sm.capAvailable(vm.capParams())
     taken = escrow.escrowOf(low.incident_id)
     system.submit(high, signers=system.oracles[2:5])
     bonds = [committee.bondOf(o).amount for o in system.oracles]
@@ -149,7 +149,7 @@ def test_overturning_an_upgrade_restores_the_incident_and_penalizes_only_its_sig
     assert sm.getPool(b).assets == pool + SYSTEM_LIMITS.oracle_penalty * 3
     assert sm.getProvider(b).jailedUntil == jail == first.timestamp + vm.penaltyRow(PV, P).jailDuration
     assert sm.getProvider(b).openIncidents == 1
-    assert sm.capAvailable(vm.caps()) == cap + SYSTEM_LIMITS.oracle_penalty * 3 * 1_000 // BPS
+    assert sm.capAvailable(vm.capParams()) == cap + SYSTEM_LIMITS.oracle_penalty * 3 * 1_000 // BPS
     penalized = [before - committee.bondOf(o).amount for before, o in zip(bonds, system.oracles, strict=True)]
     assert penalized == [0, 0] + [SYSTEM_LIMITS.oracle_penalty] * 3
     assert upgrade_of(system, low.incident_id).overturned
@@ -196,7 +196,7 @@ def test_overturning_the_verdict_voids_its_upgrade(system):
     """The verdict beneath an upgrade is overturned: everything both took goes back to the pool, off the
     caps, and the pool is free again."""
     vm, sm, escrow, b = system.VerdictManager, system.StakeManager, system.RecoveryEscrow, system.provider_b
-    pool, cap = sm.getPool(b).assets, sm.capAvailable(vm.caps())
+    pool, cap = sm.getPool(b).assets, sm.capAvailable(vm.capParams())
     low, high = pair(system)
     system.submit(low)
     system.submit(high)
@@ -207,7 +207,7 @@ def test_overturning_the_verdict_voids_its_upgrade(system):
 
     penalties = SYSTEM_LIMITS.oracle_penalty * 3
     assert sm.getPool(b).assets == pool + penalties
-    assert sm.capAvailable(vm.caps()) == cap + penalties * 1_000 // BPS
+    assert sm.capAvailable(vm.capParams()) == cap + penalties * 1_000 // BPS
     assert sm.getProvider(b).openIncidents == 0 and sm.getProvider(b).jailedUntil <= tx.timestamp
     assert system.AppealCourt.upgradeOver(low.incident_id) and upgrade_of(system, low.incident_id).overturned
     assert escrow.escrowOf(low.incident_id).status == 6  # EscrowStatus.Refunded

@@ -229,7 +229,7 @@ def test_a_verdict_over_the_rate_cap_executes_with_what_the_cap_allows_and_owes_
     assert vm.remainderOf(v.incident_id) == amount - cap
     assert system.RecoveryEscrow.escrowOf(v.incident_id).amount == cap
     assert sm.getProvider(a).openIncidents == 1 and sm.getProvider(a).jailedUntil == tx.timestamp + DAY
-    assert system.StakeManager.capAvailable(vm.caps()) == 0
+    assert system.StakeManager.capAvailable(vm.capParams()) == 0
     assert_conserved(system)
 
 
@@ -253,7 +253,7 @@ def test_a_spent_cap_still_isolates_the_provider(system):
     vm, sm, a = system.VerdictManager, system.StakeManager, system.provider_a
     system.submit(system.verdict(provider=system.provider_b))
     set_limits(system, rate_cap_bps=1)
-    assert system.StakeManager.capAvailable(vm.caps()) == 0
+    assert system.StakeManager.capAvailable(vm.capParams()) == 0
     v = system.verdict()
     amount = slash_amount(system, a, PP, Level.PENALTY)
 
@@ -369,4 +369,4 @@ def test_a_rate_cap_lowered_below_its_use_leaves_nothing_available(system):
     tx = system.submit(v)
 
     assert emitted(tx, vm)[-1] == remainder_owed(system, v, amount)
-    assert system.StakeManager.capAvailable(vm.caps()) == 0
+    assert system.StakeManager.capAvailable(vm.capParams()) == 0

@@ -134,7 +134,7 @@ def test_execution_response_follows_the_matrix_row(system, violation_class, leve
     )
     pool = sm.getPool(a)
     amount = pool.assets * slash_bps // BPS
-    if amount > system.StakeManager.capAvailable(vm.caps()):  # the severe rows of SB and PV exceed the 10% cap of the test limits
+    if amount > system.StakeManager.capAvailable(vm.capParams()):  # the severe rows of SB and PV exceed the 10% cap of the test limits
         set_limits(system, rate_cap_bps=BPS)
     balances = (token.balanceOf(sm), token.balanceOf(escrow), sm.totalStake())
     before = _values(system, a, [a, *system.delegators])

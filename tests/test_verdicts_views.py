@@ -147,19 +147,19 @@ def test_capAvailable_counts_this_bucket_and_the_last_one_weighted(system):
     set_limits(system, cap_window=window)
     start = (system.chain.pending_timestamp // window + 1) * window + 100  # 100 s into a bucket
     system.chain.pending_timestamp = start
-    assert system.StakeManager.capAvailable(vm.caps()) == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
+    assert system.StakeManager.capAvailable(vm.capParams()) == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
 
     tx = system.submit(system.verdict())
 
     amount = emitted(tx, vm)[-1][1]["amount"]
     cap = sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
-    assert system.StakeManager.capAvailable(vm.caps()) == cap - amount  # read in the block of the slash
+    assert system.StakeManager.capAvailable(vm.capParams()) == cap - amount  # read in the block of the slash
     system.chain.mine(timestamp=start + 800)  # the same bucket: counted whole
-    assert system.StakeManager.capAvailable(vm.caps()) == cap - amount
+    assert system.StakeManager.capAvailable(vm.capParams()) == cap - amount
     system.chain.mine(timestamp=start + window + 150)  # the next bucket, 250 s into it: 3/4 counted
-    assert system.StakeManager.capAvailable(vm.caps()) == cap - amount * (window - 250) // window
+    assert system.StakeManager.capAvailable(vm.capParams()) == cap - amount * (window - 250) // window
     system.chain.mine(timestamp=start + 2 * window - 100)  # the first second of the bucket after
-    assert system.StakeManager.capAvailable(vm.caps()) == cap
+    assert system.StakeManager.capAvailable(vm.capParams()) == cap
     assert tuple(sm.capUseOf(system.provider_a)) == (tx.timestamp, amount, 0)  # stored as booked
 
 
@@ -168,10 +168,10 @@ def test_a_change_of_the_cap_window_starts_the_caps_afresh(system):
     no longer counts (and an overturn refunds nothing of it)."""
     vm, sm = system.VerdictManager, system.StakeManager
     tx = system.submit(system.verdict())
-    assert system.StakeManager.capAvailable(vm.caps()) < sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
+    assert system.StakeManager.capAvailable(vm.capParams()) < sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
     assert emitted(tx, vm)[-1][1]["amount"] > 0
 
     set_limits(system, cap_window=2 * DAY)
 
     system.chain.mine()
-    assert system.StakeManager.capAvailable(vm.caps()) == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS
+    assert system.StakeManager.capAvailable(vm.capParams()) == sm.totalStake() * SYSTEM_LIMITS.rate_cap_bps // BPS

@@ -398,7 +398,7 @@ interface IVerdictManager {
     function debtOf(bytes32 incidentId) external view returns (uint256 remainder, uint256 collected);
 
     /// @notice The cap parameters in force, as the StakeManager books them.
-    function caps() external view returns (IStakeManager.Caps memory);
+    function capParams() external view returns (IStakeManager.Caps memory);
 
     /// @notice Tokens still owed on `incidentId` (a slash the caps cut short).
     function remainderOf(bytes32 incidentId) external view returns (uint256);
