@@ -13,6 +13,7 @@ WINDOW = 1_000
 #: Caps that bind: 10% of total stake and 5% of a pool per window; `since` 0 (no window change).
 CAPS = (1_000, 500, WINDOW, 0)
 INCIDENT = b"\x22" * 32
+MAX = 2**256 - 1  # refundCaps: every collect booking of the incident
 
 
 def counted(use, now: int) -> int:
@@ -67,12 +68,34 @@ def test_take_books_as_a_collect_that_refundCaps_takes_off_exactly(
     chain.pending_timestamp = start + WINDOW + 400
     chain.mine()
 
-    stake_manager.refundCaps(registered, INCIDENT, executed.timestamp, x, CAPS, sender=slasher)
+    stake_manager.refundCaps(registered, INCIDENT, executed.timestamp, x, MAX, CAPS, sender=slasher)
 
     now = chain.blocks.head.timestamp
     assert counted(stake_manager.capUseOf(registered), now) == z  # only the other incident's slash still counts
     total = stake_manager.totalStake()
     assert stake_manager.capAvailable(CAPS) == total * 1_000 // 10_000 - z
+
+
+def test_refundCaps_takes_off_the_newest_collects_first_up_to_its_limit(
+    stake_manager, registered, delegators, slasher, escrow, chain
+):
+    """An overturned upgrade refunds only the collects that paid its own debt, the newest: with a limit of
+    `w`, collects of `y` (last bucket) and `w` (this bucket) leave `y` counted, weighted as the last bucket's."""
+    build_pool(stake_manager, registered, delegators)
+    start = (chain.pending_timestamp // WINDOW + 1) * WINDOW
+    chain.pending_timestamp = start + 100
+    stake_manager.penalize(registered, 0, escrow, standing(start + 10_000), CAPS, sender=slasher)  # freezes
+    y, w = 2 * TOKEN, 1 * TOKEN
+    stake_manager.take(registered, y, escrow, INCIDENT, CAPS, sender=slasher)
+    chain.pending_timestamp = start + WINDOW + 200
+    stake_manager.take(registered, w, escrow, INCIDENT, CAPS, sender=slasher)
+    chain.pending_timestamp = start + WINDOW + 400
+
+    tx = stake_manager.refundCaps(registered, INCIDENT, 0, 0, w, CAPS, sender=slasher)
+
+    assert counted(stake_manager.capUseOf(registered), tx.timestamp) == y * (WINDOW - 400) // WINDOW
+    rest = stake_manager.refundCaps(registered, INCIDENT, 0, 0, MAX, CAPS, sender=slasher)  # the older collect
+    assert counted(stake_manager.capUseOf(registered), rest.timestamp) == 0
 
 
 def test_bookings_before_since_no_longer_count(stake_manager, registered, delegators, slasher, escrow, chain):
@@ -91,7 +114,7 @@ def test_only_the_slasher_books_or_refunds(stake_manager, registered, delegators
     build_pool(stake_manager, registered, delegators)
     stranger = accounts[9]
     args = {
-        "refundCaps": (registered, INCIDENT, 0, 0, CAPS),
+        "refundCaps": (registered, INCIDENT, 0, 0, MAX, CAPS),
         "take": (registered, 0, escrow, INCIDENT, CAPS),
         "penalize": (registered, 0, escrow, standing(chain.pending_timestamp + 600), CAPS),
     }[call]
@@ -115,7 +138,7 @@ def test_a_refund_after_the_cap_window_changed_takes_nothing_off_the_new_buckets
     stake_manager.penalize(registered, TOKEN, escrow, standing(chain.pending_timestamp + 10_000), changed,
                                    sender=slasher)  # fmt: skip
 
-    stake_manager.refundCaps(registered, INCIDENT, executed.timestamp, 3 * TOKEN, changed, sender=slasher)
+    stake_manager.refundCaps(registered, INCIDENT, executed.timestamp, 3 * TOKEN, MAX, changed, sender=slasher)
 
     assert stake_manager.capUseOf(registered).current == TOKEN  # the new window's booking, untouched
     total = stake_manager.totalStake()

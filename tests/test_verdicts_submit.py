@@ -175,6 +175,8 @@ def test_execution_response_follows_the_matrix_row(system, violation_class, leve
         "appealWindow": SYSTEM_WINDOWS.appeal_window,
         "appealResolution": SYSTEM_WINDOWS.appeal_resolution,
         "approvals": 0b111,  # seats 1-3 signed: kept in the incident, no approval slot written
+        "severity": level,  # the signed severity (no escalation here)
+        "slashBps": vm.penaltyRow(violation_class, level).slashBps,  # an upgrade's base is derived from it
         "digest": digest_of(system, v),
     }
     assert vm.approvalsOf(digest_of(system, v)) == 0
@@ -430,14 +432,15 @@ def test_same_verdict_twice_reverts_incident_already_executed(system):
 
 
 def test_second_proposal_for_the_same_failure_after_execution(system):
-    """A second verdict later in the same bucket (other evidence) names the same incident and is refused."""
+    """A second verdict later in the same bucket (other evidence) names the same incident; at the severity in
+    force it is refused (only a higher one upgrades the incident: test_upgrades.py)."""
     t = align_to_bucket(system, 1800)
     first = system.verdict(observed_at=t - 1000)
     system.submit(first)
     second = system.verdict(observed_at=t - 500)
     assert second.incident_id == first.incident_id and second.evidence_hash != first.evidence_hash
 
-    with reverts(system.VerdictManager.IncidentAlreadyExecuted, incidentId=b32(first.incident_id)):
+    with reverts(system.VerdictManager.SeverityNotAbove, incidentId=b32(first.incident_id), severity=P, current=P):
         system.submit(second)
     assert system.RecoveryEscrow.totalEscrowed() == 160 * TOKEN
 
@@ -455,9 +458,10 @@ def test_two_verdicts_for_one_incident_only_one_executes(system):
     tx = system.submit(two, [o[3]])
 
     assert emitted(tx, vm)[-1] == executed(system, two, P, pool // 100, tx.timestamp + DAY)
-    with reverts(vm.IncidentAlreadyExecuted, incidentId=b32(one.incident_id)):
+    # The other digest at the severity in force: no upgrade, refused.
+    with reverts(vm.SeverityNotAbove, incidentId=b32(one.incident_id), severity=P, current=P):
         system.submit(one, [o[4]])
-    with reverts(vm.IncidentAlreadyExecuted, incidentId=b32(one.incident_id)):
+    with reverts(vm.SeverityNotAbove, incidentId=b32(one.incident_id), severity=P, current=P):
         vm.execute(one.as_tuple(), sender=system.outsider)
     assert system.RecoveryEscrow.totalEscrowed() == pool // 100
     assert system.StakeManager.getProvider(system.provider_a).openIncidents == 1

@@ -96,7 +96,8 @@ def _bad_item(system, kind, first):
     if kind == "same_incident_as_item_0":
         v = system.verdict(provider=system.provider_a, observed_at=first.observed_at)
         assert v.incident_id == first.incident_id
-        return v, system.sign(v, o[:3]), error_data("IncidentAlreadyExecuted", b32(v.incident_id))
+        # Another verdict of item 0's failure at its severity: no upgrade of it, refused.
+        return v, system.sign(v, o[:3]), error_data("SeverityNotAbove", b32(v.incident_id), v.severity, v.severity)
     if kind == "not_slashable":
         v = system.verdict(provider=system.outsider)
         return v, system.sign(v, o[:3]), error_data("ProviderNotSlashable", system.outsider.address)

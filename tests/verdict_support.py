@@ -41,6 +41,7 @@ ERROR_TYPES = {
     "IncidentIdMismatch": ["bytes32", "bytes32"],
     "SeverityNotApplicable": ["uint8", "uint8"],
     "IncidentAlreadyExecuted": ["bytes32"],
+    "SeverityNotAbove": ["bytes32", "uint8", "uint8"],
     "IncidentAlreadyOpen": ["address", "uint8"],
     "ExecutionPaused": ["uint256"],
     "SlashRateCapExceeded": ["uint256", "uint256"],
