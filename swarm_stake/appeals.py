@@ -23,12 +23,19 @@ if TYPE_CHECKING:
 FLAG_CLOSED = 4
 
 
-def appeal(client: Client, registry: Registry, verdict: Verdict) -> tuple[TxReceipt, int]:
-    """Appeal ``verdict`` from the client's account (the provider's operator key), approving the bond."""
+def appeal(client: Client, registry: Registry, verdict: Verdict, upgrade: bool = False) -> tuple[TxReceipt, int]:
+    """Appeal ``verdict`` from the client's account (the provider's operator key), approving the bond; with
+    ``upgrade``, ``verdict`` is the incident's latest upgrade, appealed as a step of its own."""
     court = client.contract("AppealCourt", registry.address("AppealCourt"))
     verdicts = client.contract("VerdictManager", registry.address("VerdictManager"))
     incident, _ = verdicts.functions.getIncident(verdict.incident_id).call()
     executed_at, appealed_at, level, flags, window = incident[1], incident[2], incident[3], incident[5], incident[6]
+    if upgrade:
+        step = court.functions.upgradeOf(verdict.incident_id).call()
+        executed_at, appealed_at, window = step[1], step[2], step[3]
+        if step[6] or flags & FLAG_OVERTURNED:
+            raise ContractError("UpgradeNotAppealable", {"incidentId": verdict.incident_id, "windowEnd": step[1] + step[3]},
+                                "the upgrade (or the verdict beneath it) was overturned; nothing is left to appeal")
     me = client.require_account().address
     operator = client.contract("StakeManager", registry.address("StakeManager")).functions.getProvider(
         verdict.provider).call()[0]  # fmt: skip
@@ -36,9 +43,10 @@ def appeal(client: Client, registry: Registry, verdict: Verdict) -> tuple[TxRece
     if me != operator:
         raise ContractError("NotProviderOperator", {"caller": me},
                             f"only the provider's operator key ({operator}) may appeal; use its keystore")  # fmt: skip
+    what = "upgrade" if upgrade else "verdict"
     if appealed_at:
         raise ContractError("AlreadyAppealed", {"incidentId": verdict.incident_id},
-                            "the verdict was already appealed; follow it with `swarm-stake incidents show INCIDENT`")
+                            f"the {what} was already appealed; follow it with `swarm-stake incidents show INCIDENT`")
     if now > executed_at + window or flags & FLAG_CLOSED:
         raise ContractError("AppealWindowClosed", {"windowEnd": executed_at + window, "nowTime": now},
                             "the appeal window has closed (or the incident is closed) and the verdict can no "
@@ -72,9 +80,28 @@ class AppealStatus(BaseModel):
         return bool(self.appealed_at) and not self.resolved
 
 
-def appeal_status(client: Client, registry: Registry, incident_id: str) -> AppealStatus:
+def upgrade_key(incident_id: str, prev_severity: int) -> bytes:
+    """The AppealCourt's key of the appeal of an upgrade step that started from ``prev_severity``."""
+    from eth_abi import encode
+    from eth_utils import keccak
+
+    return keccak(encode(["bytes32", "uint8"], [bytes.fromhex(incident_id.removeprefix("0x")), prev_severity]))
+
+
+def appeal_status(client: Client, registry: Registry, incident_id: str, upgrade: bool = False) -> AppealStatus:
+    """The appeal of the incident's verdict, or (``upgrade``) of its latest upgrade."""
     court = client.contract("AppealCourt", registry.address("AppealCourt"))
     verdicts = client.contract("VerdictManager", registry.address("VerdictManager"))
+    if upgrade:
+        step = court.functions.upgradeOf(incident_id).call()
+        if not step[1]:
+            raise ConfigError(f"incident {incident_id} was never upgraded: leave out --upgrade")
+        appellant, bond = court.functions.appealOf(upgrade_key(incident_id, step[8])).call()
+        return AppealStatus(
+            incident_id=incident_id, appellant=None if int(appellant, 16) == 0 else appellant, bond=bond,
+            appealed_at=step[2], deadline=step[2] + step[4] if step[2] else 0, resolved=bool(step[5]),
+            overturned=bool(step[6]), now=client.w3.eth.get_block("latest")["timestamp"],
+        )  # fmt: skip
     incident, _ = verdicts.functions.getIncident(incident_id).call()
     appellant, bond = court.functions.appealOf(incident_id).call()
     flags = incident[5]
@@ -95,10 +122,12 @@ def _require_pending(status: AppealStatus, what: str) -> None:
                           "see `swarm-stake incidents show INCIDENT`")  # fmt: skip
 
 
-def resolve(client: Client, registry: Registry, verdict: Verdict, overturn: bool) -> tuple[TxReceipt, AppealStatus]:
-    """Uphold or overturn the pending appeal of ``verdict`` (the client must hold ARBITER_ROLE)."""
+def resolve(client: Client, registry: Registry, verdict: Verdict, overturn: bool,
+            upgrade: bool = False) -> tuple[TxReceipt, AppealStatus]:  # fmt: skip
+    """Uphold or overturn the pending appeal of ``verdict`` (with ``upgrade``: the incident's latest upgrade);
+    the client must hold ARBITER_ROLE."""
     court = client.contract("AppealCourt", registry.address("AppealCourt"))
-    status = appeal_status(client, registry, verdict.incident_id)
+    status = appeal_status(client, registry, verdict.incident_id, upgrade)
     me = client.require_account().address
     if not court.functions.hasRole(role("ARBITER_ROLE"), me).call():
         raise ConfigError(f"appeal not resolvable: {me} is not an arbiter of the AppealCourt {court.address}; "
@@ -111,10 +140,11 @@ def resolve(client: Client, registry: Registry, verdict: Verdict, overturn: bool
     return client.send(court.functions.resolveAppeal(verdict.as_tuple(), overturn)), status
 
 
-def finalize_appeal(client: Client, registry: Registry, verdict: Verdict) -> tuple[TxReceipt, AppealStatus]:
+def finalize_appeal(client: Client, registry: Registry, verdict: Verdict,
+                    upgrade: bool = False) -> tuple[TxReceipt, AppealStatus]:  # fmt: skip
     """End an appeal left unresolved past its deadline: upheld, the bond back to the appellant. Anyone."""
     court = client.contract("AppealCourt", registry.address("AppealCourt"))
-    status = appeal_status(client, registry, verdict.incident_id)
+    status = appeal_status(client, registry, verdict.incident_id, upgrade)
     _require_pending(status, "appeal not finalizable")
     if status.now < status.deadline:  # the contract needs a block after the deadline
         raise ConfigError(f"appeal not finalizable: the arbiter has until {utc(status.deadline)} "

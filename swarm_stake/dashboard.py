@@ -180,7 +180,7 @@ class StatusReader:
                 "metadata_uri": view.metadata_uri,
             })  # fmt: skip
 
-        views = [self.incidents.view(log, take(3)) for log in executed]
+        views = [self.incidents.view(log, take(self.incidents.LIVE)) for log in executed]
         escrow_reads = {i: take(3) for i in opened}
         symbol, decimals, insurance, total_escrowed = take(4)
 

@@ -1,8 +1,9 @@
 """Incidents as stakeholders follow them: from events alone, plus the derived phase on chain.
 
-Every executed verdict is in a `VerdictExecuted` event with all of its fields, so the verdict
-that later steps take (appeal, claim, release) can be rebuilt from the chain and checked
-against the digest the VerdictManager stored.
+Every executed verdict is in a `VerdictExecuted` event with all of its fields, and every upgrade
+of an incident in the AppealCourt's `VerdictUpgraded` event, so the verdict that later steps take
+(appeal, claim, release; an upgrade's appeal) can be rebuilt from the chain and checked against
+the digest the contracts stored.
 
 With an :class:`~swarm_stake.index.EventIndex` the events come from the index (synced first);
 without one they are read from the chain with ``eth_getLogs``. The live state of the incidents
@@ -55,10 +56,34 @@ class IncidentView(BaseModel):
     escrow_state: EscrowState
     executed_block: int
     verdict: Verdict
+    #: Whether a later verdict upgraded the incident (`level` is then the level in force).
+    upgraded: bool = False
 
     @field_serializer("violation_class", "severity", "level", "phase", "escrow_state", when_used="json")
     def _enum_name(self, value: Any) -> str:
         return value.name.lower()
+
+
+#: VerdictManager.FLAG_UPGRADED: a later verdict upgraded the incident.
+FLAG_UPGRADED = 16
+
+
+def verdict_of(log: Any) -> Verdict:
+    """The verdict carried by a `VerdictExecuted` or `VerdictUpgraded` event."""
+    fields = log["args"]["verdict"]
+    if not isinstance(fields, Mapping):  # a plain tuple, in struct order
+        fields = dict(zip(("incidentId", "provider", "violationClass", "severity", "evidenceHash", "observedAt",
+                           "deadline", "committeeEpoch"), fields, strict=True))  # fmt: skip
+    return Verdict(
+        incident_id=fields["incidentId"],
+        provider=fields["provider"],
+        violation_class=fields["violationClass"],
+        severity=fields["severity"],
+        evidence_hash=fields["evidenceHash"],
+        observed_at=fields["observedAt"],
+        deadline=fields["deadline"],
+        committee_epoch=fields["committeeEpoch"],
+    )
 
 
 def json_value(value: Any) -> Any:
@@ -101,43 +126,47 @@ class Incidents:
             )
         )
 
+    def upgrade_logs(self, incident_id: str) -> list[Any]:
+        """The `VerdictUpgraded` events of ``incident_id``, oldest first."""
+        if self.index is not None:
+            logs = self.index.events("AppealCourt", ("VerdictUpgraded",), incident=incident_id)
+        else:
+            logs = self.court.events.VerdictUpgraded().get_logs(
+                from_block=self.registry.start_block, argument_filters={"incidentId": incident_id}
+            )
+        return sorted(logs, key=lambda log: (log["blockNumber"], log["logIndex"]))
+
+    #: How many results :meth:`view` takes from :meth:`live_calls`.
+    LIVE = 4
+
     def live_calls(self, incident_id: Any) -> list[Any]:
         """The views of an incident's live state, in the order :meth:`view` takes their results."""
         from .multicall import view
 
         return [view(self.verdicts, "remainderOf", incident_id), view(self.lens, "stateOf", incident_id),
-                view(self.escrow, "stateOf", incident_id)]  # fmt: skip
+                view(self.escrow, "stateOf", incident_id), view(self.verdicts, "getIncident", incident_id)]  # fmt: skip
 
     def _views(self, logs: list[Any], block: int | str = "latest") -> list[IncidentView]:
         """The incidents of ``logs`` (`VerdictExecuted`), their live state read in one batch at ``block``."""
         ids = [log["args"]["incidentId"] for log in logs]
         live = self.multicall.call([fn for i in ids for fn in self.live_calls(i)], block)
-        return [self.view(log, live[3 * n : 3 * n + 3]) for n, log in enumerate(logs)]
+        n = self.LIVE
+        return [self.view(log, live[n * k : n * k + n]) for k, log in enumerate(logs)]
 
     def view(self, log: Any, live: list[Any]) -> IncidentView:
-        """The incident of the `VerdictExecuted` event ``log``, with the results of its :meth:`live_calls`."""
-        remainder, phase, escrow_state = live
+        """The incident of the `VerdictExecuted` event ``log`` (or of a `VerdictUpgraded` one), with the results
+        of its :meth:`live_calls`; for the executed verdict, the level is the one in force (an upgrade's)."""
+        remainder, phase, escrow_state, (stored, _digest) = live
         args = log["args"]
-        fields = args["verdict"]
-        if not isinstance(fields, Mapping):  # a plain tuple, in struct order
-            fields = dict(zip(("incidentId", "provider", "violationClass", "severity", "evidenceHash", "observedAt",
-                               "deadline", "committeeEpoch"), fields, strict=True))  # fmt: skip
-        verdict = Verdict(
-            incident_id=fields["incidentId"],
-            provider=fields["provider"],
-            violation_class=fields["violationClass"],
-            severity=fields["severity"],
-            evidence_hash=fields["evidenceHash"],
-            observed_at=fields["observedAt"],
-            deadline=fields["deadline"],
-            committee_epoch=fields["committeeEpoch"],
-        )
+        upgraded = bool(stored[5] & FLAG_UPGRADED)
+        level = stored[3] if upgraded and log["event"] == "VerdictExecuted" else args["level"]
+        verdict = verdict_of(log)
         return IncidentView(
             incident_id=verdict.incident_id,
             provider=verdict.provider,
             violation_class=verdict.violation_class,
             severity=verdict.severity,
-            level=args["level"],
+            level=level,
             amount=args["amount"],
             remainder=remainder,
             jailed_until=args["jailedUntil"],
@@ -147,6 +176,7 @@ class Incidents:
             escrow_state=EscrowState(escrow_state),
             executed_block=log["blockNumber"],
             verdict=verdict,
+            upgraded=upgraded,
         )
 
     def list(self, provider: str | None = None) -> list[IncidentView]:
@@ -161,12 +191,20 @@ class Incidents:
         return self._views(logs[-1:])[0]
 
     def executed(self, incident_id: str) -> list[IncidentView]:
-        """Every executed verdict of ``incident_id``, oldest first: the first execution, then each
-        upgrade (one `VerdictExecuted` event each)."""
-        views = self._views(self.executed_logs(incident_id=incident_id))
-        if not views:
+        """Every executed verdict of ``incident_id``, oldest first: the first execution (`VerdictExecuted`),
+        then each upgrade (`VerdictUpgraded`), each at its own level."""
+        logs = self.executed_logs(incident_id=incident_id)
+        if not logs:
             self.get(incident_id)  # raises with the reason
-        return views
+        return self._views(logs + self.upgrade_logs(incident_id))
+
+    def upgrade_verdict(self, incident_id: str) -> Verdict:
+        """The latest upgrade of ``incident_id`` (the verdict its appeal takes), rebuilt from its event."""
+        logs = self.upgrade_logs(incident_id)
+        if not logs:
+            self.get(incident_id)  # an unknown incident is refused with its own message
+            raise ConfigError(f"incident {incident_id} was never upgraded: its verdict is appealed without --upgrade")
+        return verdict_of(logs[-1])
 
     def signers(self, digest: str) -> list[str]:
         """The committee members that approved the verdict ``digest``, in the order of their approvals."""

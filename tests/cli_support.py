@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web3.logs import DISCARD
 from eth_account import Account
 from web3 import Web3
 
@@ -233,6 +234,16 @@ class CliChain:
         receipt = desk.submit(verdict, [desk.sign(verdict, member) for member in members])
         assert desk.events(receipt, "VerdictExecuted"), "the verdict did not execute"
         return verdict
+
+    def upgrade(self, verdict: Verdict, severity: Level) -> Verdict:
+        """The failure of ``verdict`` signed again at ``severity`` by the same two members: an upgrade."""
+        members = [dev_account(i) for i in COMMITTEE[:2]]
+        desk = VerdictDesk(self.client(members[0]), self.registry)
+        evidence = evidence_hash({"provider": verdict.provider, "rule": "test", "nonce": secrets.token_hex(8)})
+        higher = desk.build(verdict.provider, verdict.violation_class, severity, evidence, verdict.observed_at)
+        receipt = desk.submit(higher, [desk.sign(higher, member) for member in members])
+        assert self.court.events.VerdictUpgraded().process_receipt(receipt, errors=DISCARD), "nothing was upgraded"
+        return higher
 
     def bundle(self, verdict: Verdict, directory: Path) -> Path:
         """An audit bundle of ``verdict`` (as `recovery prepare` writes it) under ``directory``."""

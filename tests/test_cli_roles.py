@@ -78,6 +78,35 @@ def test_arbiter_overturns_an_appeal(cli_chain, arbiter):
     assert json_out(invoke(cli_chain, "arbiter", "show", verdict.incident_id, "--json"))["state"] == "overturned"
 
 
+def test_an_upgrade_is_appealed_shown_and_overturned_on_its_own(cli_chain, arbiter):
+    """A poor-performance penalty upgraded to the severe row: the operator appeals the upgrade
+    (`incidents appeal --upgrade`), the arbiter sees that appeal (`arbiter show --upgrade`) and overturns it:
+    the incident is back at the penalty row, the upgrade's extra slash back in the pool, and the verdict
+    beneath still stands (its own appeal untouched)."""
+    provider, operator = cli_chain.provider(operator_name="upgrade-operator")
+    verdict = cli_chain.execute_verdict(provider.address)
+    pool = cli_chain.pool(provider.address)
+    cli_chain.upgrade(verdict, Level.SEVERE)
+    assert cli_chain.pool(provider.address) < pool
+    shown = json_out(invoke(cli_chain, "incidents", "show", verdict.incident_id, "--json"))
+    assert (shown["level"], shown["upgraded"]) == ("severe", True)
+
+    appealed_ = assert_ok(cli_chain.cli("incidents", "appeal", verdict.incident_id, "--upgrade", keystore="upgrade-operator"))
+    assert f"appealed the upgrade of {verdict.incident_id} with a bond of 100.00 SWARM" in appealed_.stdout
+    status = json_out(invoke(cli_chain, "arbiter", "show", verdict.incident_id, "--upgrade", "--json"))
+    assert status["state"] == "pending" and status["appellant"] == operator.address
+    assert json_out(invoke(cli_chain, "arbiter", "show", verdict.incident_id, "--json"))["state"] == "not appealed"
+
+    result = json_out(invoke(cli_chain, "arbiter", "overturn", verdict.incident_id, "--upgrade", "--json",
+                             keystore=arbiter))  # fmt: skip
+    assert result["outcome"] == "overturned" and result["penalties"] == 2 * ORACLE_PENALTY
+    assert cli_chain.pool(provider.address) == pool + result["penalties"]
+    shown = json_out(invoke(cli_chain, "incidents", "show", verdict.incident_id, "--json"))
+    assert shown["level"] == "penalty"
+    refused = invoke(cli_chain, "incidents", "appeal", verdict.incident_id, "--upgrade", keystore="upgrade-operator")
+    assert_error(refused, "overturned")
+
+
 def test_arbiter_refusals(cli_chain, arbiter):
     provider, _ = cli_chain.provider()
     unappealed = cli_chain.execute_verdict(provider.address)

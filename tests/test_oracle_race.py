@@ -189,7 +189,12 @@ def test_an_upgrade_of_an_executed_incident_is_proposed_co_signed_and_applied():
         assert len(manager_events(swarm, "VerdictExecuted")) == 1
         lens = swarm.reader().contract("SwarmLens", swarm.registry.address("SwarmLens"))
         assert lens.functions.stateOf(low.incident_id).call() >= 2  # Responded: the pool frozen, B jailed
+        digest = "0x" + bytes(event["args"]["digest"]).hex()
         for handle in handles:
+            # Each signed the upgrade, and knows it was applied (the court's VerdictUpgraded).
+            signed = [row["status"] for row in handle.daemon.store.signatures("executed", "submitted", "approved", "sent")
+                      if row["digest"] == digest]  # fmt: skip
+            assert signed == ["executed"], signed
             assert json.loads(json.dumps(handle.daemon.health()[1]))["chain_ok"] is True
 
 

@@ -68,7 +68,8 @@ def incidents_show(rt: Runtime, incident_id: str) -> None:
 
         head = Table(title=f"incident {incident_id}", show_header=False)
         head.add_row("provider", view.provider)
-        head.add_row("class / severity / level", f"{_name(view.violation_class)} / {_name(view.severity)} / {_name(view.level)}")
+        level = _name(view.level) + (" (upgraded)" if view.upgraded else "")
+        head.add_row("class / severity / level", f"{_name(view.violation_class)} / {_name(view.severity)} / {level}")
         head.add_row("slashed into escrow", f"{format_amount(view.amount, places=4)} SWARM")
         if view.remainder:
             head.add_row("still owed (caps)", f"{format_amount(view.remainder, places=4)} SWARM: "
@@ -127,17 +128,21 @@ def incidents_evidence(rt: Runtime, incident_id: str, from_url: str | None) -> N
 
 @incidents.command("appeal")
 @click.argument("incident_id", metavar="INCIDENT", type=BYTES32)
+@click.option("--upgrade", is_flag=True, help="appeal the incident's latest upgrade (a step of its own), not its verdict")
 @pass_runtime
-def incidents_appeal(rt: Runtime, incident_id: str) -> None:
-    """Appeal the verdict of INCIDENT (the provider's operator keystore; posts the appeal bond)."""
+def incidents_appeal(rt: Runtime, incident_id: str, upgrade: bool) -> None:
+    """Appeal the verdict of INCIDENT, or its latest upgrade (the provider's operator keystore; posts the
+    appeal bond)."""
     from ..appeals import appeal
 
-    verdict = _incidents(rt).verdict(incident_id)
+    found = _incidents(rt)
+    verdict = found.upgrade_verdict(incident_id) if upgrade else found.verdict(incident_id)
     with rt.progress("approving the bond and appealing"):
-        receipt, bond = appeal(rt.client(signer=True), rt.registry, verdict)
+        receipt, bond = appeal(rt.client(signer=True), rt.registry, verdict, upgrade)
     from ..units import format_amount
 
-    rt.done(f"appealed {incident_id} with a bond of {format_amount(bond, places=2)} SWARM", receipt)
+    what = "the upgrade of " if upgrade else ""
+    rt.done(f"appealed {what}{incident_id} with a bond of {format_amount(bond, places=2)} SWARM", receipt)
 
 
 COMMANDS = [incidents]

@@ -38,10 +38,16 @@ def incident_command(group: click.Group, name: str, **attrs: Any) -> Callable[[C
     return decorate
 
 
-def _verdict(rt: Runtime, incident_id: str) -> Any:
+def _verdict(rt: Runtime, incident_id: str, upgrade: bool = False) -> Any:
+    """The executed verdict of the incident, or (``upgrade``) its latest upgrade."""
     from ..incidents import Incidents
 
-    return Incidents(rt.client(), rt.registry).verdict(incident_id)
+    found = Incidents(rt.client(), rt.registry)
+    return found.upgrade_verdict(incident_id) if upgrade else found.verdict(incident_id)
+
+
+#: The option of the commands that act on an appeal: the incident's latest upgrade instead of its verdict.
+UPGRADE = click.option("--upgrade", is_flag=True, help="the appeal of the incident's latest upgrade, not its verdict")
 
 
 def _tokens(amount: int) -> str:
@@ -58,14 +64,14 @@ def arbiter() -> None:
     """Resolve appeals: uphold or overturn a verdict before the appeal's deadline."""
 
 
-def _resolve(rt: Runtime, incident_id: str, overturn: bool) -> None:
+def _resolve(rt: Runtime, incident_id: str, overturn: bool, upgrade: bool) -> None:
     from web3.logs import DISCARD
 
     from ..appeals import resolve
 
-    verdict = _verdict(rt, incident_id)
+    verdict = _verdict(rt, incident_id, upgrade)
     with rt.progress("resolving the appeal"):
-        receipt, status = resolve(rt.client(signer=True), rt.registry, verdict, overturn)
+        receipt, status = resolve(rt.client(signer=True), rt.registry, verdict, overturn, upgrade)
     court = rt.contract("AppealCourt")
     if overturn:
         args = court.events.AppealOverturned().process_receipt(receipt, errors=DISCARD)[0]["args"]
@@ -82,8 +88,9 @@ def _resolve(rt: Runtime, incident_id: str, overturn: bool) -> None:
 
 def _resolution(name: str, overturn: bool, help_text: str) -> click.Command:
     @incident_command(arbiter, name, help=help_text)
-    def command(rt: Runtime, incident_id: str) -> None:
-        _resolve(rt, incident_id, overturn)
+    @UPGRADE
+    def command(rt: Runtime, incident_id: str, upgrade: bool) -> None:
+        _resolve(rt, incident_id, overturn, upgrade)
 
     return command
 
@@ -91,16 +98,18 @@ def _resolution(name: str, overturn: bool, help_text: str) -> click.Command:
 arbiter_uphold = _resolution("uphold", False, "Uphold the appealed verdict of INCIDENT (its appeal bond goes to the "
                              "insurance pool).")  # fmt: skip
 arbiter_overturn = _resolution("overturn", True, "Overturn the appealed verdict of INCIDENT: escrow back to the "
-                               "pool, jail lifted, signers penalized.")  # fmt: skip
+                               "pool, jail lifted, signers penalized (with --upgrade, its latest upgrade: the "
+                               "incident as it was before it).")  # fmt: skip
 
 
 @incident_command(arbiter, "show")
-def arbiter_show(rt: Runtime, incident_id: str) -> None:
-    """The appeal of INCIDENT: appellant, bond, deadline, and whether it is pending."""
+@UPGRADE
+def arbiter_show(rt: Runtime, incident_id: str, upgrade: bool) -> None:
+    """The appeal of INCIDENT (or of its latest upgrade): appellant, bond, deadline, and whether it is pending."""
     from ..appeals import appeal_status, utc
 
     _verdict(rt, incident_id)  # an unknown incident is refused with its own message
-    status = appeal_status(rt.client(), rt.registry, incident_id)
+    status = appeal_status(rt.client(), rt.registry, incident_id, upgrade)
     outcome = ("overturned" if status.overturned else "upheld") if status.resolved else None
     state = outcome or ("pending" if status.appealed_at else "not appealed")
     data = {**status.model_dump(mode="json"), "state": state}
@@ -120,13 +129,15 @@ def arbiter_show(rt: Runtime, incident_id: str) -> None:
 
 
 @incident_command(incidents, "finalize-appeal")
-def incidents_finalize_appeal(rt: Runtime, incident_id: str) -> None:
-    """End an appeal of INCIDENT left unresolved past its deadline: upheld, bond returned (anyone)."""
+@UPGRADE
+def incidents_finalize_appeal(rt: Runtime, incident_id: str, upgrade: bool) -> None:
+    """End an appeal of INCIDENT (or of its latest upgrade) left unresolved past its deadline: upheld, bond
+    returned (anyone)."""
     from ..appeals import finalize_appeal
 
-    verdict = _verdict(rt, incident_id)
+    verdict = _verdict(rt, incident_id, upgrade)
     with rt.progress("finalizing the appeal"):
-        receipt, status = finalize_appeal(rt.client(signer=True), rt.registry, verdict)
+        receipt, status = finalize_appeal(rt.client(signer=True), rt.registry, verdict, upgrade)
     sent(rt, f"finalized the unresolved appeal of {incident_id}: upheld, bond of {_tokens(status.bond)} returned to "
              f"{status.appellant}", receipt,
          {"incident_id": incident_id, "outcome": "upheld", "bond_returned": status.bond})  # fmt: skip

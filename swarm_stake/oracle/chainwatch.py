@@ -29,6 +29,7 @@ WATCHED: dict[str, tuple[str, ...]] = {
     ),
     "RecoveryEscrow": ("ClaimFiled", "EpochAttested", "ClaimRejected", "RecoveryCompleted", "EscrowForfeited",
                        "EscrowRefunded"),
+    "AppealCourt": ("VerdictUpgraded",),
 }  # fmt: skip
 
 

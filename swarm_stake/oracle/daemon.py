@@ -118,11 +118,13 @@ class OracleDaemon:
         self.escrow = abi_contract("RecoveryEscrow")
         self.committee = abi_contract("OracleCommittee")
         self.stake = abi_contract("StakeManager")
+        self.court = abi_contract("AppealCourt")
         self.store = Store(config.db_path)
         self.evidence = EvidenceStore(config.evidence_dir)
         self.metrics = Metrics()
         self.watcher = ChainWatcher(
-            w3, {"StakeManager": self.stake, "VerdictManager": self.manager, "RecoveryEscrow": self.escrow},
+            w3, {"StakeManager": self.stake, "VerdictManager": self.manager, "RecoveryEscrow": self.escrow,
+                 "AppealCourt": self.court},
             self.store, config.confirmations, config.scan_chunk, registry.start_block,
         )  # fmt: skip
         self.detectors = DetectorSet(config.detectors, config.software_hash)
@@ -447,17 +449,32 @@ class OracleDaemon:
         self._executed[incident] = verdict  # a RemainderOwed of the same transaction follows, if any
         self.store.set_incident(incident, args["provider"], int(verdict.violation_class), "open", event.block,
                                 int(verdict.severity), verdict.observed_at)  # fmt: skip
+        self._answered(args, verdict)
+        self.notify(f"response:{incident}", "response", {
+            "incident_id": incident, "provider": args["provider"], "level": Level(args["level"]).name.lower(),
+            "slashed": str(args["amount"]), "jailed_until": args["jailedUntil"], "block": event.block,
+            "tx": event.tx_hash,
+        })  # fmt: skip
+
+    def _answered(self, args: dict[str, Any], verdict: Verdict) -> None:
+        """A verdict executed or upgraded an incident: this oracle's proposal and signature of it are done,
+        and every other pending proposal of the same failure at or below its severity is superseded (one of
+        another failure, or a higher measurement of this one, an upgrade, is still to be co-signed)."""
         digest = _hex(args["digest"])
         for row in self.store.pending_proposals(args["provider"], int(verdict.violation_class)):
             if row["digest"] == digest:
                 self.store.set_proposal_status(digest, "executed")
             elif self.same_failure(row["observed_at"], verdict.observed_at) and row["severity"] <= verdict.severity:
-                # Another proposal of the failure this verdict answers; one of another failure, or a higher
-                # measurement of this one (an upgrade), is still to be co-signed.
                 self.store.set_proposal_status(row["digest"], "superseded")
         if self.store.signature(digest) is not None:
             self.store.set_signature_status(digest, "executed")
-        self.notify(f"response:{incident}", "response", {
+
+    def _on_VerdictUpgraded(self, event: ChainEvent, args: dict[str, Any]) -> None:  # noqa: N802
+        """An upgrade of an executed incident (DESIGN "No severity lock-in"): this oracle's signature of it,
+        and every pending proposal of the failure at or below its severity, are done."""
+        incident = _hex(args["incidentId"])
+        self._answered(args, _verdict(args["verdict"]))
+        self.notify(f"upgrade:{incident}:{_hex(args['digest'])}", "upgrade", {
             "incident_id": incident, "provider": args["provider"], "level": Level(args["level"]).name.lower(),
             "slashed": str(args["amount"]), "jailed_until": args["jailedUntil"], "block": event.block,
             "tx": event.tx_hash,
