@@ -932,7 +932,8 @@ class Model:
             if isinstance(outcome, Err):
                 return outcome
             result.update(outcome)
-        self.approvals[digest] = bitmap
+        if not result.get("upgrade"):  # an upgrade's approvals go to the court's record, none to the VerdictManager
+            self.approvals[digest] = bitmap
         if bitmap != 0 and v.incident_id not in self.detected:
             self.detected[v.incident_id] = self.now
         if result["executed"]:
