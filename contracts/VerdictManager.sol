@@ -232,7 +232,11 @@ contract VerdictManager is IVerdictManager, AccessControl, EIP712, ReentrancyGua
         if (!registration.registered || registration.tombstoned) revert ProviderNotSlashable(verdict.provider);
         // A jailed node is not expected to serve: poor performance observed inside a jail that stands and
         // had started by then is no offense (a jail imposed after it proves nothing about the observation).
-        if (verdict.violationClass == uint8(ViolationClass.PoorPerformance) && jailed) {
+        // An upgrade is exempt: its incident's first verdict passed this check, so such a jail is its own.
+        if (
+            verdict.violationClass == uint8(ViolationClass.PoorPerformance) && jailed
+                && _incidents[verdict.incidentId].executedAt == 0
+        ) {
             revert PoorPerformanceWhileJailed(verdict.provider, registration.jailedUntil);
         }
     }

@@ -960,7 +960,10 @@ class Model:
             return Err("ProviderNotSlashable", v.provider)
         # DESIGN "No shield": the one refusal. A jailed node is not expected to serve, so poor performance
         # observed inside a jail that stands and had started by then is no offense.
-        if v.violation_class == POOR_PERFORMANCE and p.jailed_until > v.observed_at and p.jailed_at(v.observed_at):
+        # An upgrade is exempt: its incident's first verdict passed this check (a jail that started by then is
+        # its own), and DESIGN says the refusal never blocks an upgrade of the incident that imposed the jail.
+        if (v.violation_class == POOR_PERFORMANCE and p.jailed_until > v.observed_at and p.jailed_at(v.observed_at)
+                and v.incident_id not in self.incidents):
             return Err("PoorPerformanceWhileJailed", v.provider, p.jailed_until)
         # Only a guardian pause holds a verdict back: no other open incident, of any class, and no cap does.
         if self.now < self.paused_until:

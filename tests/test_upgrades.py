@@ -302,3 +302,20 @@ def test_the_upgrade_hooks_answer_only_their_callers(system):
         escrow.downgrade(zero, system.provider_b, 0, 0, 0, False, sender=outsider)
     with reverts(vm.AlreadyConnected):
         vm.setAppealCourt(system.outsider, sender=impersonate(system, system.SwarmTimelock))
+
+
+def test_the_jail_its_own_verdict_imposed_never_blocks_an_upgrade(system):
+    """DESIGN "No shield": poor performance observed inside a running jail is refused, but never an upgrade
+    of the incident that imposed the jail. The verdict executes in the second it observed; its jail has
+    started by the observation time of the upgrade (the same failure), which still upgrades."""
+    sm, b = system.StakeManager, system.provider_b
+    now = system.chain.pending_timestamp
+    low = system.verdict(provider=b, violation_class=PP, severity=P, observed_at=now)
+    high = system.verdict(provider=b, violation_class=PP, severity=S, observed_at=now)
+    first = system.submit(low)
+    assert first.timestamp == now and sm.getProvider(b).jailedUntil > now  # jailed from the observed second on
+
+    tx = system.submit(high)
+
+    assert [name for name, _ in emitted(tx, system.AppealCourt)] == ["VerdictUpgraded"]
+    assert sm.getProvider(b).jailedUntil == tx.timestamp + system.VerdictManager.penaltyRow(PP, S).jailDuration
