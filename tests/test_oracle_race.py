@@ -191,10 +191,12 @@ def test_an_upgrade_of_an_executed_incident_is_proposed_co_signed_and_applied():
         assert lens.functions.stateOf(low.incident_id).call() >= 2  # Responded: the pool frozen, B jailed
         digest = "0x" + bytes(event["args"]["digest"]).hex()
         for handle in handles:
-            # Each signed the upgrade, and knows it was applied (the court's VerdictUpgraded).
-            signed = [row["status"] for row in handle.daemon.store.signatures("executed", "submitted", "approved", "sent")
-                      if row["digest"] == digest]  # fmt: skip
-            assert signed == ["executed"], signed
+            # Each signed the upgrade, and learns it was applied from the court's (confirmed) VerdictUpgraded.
+            def done(store=handle.daemon.store):  # noqa: ANN202
+                return [row["status"] for row in store.signatures("executed", "submitted", "approved", "sent")
+                        if row["digest"] == digest] == ["executed"]  # fmt: skip
+
+            wait_for(done, 30, what="the upgrade's signature marked executed")
             assert json.loads(json.dumps(handle.daemon.health()[1]))["chain_ok"] is True
 
 

@@ -118,13 +118,14 @@ class OracleDaemon:
         self.escrow = abi_contract("RecoveryEscrow")
         self.committee = abi_contract("OracleCommittee")
         self.stake = abi_contract("StakeManager")
-        self.court = abi_contract("AppealCourt")
+        # Upgrades are applied by the AppealCourt (a registry of the verdict contracts alone has none).
+        self.court = abi_contract("AppealCourt") if "AppealCourt" in registry.contracts else None
         self.store = Store(config.db_path)
         self.evidence = EvidenceStore(config.evidence_dir)
         self.metrics = Metrics()
         self.watcher = ChainWatcher(
             w3, {"StakeManager": self.stake, "VerdictManager": self.manager, "RecoveryEscrow": self.escrow,
-                 "AppealCourt": self.court},
+                 **({"AppealCourt": self.court} if self.court is not None else {})},
             self.store, config.confirmations, config.scan_chunk, registry.start_block,
         )  # fmt: skip
         self.detectors = DetectorSet(config.detectors, config.software_hash)
