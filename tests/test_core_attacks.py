@@ -2,11 +2,10 @@
 the core review). Each test failed on the core that had "one open incident per class, a second waits", "a
 capped verdict waits" and one jail and one escalation record per provider; DESIGN's "Slashing cannot be
 dodged" and "Overturns restore exactly" close them (the standing set: StakeManager.standingOf).
-Hole 3 (severity lock-in) is pinned by a strict xfail until upgrades are built.
+Hole 3 (severity lock-in) is closed by upgrades (its rules in test_upgrades.py).
 """
 
 import pytest
-from ape.exceptions import ContractLogicError
 from helpers import emitted, reverts
 
 from recovery_support import evaluate, file_claim, pass_epochs, payable_from, recover, release, wait_until, EPOCHS
